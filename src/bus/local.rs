@@ -1,0 +1,58 @@
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+
+use super::{Bus, Envelope, Topic};
+
+/// In-process bus: one broadcast channel; the node is the only subscriber, so every topic is
+/// implicitly watched.
+pub struct LocalBus {
+    sender: broadcast::Sender<Arc<Envelope>>,
+}
+
+impl LocalBus {
+    /// `capacity` bounds how far the node's fan-out task may lag before it must recover.
+    pub fn new(capacity: usize) -> Self {
+        let (sender, _) = broadcast::channel(capacity);
+        LocalBus { sender }
+    }
+}
+
+impl Bus for LocalBus {
+    fn publish(&self, envelope: Envelope) {
+        // No receiver means no node has sessions: nothing to deliver.
+        let _ = self.sender.send(Arc::new(envelope));
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Arc<Envelope>> {
+        self.sender.subscribe()
+    }
+
+    fn watch(&self, _topic: Topic) {}
+
+    fn unwatch(&self, _topic: Topic) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Snowflake;
+
+    #[tokio::test]
+    async fn subscribers_receive_published_events_in_order() {
+        let bus = LocalBus::new(16);
+        let mut rx = bus.subscribe();
+        for n in 0..3 {
+            bus.publish(Envelope {
+                topic: Topic::Guild(Snowflake(1)),
+                event: "MESSAGE_CREATE".into(),
+                data: format!("{{\"n\":{n}}}"),
+                channel_id: None,
+                subject_user: None,
+            });
+        }
+        for n in 0..3 {
+            assert_eq!(rx.recv().await.unwrap().data, format!("{{\"n\":{n}}}"));
+        }
+    }
+}

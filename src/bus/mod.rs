@@ -1,0 +1,52 @@
+//! Event fan-out between the service (which publishes after every write) and the gateway nodes
+//! (which deliver). The in-process bus is the default; a Redis bus implements the same trait so
+//! several nodes see the same events.
+
+mod local;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+pub use local::LocalBus;
+
+use crate::model::Snowflake;
+
+/// Where an event is published; a node subscribes to the topics its sessions care about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Topic {
+    /// Everything that happens in a guild.
+    Guild(Snowflake),
+    /// Events addressed to one user's sessions (e.g. a guild they just joined).
+    User(Snowflake),
+}
+
+/// One event as it travels between nodes: the dispatch name, its `d` rendered once as JSON text,
+/// and what the gateway needs to decide who may receive it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub topic: Topic,
+    /// The dispatch name (`t`), e.g. `MESSAGE_CREATE`.
+    pub event: String,
+    /// The dispatch `d`, serialised once.
+    pub data: String,
+    /// When set, only members who can VIEW_CHANNEL here receive the event.
+    pub channel_id: Option<Snowflake>,
+    /// The user the event is about, for events that a session receives about itself even
+    /// without the intent (GUILD_MEMBER_UPDATE for the current user).
+    pub subject_user: Option<Snowflake>,
+}
+
+/// Publish/subscribe between service and gateway.
+pub trait Bus: Send + Sync + 'static {
+    /// Sends the event to every node with sessions on its topic. Fire-and-forget: the write it
+    /// describes is already durable.
+    fn publish(&self, envelope: Envelope);
+    /// The node's single stream of events for the topics it watches.
+    fn subscribe(&self) -> broadcast::Receiver<Arc<Envelope>>;
+    /// Declares that a local session needs `topic` (reference counted by the caller).
+    fn watch(&self, topic: Topic);
+    /// The last local session no longer needs `topic`.
+    fn unwatch(&self, topic: Topic);
+}

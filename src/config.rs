@@ -1,0 +1,59 @@
+//! Start-up configuration: flags, each with an environment variable, defaulting to a single
+//! node on 127.0.0.1:8080 with the embedded store in `./data` and the in-process bus.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "accord", version, about = "A chat server compatible with Discord's API v10 and gateway")]
+pub struct Config {
+    /// Address to listen on for HTTP and WebSocket.
+    #[arg(long, env = "ACCORD_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// How clients reach this node (scheme://host:port); the gateway URL is derived from it
+    /// (http→ws, https→wss). Defaults to http://<listen>.
+    #[arg(long, env = "ACCORD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Directory of the embedded database.
+    #[arg(long, env = "ACCORD_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// This node's id (0–31): the worker id inside every snowflake it makes.
+    #[arg(long, env = "ACCORD_NODE_ID", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..32))]
+    pub node_id: u8,
+
+    /// Log filter (tracing's EnvFilter syntax), e.g. `info` or `accord=debug`.
+    #[arg(long, env = "ACCORD_LOG", default_value = "info")]
+    pub log: String,
+
+    /// Emit logs as JSON lines instead of text.
+    #[arg(long, env = "ACCORD_LOG_JSON", default_value_t = false)]
+    pub log_json: bool,
+}
+
+impl Config {
+    /// The public HTTP base URL, without a trailing slash.
+    pub fn http_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// The gateway URL announced to clients.
+    pub fn gateway_url(&self) -> String {
+        let http = self.http_url();
+        if let Some(rest) = http.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = http.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else {
+            http
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Gateway wire constants: opcodes, close codes, intents and which intent gates which event.
+
+use serde::Deserialize;
+
+pub const OP_DISPATCH: u8 = 0;
+pub const OP_HEARTBEAT: u8 = 1;
+pub const OP_IDENTIFY: u8 = 2;
+pub const OP_PRESENCE_UPDATE: u8 = 3;
+pub const OP_VOICE_STATE_UPDATE: u8 = 4;
+pub const OP_RESUME: u8 = 6;
+pub const OP_REQUEST_GUILD_MEMBERS: u8 = 8;
+pub const OP_INVALID_SESSION: u8 = 9;
+pub const OP_HELLO: u8 = 10;
+pub const OP_HEARTBEAT_ACK: u8 = 11;
+
+/// Close codes the server sends (Discord's 4000–4014).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseCode {
+    UnknownError = 4000,
+    UnknownOpcode = 4001,
+    DecodeError = 4002,
+    NotAuthenticated = 4003,
+    AuthenticationFailed = 4004,
+    AlreadyAuthenticated = 4005,
+    RateLimited = 4008,
+    SessionTimedOut = 4009,
+    InvalidShard = 4010,
+    InvalidApiVersion = 4012,
+    InvalidIntents = 4013,
+}
+
+impl CloseCode {
+    pub fn reason(self) -> &'static str {
+        match self {
+            CloseCode::UnknownError => "Unknown error.",
+            CloseCode::UnknownOpcode => "Unknown opcode.",
+            CloseCode::DecodeError => "Error while decoding payload.",
+            CloseCode::NotAuthenticated => "Not authenticated.",
+            CloseCode::AuthenticationFailed => "Authentication failed.",
+            CloseCode::AlreadyAuthenticated => "Already authenticated.",
+            CloseCode::RateLimited => "You are being rate limited.",
+            CloseCode::SessionTimedOut => "Session timed out.",
+            CloseCode::InvalidShard => "Invalid shard.",
+            CloseCode::InvalidApiVersion => "Invalid API version.",
+            CloseCode::InvalidIntents => "Invalid intent(s).",
+        }
+    }
+}
+
+/// Intent bits (documented ones only).
+pub mod intents {
+    pub const GUILDS: u64 = 1 << 0;
+    pub const GUILD_MEMBERS: u64 = 1 << 1;
+    pub const GUILD_MESSAGES: u64 = 1 << 9;
+    pub const MESSAGE_CONTENT: u64 = 1 << 15;
+    /// Every documented intent (sum = 53608447).
+    pub const ALL: u64 = 53_608_447;
+}
+
+/// The intent a dispatch needs, or `None` for events every session gets.
+pub fn required_intent(event: &str) -> Option<u64> {
+    match event {
+        "GUILD_CREATE" | "GUILD_UPDATE" | "GUILD_DELETE" | "GUILD_ROLE_CREATE"
+        | "GUILD_ROLE_UPDATE" | "GUILD_ROLE_DELETE" | "CHANNEL_CREATE" | "CHANNEL_UPDATE"
+        | "CHANNEL_DELETE" | "CHANNEL_PINS_UPDATE" => Some(intents::GUILDS),
+        "GUILD_MEMBER_ADD" | "GUILD_MEMBER_UPDATE" | "GUILD_MEMBER_REMOVE" => {
+            Some(intents::GUILD_MEMBERS)
+        }
+        "MESSAGE_CREATE" | "MESSAGE_UPDATE" | "MESSAGE_DELETE" | "MESSAGE_DELETE_BULK" => {
+            Some(intents::GUILD_MESSAGES)
+        }
+        _ => None,
+    }
+}
+
+/// Query parameters of the WebSocket URL.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ConnectParams {
+    pub v: Option<String>,
+    pub encoding: Option<String>,
+    pub compress: Option<String>,
+}
+
+/// A client payload's envelope; `d` is decoded per opcode.
+#[derive(Debug, Deserialize)]
+pub struct ClientPayload {
+    pub op: u8,
+    #[serde(default)]
+    pub d: serde_json::Value,
+}
+
+/// IDENTIFY `d`.
+#[derive(Debug, Deserialize)]
+pub struct Identify {
+    pub token: String,
+    #[serde(default)]
+    pub intents: Option<u64>,
+    #[serde(default)]
+    pub shard: Option<[u32; 2]>,
+}
+
+/// REQUEST_GUILD_MEMBERS `d`.
+#[derive(Debug, Deserialize)]
+pub struct RequestGuildMembers {
+    pub guild_id: crate::model::Snowflake,
+    #[serde(default)]
+    pub query: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub user_ids: Option<OneOrMany>,
+    #[serde(default)]
+    pub nonce: Option<serde_json::Value>,
+}
+
+/// `user_ids` may be one id or a list.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(crate::model::Snowflake),
+    Many(Vec<crate::model::Snowflake>),
+}
+
+impl OneOrMany {
+    pub fn into_vec(self) -> Vec<crate::model::Snowflake> {
+        match self {
+            OneOrMany::One(id) => vec![id],
+            OneOrMany::Many(ids) => ids,
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Which local sessions exist and which guilds and users they follow, so the fan-out finds
+//! an event's candidates with one lookup and the bus is told which topics the node needs.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use crate::bus::Topic;
+use crate::model::Snowflake;
+
+/// What the fan-out hands a session.
+#[derive(Debug)]
+pub enum Outbound {
+    /// A dispatch; the session adds its own sequence number around the shared `d`.
+    Dispatch { event: Arc<str>, data: Arc<str> },
+}
+
+/// A session as the fan-out sees it.
+#[derive(Clone)]
+pub struct Recipient {
+    pub session_id: u64,
+    pub user_id: Snowflake,
+    pub bot: bool,
+    pub intents: u64,
+    pub sender: mpsc::Sender<Outbound>,
+}
+
+#[derive(Default)]
+pub struct Registry {
+    sessions: HashMap<u64, (Recipient, HashSet<Snowflake>)>,
+    by_topic: HashMap<Topic, HashSet<u64>>,
+}
+
+impl Registry {
+    /// Adds a session following its user and `guilds`; returns the topics newly needed.
+    pub fn add(&mut self, recipient: Recipient, guilds: &[Snowflake]) -> Vec<Topic> {
+        let session_id = recipient.session_id;
+        let mut watch = Vec::new();
+        let topics = std::iter::once(Topic::User(recipient.user_id))
+            .chain(guilds.iter().map(|g| Topic::Guild(*g)));
+        for topic in topics {
+            if self.follow(topic, session_id) {
+                watch.push(topic);
+            }
+        }
+        self.sessions
+            .insert(session_id, (recipient, guilds.iter().copied().collect()));
+        watch
+    }
+
+    /// Removes a session; returns the topics no local session needs any more.
+    pub fn remove(&mut self, session_id: u64) -> Vec<Topic> {
+        let Some((recipient, guilds)) = self.sessions.remove(&session_id) else {
+            return Vec::new();
+        };
+        std::iter::once(Topic::User(recipient.user_id))
+            .chain(guilds.into_iter().map(Topic::Guild))
+            .filter(|topic| self.unfollow(*topic, session_id))
+            .collect()
+    }
+
+    /// All sessions of `user_id` start following `guild_id`; returns the topics newly needed.
+    pub fn join_guild(&mut self, user_id: Snowflake, guild_id: Snowflake) -> Vec<Topic> {
+        let session_ids: Vec<u64> = self
+            .by_topic
+            .get(&Topic::User(user_id))
+            .map(|ids| ids.iter().copied().collect())
+            .unwrap_or_default();
+        let mut watch = Vec::new();
+        for session_id in session_ids {
+            if let Some((_, guilds)) = self.sessions.get_mut(&session_id) {
+                guilds.insert(guild_id);
+                if self.follow(Topic::Guild(guild_id), session_id) {
+                    watch.push(Topic::Guild(guild_id));
+                }
+            }
+        }
+        watch
+    }
+
+    /// The sessions following `topic`.
+    pub fn recipients(&self, topic: Topic) -> Vec<Recipient> {
+        self.by_topic
+            .get(&topic)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.sessions.get(id).map(|(r, _)| r.clone()))
+            .collect()
+    }
+
+    /// Returns true when this is the topic's first local follower.
+    fn follow(&mut self, topic: Topic, session_id: u64) -> bool {
+        let followers = self.by_topic.entry(topic).or_default();
+        followers.insert(session_id);
+        followers.len() == 1
+    }
+
+    /// Returns true when the topic has no local follower left.
+    fn unfollow(&mut self, topic: Topic, session_id: u64) -> bool {
+        let Some(followers) = self.by_topic.get_mut(&topic) else {
+            return false;
+        };
+        followers.remove(&session_id);
+        if followers.is_empty() {
+            self.by_topic.remove(&topic);
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recipient(session_id: u64, user: u64) -> Recipient {
+        let (sender, _) = mpsc::channel(1);
+        Recipient {
+            session_id,
+            user_id: Snowflake(user),
+            bot: false,
+            intents: 0,
+            sender,
+        }
+    }
+
+    #[test]
+    fn topics_are_reference_counted() {
+        let mut registry = Registry::default();
+        let g = Snowflake(10);
+        assert_eq!(
+            registry.add(recipient(1, 5), &[g]),
+            vec![Topic::User(Snowflake(5)), Topic::Guild(g)]
+        );
+        assert!(registry.add(recipient(2, 6), &[g]).contains(&Topic::User(Snowflake(6))));
+        assert_eq!(registry.recipients(Topic::Guild(g)).len(), 2);
+        assert_eq!(registry.remove(1), vec![Topic::User(Snowflake(5))]);
+        assert_eq!(registry.remove(2), vec![Topic::User(Snowflake(6)), Topic::Guild(g)]);
+        assert!(registry.recipients(Topic::Guild(g)).is_empty());
+    }
+
+    #[test]
+    fn joining_a_guild_follows_it_for_every_session_of_the_user() {
+        let mut registry = Registry::default();
+        registry.add(recipient(1, 5), &[]);
+        registry.add(recipient(2, 5), &[]);
+        let g = Snowflake(11);
+        assert_eq!(registry.join_guild(Snowflake(5), g), vec![Topic::Guild(g)]);
+        assert_eq!(registry.recipients(Topic::Guild(g)).len(), 2);
+    }
+}

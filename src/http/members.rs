@@ -1,0 +1,92 @@
+//! Guild members and their roles.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, put};
+use axum::Router;
+use serde::Deserialize;
+
+use super::extract::{snowflake, Auth, QueryParams};
+use super::{no_content, ok, ApiResult, AppState};
+use crate::error::ApiError;
+use crate::model::Snowflake;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/guilds/{id}/members", get(guild_members))
+        .route("/guilds/{id}/members/{uid}", get(guild_member))
+        .route(
+            "/guilds/{id}/members/{uid}/roles/{rid}",
+            put(add_member_role).delete(remove_member_role),
+        )
+}
+
+#[derive(Deserialize)]
+struct MemberPage {
+    limit: Option<u32>,
+    after: Option<Snowflake>,
+}
+
+async fn guild_members(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    QueryParams(page): QueryParams<MemberPage>,
+) -> ApiResult<Response> {
+    let limit = page.limit.unwrap_or(1);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid_field(
+            &["limit"],
+            "NUMBER_TYPE_MAX",
+            "int value should be between 1 and 1000.",
+        ));
+    }
+    let after = page.after.unwrap_or_default();
+    ok(state.service.guild_members(&caller, snowflake("guild_id", &id)?, after, limit).await?)
+}
+
+async fn guild_member(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path((id, uid)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    ok(state
+        .service
+        .guild_member(&caller, snowflake("guild_id", &id)?, snowflake("user_id", &uid)?)
+        .await?)
+}
+
+async fn add_member_role(
+    state: State<AppState>,
+    auth: Auth,
+    path: Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    set_member_role(state, auth, path, true).await
+}
+
+async fn remove_member_role(
+    state: State<AppState>,
+    auth: Auth,
+    path: Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    set_member_role(state, auth, path, false).await
+}
+
+async fn set_member_role(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path((id, uid, rid)): Path<(String, String, String)>,
+    grant: bool,
+) -> ApiResult<Response> {
+    state
+        .service
+        .set_member_role(
+            &caller,
+            snowflake("guild_id", &id)?,
+            snowflake("user_id", &uid)?,
+            snowflake("role_id", &rid)?,
+            grant,
+        )
+        .await?;
+    no_content()
+}

@@ -1,0 +1,45 @@
+//! `POST/GET /channels/{id}/messages`, `GET /channels/{id}/messages/{mid}`.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+use super::extract::{snowflake, Auth, Body, QueryParams};
+use super::{ok, ApiResult, AppState};
+use crate::service::{MessageQuery, NewMessage};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/channels/{id}/messages", get(channel_messages).post(create_message))
+        .route("/channels/{id}/messages/{mid}", get(channel_message))
+}
+
+async fn create_message(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    Body(body): Body<NewMessage>,
+) -> ApiResult<Response> {
+    ok(state.service.create_message(&caller, snowflake("channel_id", &id)?, body).await?)
+}
+
+async fn channel_messages(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    QueryParams(query): QueryParams<MessageQuery>,
+) -> ApiResult<Response> {
+    ok(state.service.channel_messages(&caller, snowflake("channel_id", &id)?, query).await?)
+}
+
+async fn channel_message(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path((id, mid)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    ok(state
+        .service
+        .channel_message(&caller, snowflake("channel_id", &id)?, snowflake("message_id", &mid)?)
+        .await?)
+}

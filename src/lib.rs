@@ -1,0 +1,66 @@
+//! accord: a chat server that speaks Discord's HTTP API v10 and gateway.
+//!
+//! Layers (dependencies point down): `http` and `gateway` → `service` → `store`, `bus`,
+//! `permissions`; `model` is shared by all. See `docs/architecture.md`.
+
+pub mod bus;
+pub mod config;
+pub mod error;
+pub mod gateway;
+pub mod http;
+pub mod model;
+pub mod permissions;
+pub mod service;
+pub mod store;
+
+use std::sync::Arc;
+
+use config::Config;
+
+/// Opens the store, starts the gateway and serves HTTP until SIGINT/SIGTERM.
+pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let store: Arc<dyn store::Store> = Arc::new(store::EmbeddedStore::open(&config.data_dir)?);
+    let bus: Arc<dyn bus::Bus> = Arc::new(bus::LocalBus::new(65_536));
+    let urls = service::PublicUrls {
+        http: config.http_url(),
+        gateway: config.gateway_url(),
+    };
+    let service = Arc::new(service::Service::new(store, bus, config.node_id, urls).await?);
+    let gateway = gateway::Gateway::start(Arc::clone(&service));
+    let app = http::router(http::AppState { service, gateway });
+
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    tracing::info!(
+        listen = %config.listen,
+        public_url = %config.http_url(),
+        data_dir = %config.data_dir.display(),
+        node_id = config.node_id,
+        "accord is listening"
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,54 @@
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{Member, Snowflake, User};
+
+/// Message types we create.
+pub const MESSAGE_TYPE_DEFAULT: u8 = 0;
+pub const MESSAGE_TYPE_REPLY: u8 = 19;
+
+/// A message as Discord sends it in REST answers and MESSAGE_CREATE.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: Snowflake,
+    #[serde(rename = "type")]
+    pub kind: u8,
+    pub channel_id: Snowflake,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guild_id: Option<Snowflake>,
+    pub author: User,
+    /// The author's member, without `user` (as in Discord's MESSAGE_CREATE).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<Member>,
+    pub content: String,
+    pub timestamp: String,
+    pub edited_timestamp: Option<String>,
+    pub tts: bool,
+    pub mention_everyone: bool,
+    pub mentions: Vec<User>,
+    pub mention_roles: Vec<Snowflake>,
+    pub attachments: Vec<Value>,
+    pub embeds: Vec<Value>,
+    pub pinned: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_reference: Option<MessageReference>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referenced_message: Option<Box<Message>>,
+    pub flags: u64,
+    pub components: Vec<Value>,
+}
+
+/// What a reply points at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageReference {
+    #[serde(rename = "type", default)]
+    pub kind: u8,
+    pub message_id: Option<Snowflake>,
+    pub channel_id: Option<Snowflake>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guild_id: Option<Snowflake>,
+    #[serde(default, skip_serializing)]
+    pub fail_if_not_exists: Option<bool>,
+}

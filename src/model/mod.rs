@@ -1,0 +1,32 @@
+//! Discord object shapes (serde), one file per resource, shared by every layer. Field names and
+//! types follow Discord's wire format so a value can be sent as it is.
+
+pub mod application;
+pub mod channel;
+pub mod guild;
+pub mod invite;
+pub mod member;
+pub mod message;
+pub mod role;
+pub mod snowflake;
+pub mod user;
+
+pub use application::Application;
+pub use channel::{Channel, ChannelType};
+pub use guild::Guild;
+pub use invite::Invite;
+pub use member::Member;
+pub use message::{Message, MessageReference};
+pub use role::{Role, RoleColors, RoleTags};
+pub use snowflake::{Snowflake, SnowflakeGenerator};
+pub use user::{CurrentUser, User};
+
+/// Discord's timestamp format (`2015-04-26T06:26:56.936000+00:00`).
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
+}
+
+/// Now, in Discord's timestamp format.
+pub fn now_timestamp() -> String {
+    timestamp(chrono::Utc::now())
+}

@@ -1,0 +1,143 @@
+//! Loads what a permission decision needs (guild, roles, the caller's member) and applies the
+//! pure engine in `crate::permissions` to it.
+
+use super::{Caller, Service};
+use crate::error::ApiError;
+use crate::model::{Channel, Guild, Member, Role, Snowflake};
+use crate::permissions::{self, MemberFacts, Permissions};
+
+/// A member's standing in one guild, loaded once per request.
+#[derive(Debug, Clone)]
+pub struct GuildAccess {
+    pub guild: Guild,
+    pub roles: Vec<Role>,
+    pub member: Member,
+}
+
+impl GuildAccess {
+    pub fn is_owner(&self) -> bool {
+        self.member.user_id == self.guild.owner_id
+    }
+
+    fn role(&self, id: Snowflake) -> Option<&Role> {
+        self.roles.iter().find(|role| role.id == id)
+    }
+
+    /// Runs `compute` with the permission facts of any member of this guild.
+    fn with_facts<R>(&self, member: &Member, compute: impl FnOnce(&MemberFacts<'_>) -> R) -> R {
+        let role_ids: Vec<u64> = member.roles.iter().map(|id| id.0).collect();
+        compute(&MemberFacts {
+            user_id: member.user_id.0,
+            is_owner: member.user_id == self.guild.owner_id,
+            role_ids: &role_ids,
+            timed_out: member.timed_out(),
+        })
+    }
+
+    /// Guild-wide permissions of `member`.
+    pub fn base_of(&self, member: &Member) -> Permissions {
+        let everyone = self
+            .role(self.guild.id)
+            .map_or(Permissions::empty(), |role| role.permissions);
+        let roles = member
+            .roles
+            .iter()
+            .filter_map(|id| self.role(*id))
+            .map(|role| role.permissions);
+        self.with_facts(member, |facts| permissions::base_permissions(facts, everyone, roles))
+    }
+
+    /// Permissions of `member` in `channel`, implicit rules included.
+    pub fn in_channel_of(&self, member: &Member, channel: &Channel) -> Permissions {
+        let base = self.base_of(member);
+        self.with_facts(member, |facts| {
+            permissions::channel_permissions(
+                base,
+                self.guild.id.0,
+                facts,
+                &channel.permission_overwrites,
+                channel.kind.permission_kind(),
+            )
+        })
+    }
+
+    /// The caller's guild-wide permissions.
+    pub fn base(&self) -> Permissions {
+        self.base_of(&self.member)
+    }
+
+    /// The caller's permissions in `channel`.
+    pub fn in_channel(&self, channel: &Channel) -> Permissions {
+        self.in_channel_of(&self.member, channel)
+    }
+
+    /// Fails with 50013 unless the caller holds all of `needed` guild-wide.
+    pub fn require(&self, needed: Permissions) -> Result<(), ApiError> {
+        if self.base().contains(needed) {
+            Ok(())
+        } else {
+            Err(ApiError::missing_permissions())
+        }
+    }
+
+    /// Position of a member's highest role (the owner is above every role).
+    pub fn highest_position_of(&self, member: &Member) -> i64 {
+        if member.user_id == self.guild.owner_id {
+            return i64::MAX;
+        }
+        member
+            .roles
+            .iter()
+            .filter_map(|id| self.role(*id))
+            .map(|role| role.position)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Whether the caller may assign, edit or remove `role` (strictly below its highest role).
+    pub fn outranks_role(&self, role: &Role) -> bool {
+        self.is_owner() || role.position < self.highest_position_of(&self.member)
+    }
+}
+
+impl Service {
+    /// The caller's access to a guild: 10004 if it does not exist, 50001 if not a member.
+    pub async fn guild_access(
+        &self,
+        caller: &Caller,
+        guild_id: Snowflake,
+    ) -> Result<GuildAccess, ApiError> {
+        let guild = self
+            .store
+            .guild(guild_id)
+            .await?
+            .ok_or_else(ApiError::unknown_guild)?;
+        let member = self
+            .store
+            .member(guild_id, caller.id())
+            .await?
+            .ok_or_else(ApiError::missing_access)?;
+        let roles = self.store.roles_of_guild(guild_id).await?;
+        Ok(GuildAccess { guild, roles, member })
+    }
+
+    /// The caller's access to a channel it can see: 10003 if unknown, 50001 if it is not a
+    /// member of the channel's guild or lacks VIEW_CHANNEL. Returns the computed permissions.
+    pub async fn channel_access(
+        &self,
+        caller: &Caller,
+        channel_id: Snowflake,
+    ) -> Result<(GuildAccess, Channel, Permissions), ApiError> {
+        let channel = self
+            .store
+            .channel(channel_id)
+            .await?
+            .ok_or_else(ApiError::unknown_channel)?;
+        let access = self.guild_access(caller, channel.guild_id).await?;
+        let perms = access.in_channel(&channel);
+        if !perms.contains(Permissions::VIEW_CHANNEL) {
+            return Err(ApiError::missing_access());
+        }
+        Ok((access, channel, perms))
+    }
+}

@@ -1,0 +1,319 @@
+//! Messages: posting (with replies, nonces, mentions) and reading history.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{Caller, GuildAccess, Service};
+use crate::bus::Topic;
+use crate::error::{ApiError, FormErrors};
+use crate::model::message::{MESSAGE_TYPE_DEFAULT, MESSAGE_TYPE_REPLY};
+use crate::model::{Channel, Member, Message, MessageReference, Snowflake, User};
+use crate::permissions::Permissions;
+use crate::store::MessageWindow;
+
+/// Longest `content` Discord accepts from bots.
+pub const MAX_CONTENT_CHARS: usize = 2000;
+/// How long `enforce_nonce` remembers a nonce (Discord: "a few minutes").
+const NONCE_WINDOW_MS: u64 = 5 * 60 * 1000;
+
+/// `POST /channels/{id}/messages` body (unknown fields are ignored, as Discord does).
+#[derive(Debug, Default, Deserialize)]
+pub struct NewMessage {
+    #[serde(default)]
+    pub content: Option<String>,
+    #[serde(default)]
+    pub nonce: Option<Value>,
+    #[serde(default)]
+    pub enforce_nonce: Option<bool>,
+    #[serde(default)]
+    pub tts: Option<bool>,
+    #[serde(default)]
+    pub embeds: Option<Vec<Value>>,
+    #[serde(default)]
+    pub message_reference: Option<MessageReference>,
+    #[serde(default)]
+    pub flags: Option<u64>,
+}
+
+/// `GET /channels/{id}/messages` query.
+#[derive(Debug, Default, Deserialize)]
+pub struct MessageQuery {
+    pub before: Option<Snowflake>,
+    pub after: Option<Snowflake>,
+    pub around: Option<Snowflake>,
+    pub limit: Option<u32>,
+}
+
+impl Service {
+    /// Needs VIEW_CHANNEL and SEND_MESSAGES; persists, then publishes MESSAGE_CREATE.
+    pub async fn create_message(
+        &self,
+        caller: &Caller,
+        channel_id: Snowflake,
+        body: NewMessage,
+    ) -> Result<Message, ApiError> {
+        let (access, channel, perms) = self.channel_access(caller, channel_id).await?;
+        if !channel.kind.holds_messages() {
+            return Err(ApiError::new(400, 50008, "Cannot send messages in a non-text channel"));
+        }
+        if !perms.contains(Permissions::SEND_MESSAGES) {
+            return Err(ApiError::missing_permissions());
+        }
+        let content = body.content.unwrap_or_default();
+        let embeds = body.embeds.unwrap_or_default();
+        let nonce = validate_message(&content, &embeds, body.nonce.as_ref())?;
+
+        if let (Some(nonce), Some(true)) = (&nonce, body.enforce_nonce) {
+            let since = Snowflake::from_timestamp_ms(now_ms().saturating_sub(NONCE_WINDOW_MS));
+            let key = crate::store::nonce_key(nonce);
+            if let Some(existing) = self
+                .store
+                .message_by_nonce(channel_id, caller.id(), &key, since)
+                .await?
+            {
+                return Ok(existing);
+            }
+        }
+        let (reference, referenced) = self
+            .resolve_reply(&channel, perms, body.message_reference)
+            .await?;
+
+        let message = Message {
+            id: self.next_id(),
+            kind: if reference.is_some() { MESSAGE_TYPE_REPLY } else { MESSAGE_TYPE_DEFAULT },
+            channel_id,
+            guild_id: Some(channel.guild_id),
+            author: caller.user.user.clone(),
+            member: Some(Member { user: None, ..access.member.clone() }),
+            mentions: self.mentioned_users(&access, &content, referenced.as_deref()).await?,
+            mention_roles: mentioned_roles(&access, &content),
+            mention_everyone: perms.contains(Permissions::MENTION_EVERYONE)
+                && (content.contains("@everyone") || content.contains("@here")),
+            content,
+            timestamp: crate::model::now_timestamp(),
+            edited_timestamp: None,
+            tts: body.tts.unwrap_or(false) && perms.contains(Permissions::SEND_TTS_MESSAGES),
+            attachments: Vec::new(),
+            embeds,
+            pinned: false,
+            nonce,
+            message_reference: reference,
+            referenced_message: referenced,
+            // Only SUPPRESS_EMBEDS (1<<2) and SUPPRESS_NOTIFICATIONS (1<<12) may be set here.
+            flags: body.flags.unwrap_or(0) & ((1 << 2) | (1 << 12)),
+            components: Vec::new(),
+        };
+        self.store.create_message(message.clone()).await?;
+        self.publish(
+            Topic::Guild(channel.guild_id),
+            "MESSAGE_CREATE",
+            &message,
+            Some(channel_id),
+            None,
+        )?;
+        Ok(message)
+    }
+
+    /// History, newest first. Without READ_MESSAGE_HISTORY the list is empty (as Discord).
+    pub async fn channel_messages(
+        &self,
+        caller: &Caller,
+        channel_id: Snowflake,
+        query: MessageQuery,
+    ) -> Result<Vec<Message>, ApiError> {
+        let limit = query.limit.unwrap_or(50);
+        if !(1..=100).contains(&limit) {
+            return Err(ApiError::invalid_field(
+                &["limit"],
+                "NUMBER_TYPE_MAX",
+                "int value should be between 1 and 100.",
+            ));
+        }
+        let (_, _, perms) = self.channel_access(caller, channel_id).await?;
+        if !perms.contains(Permissions::READ_MESSAGE_HISTORY) {
+            return Ok(Vec::new());
+        }
+        let window = match (query.around, query.before, query.after) {
+            (Some(around), _, _) => MessageWindow::Around(around),
+            (None, Some(before), _) => MessageWindow::Before(Some(before)),
+            (None, None, Some(after)) => MessageWindow::After(after),
+            (None, None, None) => MessageWindow::Before(None),
+        };
+        Ok(self.store.messages(channel_id, window, limit).await?)
+    }
+
+    /// One message; needs READ_MESSAGE_HISTORY.
+    pub async fn channel_message(
+        &self,
+        caller: &Caller,
+        channel_id: Snowflake,
+        message_id: Snowflake,
+    ) -> Result<Message, ApiError> {
+        let (_, _, perms) = self.channel_access(caller, channel_id).await?;
+        if !perms.contains(Permissions::READ_MESSAGE_HISTORY) {
+            return Err(ApiError::missing_permissions());
+        }
+        self.store
+            .message(channel_id, message_id)
+            .await?
+            .ok_or_else(ApiError::unknown_message)
+    }
+
+    /// Checks a reply's target: same channel, readable, existing (unless the client said a
+    /// missing target is fine, in which case the message is sent without a reference).
+    async fn resolve_reply(
+        &self,
+        channel: &Channel,
+        perms: Permissions,
+        reference: Option<MessageReference>,
+    ) -> Result<(Option<MessageReference>, Option<Box<Message>>), ApiError> {
+        let Some(reference) = reference else {
+            return Ok((None, None));
+        };
+        let unknown = || {
+            ApiError::invalid_field(
+                &["message_reference"],
+                "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
+                "Unknown message",
+            )
+        };
+        let Some(target_id) = reference.message_id else {
+            return Err(ApiError::invalid_field(
+                &["message_reference", "message_id"],
+                "BASE_TYPE_REQUIRED",
+                "This field is required",
+            ));
+        };
+        if reference.channel_id.is_some_and(|id| id != channel.id) {
+            return Err(ApiError::invalid_field(
+                &["message_reference"],
+                "REPLIES_CANNOT_REFERENCE_OTHER_CHANNEL",
+                "Cannot reply to a message in a different channel",
+            ));
+        }
+        if !perms.contains(Permissions::READ_MESSAGE_HISTORY) {
+            return Err(ApiError::new(
+                403,
+                160002,
+                "Cannot reply without permission to read message history",
+            ));
+        }
+        match self.store.message(channel.id, target_id).await? {
+            Some(target) => Ok((
+                Some(MessageReference {
+                    kind: 0,
+                    message_id: Some(target.id),
+                    channel_id: Some(channel.id),
+                    guild_id: Some(channel.guild_id),
+                    fail_if_not_exists: None,
+                }),
+                Some(Box::new(Message { referenced_message: None, ..target })),
+            )),
+            None if reference.fail_if_not_exists == Some(false) => Ok((None, None)),
+            None => Err(unknown()),
+        }
+    }
+
+    /// Members named as `<@id>` / `<@!id>`, plus nobody else (replies do not ping by default).
+    async fn mentioned_users(
+        &self,
+        access: &GuildAccess,
+        content: &str,
+        _replied: Option<&Message>,
+    ) -> Result<Vec<User>, ApiError> {
+        let mut users: Vec<User> = Vec::new();
+        for id in mention_ids(content, "<@").chain(mention_ids(content, "<@!")) {
+            if users.iter().any(|u| u.id == id) || users.len() >= 100 {
+                continue;
+            }
+            if let Some(member) = self.store.member(access.guild.id, id).await? {
+                users.extend(member.user);
+            }
+        }
+        Ok(users)
+    }
+}
+
+/// Roles named as `<@&id>` that exist in the guild.
+fn mentioned_roles(access: &GuildAccess, content: &str) -> Vec<Snowflake> {
+    let mut roles: Vec<Snowflake> = Vec::new();
+    for id in mention_ids(content, "<@&") {
+        if !roles.contains(&id) && access.roles.iter().any(|r| r.id == id && r.id != access.guild.id) {
+            roles.push(id);
+        }
+    }
+    roles
+}
+
+/// Ids in `prefix<digits>>` markup.
+fn mention_ids<'a>(content: &'a str, prefix: &'a str) -> impl Iterator<Item = Snowflake> + 'a {
+    content.match_indices(prefix).filter_map(move |(at, _)| {
+        let rest = &content[at + prefix.len()..];
+        let end = rest.find('>')?;
+        Snowflake::parse(&rest[..end])
+    })
+}
+
+/// Content length, emptiness, embed count and nonce shape. Returns the nonce to keep.
+fn validate_message(content: &str, embeds: &[Value], nonce: Option<&Value>) -> Result<Option<Value>, ApiError> {
+    let mut form = FormErrors::default();
+    if content.chars().count() > MAX_CONTENT_CHARS {
+        form.add(
+            &["content"],
+            "BASE_TYPE_MAX_LENGTH",
+            format!("Must be {MAX_CONTENT_CHARS} or fewer in length."),
+        );
+    }
+    if embeds.len() > 10 {
+        form.add(&["embeds"], "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.");
+    }
+    for (index, embed) in embeds.iter().enumerate() {
+        if !embed.is_object() {
+            form.add(&["embeds", &index.to_string()], "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType");
+        }
+    }
+    let nonce = match nonce {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.chars().count() <= 25 => Some(Value::String(s.clone())),
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Some(Value::Number(n.clone())),
+        Some(_) => {
+            form.add(&["nonce"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.");
+            None
+        }
+    };
+    form.finish()?;
+    if content.trim().is_empty() && embeds.is_empty() {
+        return Err(ApiError::empty_message());
+    }
+    Ok(nonce)
+}
+
+fn now_ms() -> u64 {
+    chrono::Utc::now().timestamp_millis() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mention_markup_is_parsed() {
+        let ids: Vec<_> = mention_ids("hi <@12> and <@!34> <@x> <@&56>", "<@").collect();
+        assert_eq!(ids, vec![Snowflake(12)]);
+        let ids: Vec<_> = mention_ids("<@!34>", "<@!").collect();
+        assert_eq!(ids, vec![Snowflake(34)]);
+    }
+
+    #[test]
+    fn content_rules() {
+        assert_eq!(validate_message("   ", &[], None).unwrap_err().code, 50006);
+        let long = "x".repeat(2001);
+        let err = validate_message(&long, &[], None).unwrap_err();
+        assert_eq!(err.code, 50035);
+        assert_eq!(
+            err.errors.unwrap()["content"]["_errors"][0]["code"],
+            "BASE_TYPE_MAX_LENGTH"
+        );
+        assert!(validate_message(&"é".repeat(2000), &[], None).is_ok());
+    }
+}

@@ -1,0 +1,122 @@
+//! One function per operation: authorize → persist → publish. The HTTP and gateway layers call
+//! only this module; it is the only writer of the store and the only publisher on the bus.
+
+mod access;
+mod applications;
+mod auth;
+mod channels;
+pub mod gateway;
+mod guilds;
+mod invites;
+mod members;
+mod messages;
+mod roles;
+mod users;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+pub use access::GuildAccess;
+pub use applications::AuthorizeBot;
+pub use auth::{Caller, Credentials, Registration};
+pub use channels::NewChannel;
+pub use invites::NewInvite;
+pub use messages::{MessageQuery, NewMessage};
+pub use roles::NewRole;
+pub use users::UserPatch;
+
+use crate::bus::{Bus, Envelope, Topic};
+use crate::error::{ApiError, StoreError};
+use crate::model::{Snowflake, SnowflakeGenerator};
+use crate::store::Store;
+
+/// Where clients reach this node; used in `/gateway` answers and `resume_gateway_url`.
+#[derive(Debug, Clone)]
+pub struct PublicUrls {
+    /// e.g. `http://127.0.0.1:8080`
+    pub http: String,
+    /// e.g. `ws://127.0.0.1:8080`
+    pub gateway: String,
+}
+
+/// The application core shared by every request and session.
+pub struct Service {
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
+    ids: SnowflakeGenerator,
+    /// Signs user JWTs and bot tokens; generated on first start and kept in the store.
+    secret: Vec<u8>,
+    pub urls: PublicUrls,
+}
+
+impl Service {
+    /// Loads (or creates on first start) the signing secret.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        node_id: u8,
+        urls: PublicUrls,
+    ) -> Result<Self, StoreError> {
+        use rand::RngCore;
+        let mut fresh = vec![0u8; 64];
+        rand::thread_rng().fill_bytes(&mut fresh);
+        let secret = store.setting_init("signing_secret", fresh).await?;
+        Ok(Service {
+            store,
+            bus,
+            ids: SnowflakeGenerator::new(node_id),
+            secret,
+            urls,
+        })
+    }
+
+    pub fn bus(&self) -> &Arc<dyn Bus> {
+        &self.bus
+    }
+
+    fn next_id(&self) -> Snowflake {
+        self.ids.next()
+    }
+
+    /// Publishes an event after the write it describes is durable.
+    fn publish<T: Serialize>(
+        &self,
+        topic: Topic,
+        event: &str,
+        data: &T,
+        channel_id: Option<Snowflake>,
+        subject_user: Option<Snowflake>,
+    ) -> Result<(), ApiError> {
+        let data = serde_json::to_string(data).map_err(|err| {
+            tracing::error!(%err, event, "event did not serialise");
+            ApiError::internal()
+        })?;
+        self.bus.publish(Envelope {
+            topic,
+            event: event.to_owned(),
+            data,
+            channel_id,
+            subject_user,
+        });
+        Ok(())
+    }
+}
+
+/// Checks a string's length in characters (Discord counts characters, not bytes).
+fn check_length(
+    form: &mut crate::error::FormErrors,
+    field: &str,
+    value: &str,
+    min: usize,
+    max: usize,
+) {
+    let len = value.chars().count();
+    if len < min || len > max {
+        form.add(
+            &[field],
+            "BASE_TYPE_BAD_LENGTH",
+            format!("Must be between {min} and {max} in length."),
+        );
+    }
+}

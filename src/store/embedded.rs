@@ -1,0 +1,635 @@
+//! The default store: one SQLite file (WAL, synchronous=FULL) in the data directory, so a
+//! write is on disk before the client hears about it. Records are JSON documents beside the
+//! columns that are indexed.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::{MessageWindow, NewGuild, Store, StoreResult, UserRecord};
+use crate::error::StoreError;
+use crate::model::{
+    Application, Channel, CurrentUser, Guild, Invite, Member, Message, Role, Snowflake, User,
+};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY, username TEXT NOT NULL, is_bot INTEGER NOT NULL, email TEXT UNIQUE,
+    password_hash TEXT, data TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS users_by_username ON users (username) WHERE is_bot = 0;
+CREATE TABLE IF NOT EXISTS applications (
+    id INTEGER PRIMARY KEY, owner_id INTEGER NOT NULL, token_issued_ms INTEGER NOT NULL DEFAULT 0,
+    data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS guilds (id INTEGER PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS channels (id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS channels_by_guild ON channels (guild_id, id);
+CREATE TABLE IF NOT EXISTS roles (id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS roles_by_guild ON roles (guild_id, id);
+CREATE TABLE IF NOT EXISTS members (
+    guild_id INTEGER NOT NULL, user_id INTEGER NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (guild_id, user_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS members_by_user ON members (user_id, guild_id);
+CREATE TABLE IF NOT EXISTS invites (code TEXT PRIMARY KEY, guild_id INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY, channel_id INTEGER NOT NULL, author_id INTEGER NOT NULL, nonce TEXT,
+    data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS messages_by_channel ON messages (channel_id, id);
+CREATE INDEX IF NOT EXISTS messages_by_nonce ON messages (channel_id, author_id, nonce) WHERE nonce IS NOT NULL;
+";
+
+/// SQLite-backed `Store`. Calls run on tokio's blocking pool; one connection serialises writes.
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl EmbeddedStore {
+    /// Opens (creating if needed) `accord.db` in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let conn = Connection::open(data_dir.join("accord.db")).map_err(backend)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(backend)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(backend)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend)?;
+        conn.execute_batch(SCHEMA).map_err(backend)?;
+        Ok(EmbeddedStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `work` with the connection on the blocking pool.
+    async fn with<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            work(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(e.to_string()))?
+        .map_err(classify)
+    }
+
+    /// Like `with`, inside one IMMEDIATE transaction that commits only if `work` succeeds.
+    async fn in_transaction<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.with(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = work(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+}
+
+fn backend(err: rusqlite::Error) -> StoreError {
+    StoreError::Backend(err.to_string())
+}
+
+/// Maps unique-constraint failures to `Conflict` naming the column, everything else to Backend.
+fn classify(err: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(code, Some(message)) = &err {
+        if code.code == rusqlite::ErrorCode::ConstraintViolation {
+            return StoreError::Conflict(if message.contains("users.username") {
+                "username"
+            } else if message.contains("users.email") {
+                "email"
+            } else if message.contains("members.") {
+                "member"
+            } else {
+                "unique"
+            });
+        }
+    }
+    StoreError::Backend(err.to_string())
+}
+
+fn id(snowflake: Snowflake) -> i64 {
+    snowflake.0 as i64
+}
+
+fn to_json<T: Serialize>(value: &T) -> rusqlite::Result<String> {
+    serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+fn from_json<T: DeserializeOwned>(raw: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(raw).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+/// Reads one JSON document (`data` column) or `None`.
+fn one<T: DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<Option<T>> {
+    conn.query_row(sql, params, |row| row.get::<_, String>(0))
+        .optional()?
+        .map(|raw| from_json(&raw))
+        .transpose()
+}
+
+/// Reads every JSON document a query returns.
+fn many<T: DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, |row| row.get::<_, String>(0))?;
+    rows.map(|raw| from_json(&raw?)).collect()
+}
+
+fn user_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, Option<String>)> {
+    Ok((row.get(0)?, row.get(1)?))
+}
+
+fn read_user(conn: &Connection, user_id: Snowflake) -> rusqlite::Result<Option<UserRecord>> {
+    let row = conn
+        .query_row(
+            "SELECT data, password_hash FROM users WHERE id = ?1",
+            [id(user_id)],
+            user_record,
+        )
+        .optional()?;
+    row.map(|(data, password_hash)| {
+        Ok(UserRecord {
+            user: from_json(&data)?,
+            password_hash,
+        })
+    })
+    .transpose()
+}
+
+fn insert_user(conn: &Connection, record: &UserRecord) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO users (id, username, is_bot, email, password_hash, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            id(record.user.user.id),
+            record.user.user.username,
+            record.user.user.bot,
+            record.user.email,
+            record.password_hash,
+            to_json(&record.user)?
+        ],
+    )?;
+    Ok(())
+}
+
+/// Inserts a role at its position, moving every other role at or above it up by one (as
+/// Discord does when a role is created at the bottom of the list).
+fn insert_role(conn: &Connection, guild_id: Snowflake, role: &Role) -> rusqlite::Result<()> {
+    if role.id != guild_id {
+        let roles: Vec<Role> = many(conn, "SELECT data FROM roles WHERE guild_id = ?1", [id(guild_id)])?;
+        for mut other in roles {
+            if other.id != guild_id && other.position >= role.position {
+                other.position += 1;
+                conn.execute(
+                    "UPDATE roles SET data = ?2 WHERE id = ?1",
+                    params![id(other.id), to_json(&other)?],
+                )?;
+            }
+        }
+    }
+    conn.execute(
+        "INSERT INTO roles (id, guild_id, data) VALUES (?1, ?2, ?3)",
+        params![id(role.id), id(guild_id), to_json(role)?],
+    )?;
+    Ok(())
+}
+
+fn insert_channel(conn: &Connection, channel: &Channel) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO channels (id, guild_id, data) VALUES (?1, ?2, ?3)",
+        params![id(channel.id), id(channel.guild_id), to_json(channel)?],
+    )?;
+    Ok(())
+}
+
+fn insert_member(conn: &Connection, member: &Member) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO members (guild_id, user_id, data) VALUES (?1, ?2, ?3)",
+        params![id(member.guild_id), id(member.user_id), to_json(&stored_member(member))?],
+    )?;
+    Ok(())
+}
+
+/// Members are stored without their user object; ids live in columns.
+fn stored_member(member: &Member) -> Member {
+    Member {
+        user: None,
+        ..member.clone()
+    }
+}
+
+/// Fills a stored member's `user`, `user_id` and `guild_id`.
+fn hydrate_member(
+    conn: &Connection,
+    guild_id: i64,
+    user_id: i64,
+    data: &str,
+) -> rusqlite::Result<Member> {
+    let mut member: Member = from_json(data)?;
+    member.guild_id = Snowflake(guild_id as u64);
+    member.user_id = Snowflake(user_id as u64);
+    member.user = read_user(conn, member.user_id)?.map(|record| record.user.user);
+    Ok(member)
+}
+
+fn read_members(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<Member>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt
+        .query_map(params, |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(guild_id, user_id, data)| hydrate_member(conn, guild_id, user_id, &data))
+        .collect()
+}
+
+#[async_trait]
+impl Store for EmbeddedStore {
+    async fn setting(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        let key = key.to_owned();
+        self.with(move |conn| {
+            conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| row.get(0))
+                .optional()
+        })
+        .await
+    }
+
+    async fn setting_init(&self, key: &str, value: Vec<u8>) -> StoreResult<Vec<u8>> {
+        let key = key.to_owned();
+        self.in_transaction(move |tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO settings (key, value) VALUES (?1, ?2)",
+                params![key, value],
+            )?;
+            tx.query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| row.get(0))
+        })
+        .await
+    }
+
+    async fn create_user(&self, record: UserRecord) -> StoreResult<()> {
+        self.with(move |conn| insert_user(conn, &record)).await
+    }
+
+    async fn user(&self, user_id: Snowflake) -> StoreResult<Option<UserRecord>> {
+        self.with(move |conn| read_user(conn, user_id)).await
+    }
+
+    async fn user_by_login(&self, login: &str) -> StoreResult<Option<UserRecord>> {
+        let login = login.to_owned();
+        self.with(move |conn| {
+            let found: Option<i64> = conn
+                .query_row(
+                    "SELECT id FROM users WHERE (username = ?1 AND is_bot = 0) OR email = ?1",
+                    [login],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            match found {
+                Some(user_id) => read_user(conn, Snowflake(user_id as u64)),
+                None => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn update_user(&self, user: CurrentUser) -> StoreResult<()> {
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE users SET username = ?2, email = ?3, data = ?4 WHERE id = ?1",
+                params![id(user.user.id), user.user.username, user.email, to_json(&user)?],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_application(&self, app: Application, bot: UserRecord) -> StoreResult<()> {
+        self.in_transaction(move |tx| {
+            insert_user(tx, &bot)?;
+            tx.execute(
+                "INSERT INTO applications (id, owner_id, data) VALUES (?1, ?2, ?3)",
+                params![id(app.id), id(app.owner.id), to_json(&app)?],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn application(&self, app_id: Snowflake) -> StoreResult<Option<Application>> {
+        self.with(move |conn| one(conn, "SELECT data FROM applications WHERE id = ?1", [id(app_id)]))
+            .await
+    }
+
+    async fn bot_token_issued(&self, bot_id: Snowflake) -> StoreResult<u64> {
+        self.with(move |conn| {
+            let issued: Option<i64> = conn
+                .query_row(
+                    "SELECT token_issued_ms FROM applications WHERE id = ?1",
+                    [id(bot_id)],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            Ok(issued.unwrap_or(0) as u64)
+        })
+        .await
+    }
+
+    async fn set_bot_token_issued(&self, bot_id: Snowflake, issued_ms: u64) -> StoreResult<()> {
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE applications SET token_issued_ms = ?2 WHERE id = ?1",
+                params![id(bot_id), issued_ms as i64],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_guild(&self, new: NewGuild) -> StoreResult<()> {
+        self.in_transaction(move |tx| {
+            tx.execute(
+                "INSERT INTO guilds (id, data) VALUES (?1, ?2)",
+                params![id(new.guild.id), to_json(&new.guild)?],
+            )?;
+            insert_role(tx, new.guild.id, &new.everyone)?;
+            for channel in &new.channels {
+                insert_channel(tx, channel)?;
+            }
+            insert_member(tx, &new.owner)
+        })
+        .await
+    }
+
+    async fn guild(&self, guild_id: Snowflake) -> StoreResult<Option<Guild>> {
+        self.with(move |conn| one(conn, "SELECT data FROM guilds WHERE id = ?1", [id(guild_id)]))
+            .await
+    }
+
+    async fn guild_ids_of_user(&self, user_id: Snowflake) -> StoreResult<Vec<Snowflake>> {
+        self.with(move |conn| {
+            let mut stmt =
+                conn.prepare_cached("SELECT guild_id FROM members WHERE user_id = ?1 ORDER BY guild_id")?;
+            let rows = stmt.query_map([id(user_id)], |row| row.get::<_, i64>(0))?;
+            rows.map(|r| r.map(|g| Snowflake(g as u64))).collect()
+        })
+        .await
+    }
+
+    async fn create_channel(&self, channel: Channel) -> StoreResult<()> {
+        self.with(move |conn| insert_channel(conn, &channel)).await
+    }
+
+    async fn channel(&self, channel_id: Snowflake) -> StoreResult<Option<Channel>> {
+        self.with(move |conn| one(conn, "SELECT data FROM channels WHERE id = ?1", [id(channel_id)]))
+            .await
+    }
+
+    async fn channels_of_guild(&self, guild_id: Snowflake) -> StoreResult<Vec<Channel>> {
+        self.with(move |conn| {
+            many(conn, "SELECT data FROM channels WHERE guild_id = ?1 ORDER BY id", [id(guild_id)])
+        })
+        .await
+    }
+
+    async fn create_role(&self, guild_id: Snowflake, role: Role) -> StoreResult<()> {
+        self.in_transaction(move |tx| insert_role(tx, guild_id, &role)).await
+    }
+
+    async fn roles_of_guild(&self, guild_id: Snowflake) -> StoreResult<Vec<Role>> {
+        self.with(move |conn| {
+            many(conn, "SELECT data FROM roles WHERE guild_id = ?1 ORDER BY id", [id(guild_id)])
+        })
+        .await
+    }
+
+    async fn add_member(&self, member: Member, managed_role: Option<Role>) -> StoreResult<()> {
+        self.in_transaction(move |tx| {
+            if let Some(role) = &managed_role {
+                insert_role(tx, member.guild_id, role)?;
+            }
+            insert_member(tx, &member)
+        })
+        .await
+    }
+
+    async fn member(&self, guild_id: Snowflake, user_id: Snowflake) -> StoreResult<Option<Member>> {
+        self.with(move |conn| {
+            Ok(read_members(
+                conn,
+                "SELECT guild_id, user_id, data FROM members WHERE guild_id = ?1 AND user_id = ?2",
+                [id(guild_id), id(user_id)],
+            )?
+            .pop())
+        })
+        .await
+    }
+
+    async fn members_of_guild(
+        &self,
+        guild_id: Snowflake,
+        after: Snowflake,
+        limit: u32,
+    ) -> StoreResult<Vec<Member>> {
+        self.with(move |conn| {
+            read_members(
+                conn,
+                "SELECT guild_id, user_id, data FROM members WHERE guild_id = ?1 AND user_id > ?2
+                 ORDER BY user_id LIMIT ?3",
+                params![id(guild_id), id(after), limit],
+            )
+        })
+        .await
+    }
+
+    async fn member_count(&self, guild_id: Snowflake) -> StoreResult<u64> {
+        self.with(move |conn| {
+            conn.query_row("SELECT COUNT(*) FROM members WHERE guild_id = ?1", [id(guild_id)], |row| {
+                row.get::<_, i64>(0)
+            })
+            .map(|n| n as u64)
+        })
+        .await
+    }
+
+    async fn update_member(&self, member: Member) -> StoreResult<()> {
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE members SET data = ?3 WHERE guild_id = ?1 AND user_id = ?2",
+                params![id(member.guild_id), id(member.user_id), to_json(&stored_member(&member))?],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_invite(&self, invite: Invite) -> StoreResult<()> {
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO invites (code, guild_id, data) VALUES (?1, ?2, ?3)",
+                params![invite.code, id(invite.guild_id), to_json(&invite)?],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn invite(&self, code: &str) -> StoreResult<Option<Invite>> {
+        let code = code.to_owned();
+        self.with(move |conn| one(conn, "SELECT data FROM invites WHERE code = ?1", [code])).await
+    }
+
+    async fn use_invite(&self, code: &str, member: Member) -> StoreResult<()> {
+        let code = code.to_owned();
+        self.in_transaction(move |tx| {
+            let invite: Option<Invite> = one(tx, "SELECT data FROM invites WHERE code = ?1", [&code])?;
+            if let Some(mut invite) = invite {
+                invite.uses += 1;
+                tx.execute(
+                    "UPDATE invites SET data = ?2 WHERE code = ?1",
+                    params![code, to_json(&invite)?],
+                )?;
+            }
+            insert_member(tx, &member)
+        })
+        .await
+    }
+
+    async fn create_message(&self, message: Message) -> StoreResult<()> {
+        self.in_transaction(move |tx| {
+            let nonce = message.nonce.as_ref().map(nonce_key);
+            tx.execute(
+                "INSERT INTO messages (id, channel_id, author_id, nonce, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    id(message.id),
+                    id(message.channel_id),
+                    id(message.author.id),
+                    nonce,
+                    to_json(&message)?
+                ],
+            )?;
+            let channel: Option<Channel> =
+                one(tx, "SELECT data FROM channels WHERE id = ?1", [id(message.channel_id)])?;
+            if let Some(mut channel) = channel {
+                channel.last_message_id = Some(message.id);
+                tx.execute(
+                    "UPDATE channels SET data = ?2 WHERE id = ?1",
+                    params![id(channel.id), to_json(&channel)?],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn message(&self, channel_id: Snowflake, message_id: Snowflake) -> StoreResult<Option<Message>> {
+        self.with(move |conn| {
+            one(
+                conn,
+                "SELECT data FROM messages WHERE id = ?1 AND channel_id = ?2",
+                [id(message_id), id(channel_id)],
+            )
+        })
+        .await
+    }
+
+    async fn messages(
+        &self,
+        channel_id: Snowflake,
+        window: MessageWindow,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        self.with(move |conn| {
+            let channel = id(channel_id);
+            match window {
+                MessageWindow::Before(before) => many(
+                    conn,
+                    "SELECT data FROM messages WHERE channel_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+                    params![channel, before.map_or(i64::MAX, id), limit],
+                ),
+                MessageWindow::After(after) => {
+                    let mut list: Vec<Message> = many(
+                        conn,
+                        "SELECT data FROM messages WHERE channel_id = ?1 AND id > ?2 ORDER BY id ASC LIMIT ?3",
+                        params![channel, id(after), limit],
+                    )?;
+                    list.reverse();
+                    Ok(list)
+                }
+                MessageWindow::Around(around) => {
+                    let newer_count = limit / 2;
+                    let mut newer: Vec<Message> = many(
+                        conn,
+                        "SELECT data FROM messages WHERE channel_id = ?1 AND id >= ?2 ORDER BY id ASC LIMIT ?3",
+                        params![channel, id(around), newer_count.max(1)],
+                    )?;
+                    newer.reverse();
+                    let older: Vec<Message> = many(
+                        conn,
+                        "SELECT data FROM messages WHERE channel_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+                        params![channel, id(around), limit.saturating_sub(newer.len() as u32)],
+                    )?;
+                    newer.extend(older);
+                    Ok(newer)
+                }
+            }
+        })
+        .await
+    }
+
+    async fn message_by_nonce(
+        &self,
+        channel_id: Snowflake,
+        author_id: Snowflake,
+        nonce: &str,
+        since: Snowflake,
+    ) -> StoreResult<Option<Message>> {
+        let nonce = nonce.to_owned();
+        self.with(move |conn| {
+            one(
+                conn,
+                "SELECT data FROM messages WHERE channel_id = ?1 AND author_id = ?2 AND nonce = ?3
+                 AND id > ?4 ORDER BY id DESC LIMIT 1",
+                params![id(channel_id), id(author_id), nonce, id(since)],
+            )
+        })
+        .await
+    }
+}
+
+/// A nonce may be a string or an integer on the wire; both compare by their text.
+pub fn nonce_key(nonce: &serde_json::Value) -> String {
+    match nonce {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Unused-field guard: the public `User` of a record, for callers that only need that.
+impl UserRecord {
+    pub fn public(&self) -> User {
+        self.user.user.clone()
+    }
+}
