@@ -270,7 +270,7 @@ class UserGateway:
                 if payload.get("s") is not None:
                     self.seq = payload["s"]
                 if op == 0:
-                    self.log(f"user gateway: <- dispatch {payload.get('t')} {json.dumps(payload.get('d'))[:400]}")
+                    self.log(f"user gateway: <- dispatch {payload.get('t')} {json.dumps(payload.get('d'))[:2000]}")
                     async with self._changed:
                         if payload.get("t") == "READY":
                             self.ready = payload["d"]

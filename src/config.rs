@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use clap::Parser;
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "accord", version, about = "A chat server compatible with Discord's API v10 and gateway")]
+#[command(
+    name = "accord",
+    version,
+    about = "A chat server compatible with Discord's API v10 and gateway"
+)]
 pub struct Config {
     /// Address to listen on for HTTP and WebSocket.
     #[arg(long, env = "ACCORD_LISTEN", default_value = "127.0.0.1:8080")]

@@ -8,7 +8,11 @@ use serde_json::json;
 async fn create_application_shape() {
     let srv = Server::start().await;
     let owner = srv.user("appowner").await;
-    let app = owner.api.create_app(&json!({"name": "Pinger", "unknown_field": 1})).await.ok(201);
+    let app = owner
+        .api
+        .create_app(&json!({"name": "Pinger", "unknown_field": 1}))
+        .await
+        .ok(201);
     check_application(&app, "POST /applications");
     assert_eq!(app["name"], "Pinger");
     assert_eq!(app["owner"]["id"], owner.id.as_str());
@@ -23,10 +27,20 @@ async fn create_application_shape() {
 async fn create_application_failures() {
     let srv = Server::start().await;
     let owner = srv.user("appowner").await;
-    owner.api.create_app(&json!({})).await.form_error_code("name", "BASE_TYPE_REQUIRED");
-    srv.api().create_app(&json!({"name": "x"})).await.unauthorized();
+    owner
+        .api
+        .create_app(&json!({}))
+        .await
+        .form_error_code("name", "BASE_TYPE_REQUIRED");
+    srv.api()
+        .create_app(&json!({"name": "x"}))
+        .await
+        .unauthorized();
     let bot = srv.bot(&owner, "Bot1").await;
-    bot.api.create_app(&json!({"name": "x"})).await.err(403, 20001);
+    bot.api
+        .create_app(&json!({"name": "x"}))
+        .await
+        .err(403, 20001);
 }
 
 #[tokio::test]
@@ -80,7 +94,10 @@ async fn bot_reset_failures() {
     owner.api.reset_bot(&bogus_id()).await.err(404, 10002);
     srv.api().reset_bot(&bot.id).await.unauthorized();
     // a bot cannot reset tokens (contract: owner's user token)
-    bot.api.reset_bot(&bot.id).await.err_any(403, &[20001, 50013, 50001, 20012]);
+    bot.api
+        .reset_bot(&bot.id)
+        .await
+        .err_any(403, &[20001, 50013, 50001, 20012]);
 }
 
 #[tokio::test]
@@ -92,7 +109,10 @@ async fn oauth2_authorize_adds_bot_with_managed_role() {
     let perms = perm::VIEW_CHANNEL | perm::SEND_MESSAGES | perm::MANAGE_ROLES;
 
     let r = owner.api.authorize(&bot.id, perms, &g.id).await.ok(200);
-    assert!(r["location"].is_string(), "authorize answer must carry location: {r}");
+    assert!(
+        r["location"].is_string(),
+        "authorize answer must carry location: {r}"
+    );
 
     let m = owner.api.member(&g.id, &bot.id).await.ok(200);
     check_member(&m, "bot member");
@@ -106,7 +126,11 @@ async fn oauth2_authorize_adds_bot_with_managed_role() {
         .filter(|r| r["managed"] == true)
         .cloned()
         .collect();
-    assert_eq!(managed.len(), 1, "exactly one managed role expected: {roles}");
+    assert_eq!(
+        managed.len(),
+        1,
+        "exactly one managed role expected: {roles}"
+    );
     let role = &managed[0];
     check_role(role, "managed role");
     assert_eq!(role["name"], "Helper");
@@ -131,9 +155,17 @@ async fn oauth2_authorize_with_manage_guild_role() {
     let (owner, g, member) = srv.world().await;
     let bot = srv.bot(&member, "MemberBot").await;
     // without MANAGE_GUILD: refused
-    member.api.authorize(&bot.id, 0, &g.id).await.err(403, 50013);
+    member
+        .api
+        .authorize(&bot.id, 0, &g.id)
+        .await
+        .err(403, 50013);
     let role = srv.role(&owner, &g, "managers", perm::MANAGE_GUILD).await;
-    owner.api.add_role(&g.id, &member.id, role["id"].as_str().unwrap()).await.ok(204);
+    owner
+        .api
+        .add_role(&g.id, &member.id, role["id"].as_str().unwrap())
+        .await
+        .ok(204);
     member.api.authorize(&bot.id, 0, &g.id).await.ok(200);
     owner.api.member(&g.id, &bot.id).await.ok(200);
 }
@@ -146,14 +178,32 @@ async fn oauth2_authorize_failures() {
     let outsider = srv.user("outsider").await;
     let bot = srv.bot(&owner, "Nope").await;
 
-    outsider.api.authorize(&bot.id, 0, &g.id).await.err(403, 50001);
-    owner.api.authorize(&bogus_id(), 0, &g.id).await.err(404, 10002);
-    owner.api.authorize(&bot.id, 0, &bogus_id()).await.err(404, 10004);
+    outsider
+        .api
+        .authorize(&bot.id, 0, &g.id)
+        .await
+        .err(403, 50001);
+    owner
+        .api
+        .authorize(&bogus_id(), 0, &g.id)
+        .await
+        .err(404, 10002);
+    owner
+        .api
+        .authorize(&bot.id, 0, &bogus_id())
+        .await
+        .err(404, 10004);
     srv.api().authorize(&bot.id, 0, &g.id).await.unauthorized();
     bot.api.authorize(&bot.id, 0, &g.id).await.err(403, 20001);
     let r = owner
         .api
-        .post(&format!("/oauth2/authorize?client_id={}&scope=bot&permissions=0", bot.id), &json!({"authorize": true}))
+        .post(
+            &format!(
+                "/oauth2/authorize?client_id={}&scope=bot&permissions=0",
+                bot.id
+            ),
+            &json!({"authorize": true}),
+        )
         .await;
     r.err(400, 50035);
     // nothing of the above made the bot a member

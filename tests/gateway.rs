@@ -17,9 +17,16 @@ async fn gateway_discovery() {
     assert_eq!(b["url"], srv.ws_url());
     assert_eq!(b["shards"], 1);
     let ssl = &b["session_start_limit"];
-    assert_keys(ssl, &["total", "remaining", "reset_after", "max_concurrency"], "session_start_limit");
+    assert_keys(
+        ssl,
+        &["total", "remaining", "reset_after", "max_concurrency"],
+        "session_start_limit",
+    );
     for k in ["total", "remaining", "reset_after", "max_concurrency"] {
-        assert!(ssl[k].is_u64(), "session_start_limit.{k} must be a non-negative integer: {ssl}");
+        assert!(
+            ssl[k].is_u64(),
+            "session_start_limit.{k} must be a non-negative integer: {ssl}"
+        );
     }
     assert!(ssl["max_concurrency"].as_u64().unwrap() >= 1);
     srv.api().gateway_bot().await.unauthorized();
@@ -31,7 +38,11 @@ async fn hello_and_heartbeat_before_identify() {
     let mut gw = Gw::open(&format!("{}/?v=10&encoding=json", srv.ws_url())).await;
     assert_eq!(gw.hello["op"], 10);
     assert_eq!(gw.hello["d"]["heartbeat_interval"], 41250);
-    assert!(gw.hello["s"].is_null() && gw.hello["t"].is_null(), "{}", gw.hello);
+    assert!(
+        gw.hello["s"].is_null() && gw.hello["t"].is_null(),
+        "{}",
+        gw.hello
+    );
     gw.send(json!({"op": 1, "d": null})).await;
     let ack = gw.expect_op(11, EVENT_TIMEOUT).await;
     assert_eq!(ack["op"], 11);
@@ -46,7 +57,13 @@ async fn hello_and_heartbeat_before_identify() {
 async fn ws_on_any_path_and_query() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
-    for path in ["/", "/?v=10", "/gateway/whatever?v=10&encoding=json", "/?&v=10&encoding=json&unknown=1", ""] {
+    for path in [
+        "/",
+        "/?v=10",
+        "/gateway/whatever?v=10&encoding=json",
+        "/?&v=10&encoding=json&unknown=1",
+        "",
+    ] {
         let mut gw = Gw::open(&format!("{}{}", srv.ws_url(), path)).await;
         gw.identify(&owner.token, intents::DEFAULT).await;
     }
@@ -63,12 +80,25 @@ async fn user_ready_and_guild_create() {
     assert_eq!(ready["op"], 0);
     assert!(ready["s"].is_i64(), "READY must carry s: {ready}");
     let d = gw.ready_d();
-    assert_keys(d, &["v", "user", "guilds", "session_id", "resume_gateway_url"], "READY");
+    assert_keys(
+        d,
+        &["v", "user", "guilds", "session_id", "resume_gateway_url"],
+        "READY",
+    );
     assert_eq!(d["v"], 10);
-    assert_keys(&d["user"], &["id", "username", "discriminator", "avatar", "mfa_enabled"], "READY.user");
+    assert_keys(
+        &d["user"],
+        &["id", "username", "discriminator", "avatar", "mfa_enabled"],
+        "READY.user",
+    );
     assert_eq!(d["user"]["id"], owner.id.as_str());
     assert!(d["session_id"].as_str().is_some_and(|s| !s.is_empty()));
-    assert!(d["resume_gateway_url"].as_str().is_some_and(|s| s.starts_with("ws://")), "{d}");
+    assert!(
+        d["resume_gateway_url"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("ws://")),
+        "{d}"
+    );
     let mut guild_ids: Vec<String> = d["guilds"]
         .as_array()
         .unwrap()
@@ -90,10 +120,26 @@ async fn user_ready_and_guild_create() {
     assert_eq!(gc["owner_id"], owner.id.as_str());
     assert_eq!(gc["member_count"], 2);
     assert_eq!(gc["large"], false);
-    assert!(gc["channels"].as_array().unwrap().iter().any(|c| c["id"] == g.general.as_str() && c["type"] == 0));
-    let member_ids: Vec<&str> = gc["members"].as_array().unwrap().iter().map(|m| m["user"]["id"].as_str().unwrap()).collect();
-    assert!(member_ids.contains(&owner.id.as_str()), "GUILD_CREATE members include the current user");
-    assert!(gc["roles"].as_array().unwrap().iter().any(|r| r["id"] == g.id.as_str()));
+    assert!(gc["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["id"] == g.general.as_str() && c["type"] == 0));
+    let member_ids: Vec<&str> = gc["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user"]["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        member_ids.contains(&owner.id.as_str()),
+        "GUILD_CREATE members include the current user"
+    );
+    assert!(gc["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["id"] == g.id.as_str()));
 
     // the member's session sees the guild too
     let mgw = srv.gw(&member.token, intents::DEFAULT).await;
@@ -107,7 +153,8 @@ async fn bot_ready_with_and_without_prefix() {
     let owner = srv.user("owner").await;
     let g = srv.guild(&owner, "BotLand").await;
     let bot = srv.bot(&owner, "GwBot").await;
-    srv.authorize(&owner, &bot, &g, perm::VIEW_CHANNEL | perm::SEND_MESSAGES).await;
+    srv.authorize(&owner, &bot, &g, perm::VIEW_CHANNEL | perm::SEND_MESSAGES)
+        .await;
 
     for token in [format!("Bot {}", bot.token), bot.token.clone()] {
         let mut gw = Gw::open(&format!("{}/?v=10&encoding=json", srv.ws_url())).await;
@@ -123,24 +170,47 @@ async fn bot_ready_with_and_without_prefix() {
         let d = gw.ready_d();
         assert_eq!(d["user"]["id"], bot.id.as_str());
         assert_eq!(d["user"]["bot"], true);
-        assert_eq!(d["application"]["id"], bot.id.as_str(), "READY.application.id: {d}");
-        assert!(d["application"]["flags"].is_i64(), "READY.application.flags: {d}");
+        assert_eq!(
+            d["application"]["id"],
+            bot.id.as_str(),
+            "READY.application.id: {d}"
+        );
+        assert!(
+            d["application"]["flags"].is_i64(),
+            "READY.application.flags: {d}"
+        );
         assert_eq!(d["shard"], json!([0, 1]));
         assert_eq!(gw.guilds.len(), 1);
         let gc = gw.guild_create(&g.id);
         check_guild_create(gc, "bot GUILD_CREATE");
-        let me = gc["members"].as_array().unwrap().iter().find(|m| m["user"]["id"] == bot.id.as_str());
-        assert!(me.is_some(), "bot's own member must be in GUILD_CREATE.members");
-        assert!(gc["roles"].as_array().unwrap().iter().any(|r| r["managed"] == true && r["tags"]["bot_id"] == bot.id.as_str()));
+        let me = gc["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["user"]["id"] == bot.id.as_str());
+        assert!(
+            me.is_some(),
+            "bot's own member must be in GUILD_CREATE.members"
+        );
+        assert!(gc["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["managed"] == true && r["tags"]["bot_id"] == bot.id.as_str()));
     }
 }
 
 #[tokio::test]
 async fn close_4004_on_bad_token() {
     let srv = Server::start().await;
-    for token in ["garbage", "Bot garbage", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.AAAA"] {
+    for token in [
+        "garbage",
+        "Bot garbage",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.AAAA",
+    ] {
         let mut gw = Gw::open(&format!("{}/?v=10&encoding=json", srv.ws_url())).await;
-        gw.send(json!({"op": 2, "d": {"token": token, "properties": {}, "intents": 513}})).await;
+        gw.send(json!({"op": 2, "d": {"token": token, "properties": {}, "intents": 513}}))
+            .await;
         gw.expect_close(4004, EVENT_TIMEOUT).await;
     }
 }
@@ -190,16 +260,25 @@ async fn message_create_dispatch() {
     let (owner, g, member) = srv.world().await;
     let mut mgw = srv.gw(&member.token, intents::DEFAULT).await;
     let mut ogw = srv.gw(&owner.token, intents::DEFAULT).await;
-    let m = owner.api.send(&g.general, &json!({"content": "live", "nonce": "n-1"})).await.ok(200);
+    let m = owner
+        .api
+        .send(&g.general, &json!({"content": "live", "nonce": "n-1"}))
+        .await
+        .ok(200);
     for gw in [&mut mgw, &mut ogw] {
-        let d = gw.expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == m["id"]).await;
+        let d = gw
+            .expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == m["id"])
+            .await;
         check_message(&d, "MESSAGE_CREATE");
         assert_eq!(d["content"], "live");
         assert_eq!(d["guild_id"], g.id.as_str());
         assert_eq!(d["channel_id"], g.general.as_str());
         assert_eq!(d["author"]["id"], owner.id.as_str());
         assert_eq!(d["nonce"], "n-1");
-        assert_eq!(d["timestamp"], m["timestamp"], "REST and gateway carry the same object");
+        assert_eq!(
+            d["timestamp"], m["timestamp"],
+            "REST and gateway carry the same object"
+        );
     }
 }
 
@@ -210,11 +289,15 @@ async fn bot_receives_message_create_and_respects_intents() {
     let g = srv.guild(&owner, "G").await;
     let bot = srv.bot(&owner, "Listener").await;
     srv.authorize(&owner, &bot, &g, 0).await;
-    let mut with = srv.gw(&format!("Bot {}", bot.token), intents::DEFAULT).await;
+    let mut with = srv
+        .gw(&format!("Bot {}", bot.token), intents::DEFAULT)
+        .await;
     let mut without = srv.gw(&bot.token, intents::GUILDS).await;
 
     let m = owner.api.say(&g.general, "!ping").await;
-    let d = with.expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == m["id"]).await;
+    let d = with
+        .expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == m["id"])
+        .await;
     assert_eq!(d["content"], "!ping");
     without.expect_no_dispatch("MESSAGE_CREATE", QUIET).await;
 
@@ -222,10 +305,15 @@ async fn bot_receives_message_create_and_respects_intents() {
     let mut ugw = srv.gw(&owner.token, intents::DEFAULT).await;
     let reply = bot
         .api
-        .send(&g.general, &json!({"content": "pong", "message_reference": {"message_id": m["id"]}}))
+        .send(
+            &g.general,
+            &json!({"content": "pong", "message_reference": {"message_id": m["id"]}}),
+        )
         .await
         .ok(200);
-    let d = ugw.expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == reply["id"]).await;
+    let d = ugw
+        .expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == reply["id"])
+        .await;
     assert_eq!(d["type"], 19);
     assert_eq!(d["author"]["bot"], true);
     assert_eq!(d["referenced_message"]["id"], m["id"]);
@@ -242,7 +330,8 @@ async fn outsider_gets_no_message_create() {
     ogw.expect_no_dispatch("MESSAGE_CREATE", QUIET).await;
     // sanity: the session works for its own guild
     let m = outsider.api.say(&other.general, "mine").await;
-    ogw.expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == m["id"]).await;
+    ogw.expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == m["id"])
+        .await;
 }
 
 #[tokio::test]
@@ -251,14 +340,24 @@ async fn channel_and_role_create_dispatches() {
     let (owner, g, member) = srv.world().await;
     let mut mgw = srv.gw(&member.token, intents::DEFAULT).await;
 
-    let c = owner.api.create_channel(&g.id, &json!({"name": "announcements"})).await.ok(201);
-    let d = mgw.expect_dispatch_where("CHANNEL_CREATE", EVENT_TIMEOUT, |d| d["id"] == c["id"]).await;
+    let c = owner
+        .api
+        .create_channel(&g.id, &json!({"name": "announcements"}))
+        .await
+        .ok(201);
+    let d = mgw
+        .expect_dispatch_where("CHANNEL_CREATE", EVENT_TIMEOUT, |d| d["id"] == c["id"])
+        .await;
     check_channel(&d, "CHANNEL_CREATE");
     assert_eq!(d["name"], "announcements");
     assert_eq!(d["guild_id"], g.id.as_str());
 
     let r = srv.role(&owner, &g, "Shiny", 0).await;
-    let d = mgw.expect_dispatch_where("GUILD_ROLE_CREATE", EVENT_TIMEOUT, |d| d["role"]["id"] == r["id"]).await;
+    let d = mgw
+        .expect_dispatch_where("GUILD_ROLE_CREATE", EVENT_TIMEOUT, |d| {
+            d["role"]["id"] == r["id"]
+        })
+        .await;
     assert_eq!(d["guild_id"], g.id.as_str());
     check_role(&d["role"], "GUILD_ROLE_CREATE.role");
     assert_eq!(d["role"]["name"], "Shiny");
@@ -277,11 +376,18 @@ async fn member_update_on_role_change() {
     for gw in [&mut ogw, &mut mgw] {
         let d = gw
             .expect_dispatch_where("GUILD_MEMBER_UPDATE", EVENT_TIMEOUT, |d| {
-                d["user"]["id"] == member.id.as_str() && d["roles"].as_array().is_some_and(|a| a.contains(&json!(rid)))
+                d["user"]["id"] == member.id.as_str()
+                    && d["roles"]
+                        .as_array()
+                        .is_some_and(|a| a.contains(&json!(rid)))
             })
             .await;
         assert_eq!(d["guild_id"], g.id.as_str());
-        assert_keys(&d, &["guild_id", "roles", "user", "joined_at"], "GUILD_MEMBER_UPDATE");
+        assert_keys(
+            &d,
+            &["guild_id", "roles", "user", "joined_at"],
+            "GUILD_MEMBER_UPDATE",
+        );
         check_user(&d["user"], "GUILD_MEMBER_UPDATE.user");
     }
     owner.api.remove_role(&g.id, &member.id, &rid).await.ok(204);
@@ -299,18 +405,26 @@ async fn bot_gets_guild_create_when_authorized() {
     let owner = srv.user("owner").await;
     let g = srv.guild(&owner, "Late").await;
     let bot = srv.bot(&owner, "Newcomer").await;
-    let mut bgw = srv.gw(&format!("Bot {}", bot.token), intents::DEFAULT).await;
+    let mut bgw = srv
+        .gw(&format!("Bot {}", bot.token), intents::DEFAULT)
+        .await;
     assert!(bgw.guilds.is_empty());
     let mut ogw = srv.gw(&owner.token, intents::DEFAULT).await;
     srv.authorize(&owner, &bot, &g, perm::SEND_MESSAGES).await;
-    let gc = bgw.expect_dispatch_where("GUILD_CREATE", EVENT_TIMEOUT, |d| d["id"] == g.id.as_str()).await;
+    let gc = bgw
+        .expect_dispatch_where("GUILD_CREATE", EVENT_TIMEOUT, |d| d["id"] == g.id.as_str())
+        .await;
     check_guild_create(&gc, "GUILD_CREATE after authorize");
     let add = ogw
-        .expect_dispatch_where("GUILD_MEMBER_ADD", EVENT_TIMEOUT, |d| d["user"]["id"] == bot.id.as_str())
+        .expect_dispatch_where("GUILD_MEMBER_ADD", EVENT_TIMEOUT, |d| {
+            d["user"]["id"] == bot.id.as_str()
+        })
         .await;
     assert_eq!(add["guild_id"], g.id.as_str());
-    ogw.expect_dispatch_where("GUILD_ROLE_CREATE", EVENT_TIMEOUT, |d| d["role"]["tags"]["bot_id"] == bot.id.as_str())
-        .await;
+    ogw.expect_dispatch_where("GUILD_ROLE_CREATE", EVENT_TIMEOUT, |d| {
+        d["role"]["tags"]["bot_id"] == bot.id.as_str()
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -321,8 +435,11 @@ async fn request_guild_members_chunk() {
     srv.authorize(&owner, &bot, &g, 0).await;
     let mut gw = srv.gw(&bot.token, intents::DEFAULT).await;
 
-    gw.send(json!({"op": 8, "d": {"guild_id": g.id, "query": "", "limit": 0, "nonce": "chunk-1"}})).await;
-    let d = gw.expect_dispatch("GUILD_MEMBERS_CHUNK", EVENT_TIMEOUT).await;
+    gw.send(json!({"op": 8, "d": {"guild_id": g.id, "query": "", "limit": 0, "nonce": "chunk-1"}}))
+        .await;
+    let d = gw
+        .expect_dispatch("GUILD_MEMBERS_CHUNK", EVENT_TIMEOUT)
+        .await;
     assert_eq!(d["guild_id"], g.id.as_str());
     assert_eq!(d["chunk_index"], 0);
     assert_eq!(d["chunk_count"], 1);
@@ -333,8 +450,13 @@ async fn request_guild_members_chunk() {
         check_member(m, &format!("chunk.members[{i}]"));
     }
 
-    gw.send(json!({"op": 8, "d": {"guild_id": g.id, "user_ids": [member.id], "nonce": "chunk-2"}})).await;
-    let d = gw.expect_dispatch_where("GUILD_MEMBERS_CHUNK", EVENT_TIMEOUT, |d| d["nonce"] == "chunk-2").await;
+    gw.send(json!({"op": 8, "d": {"guild_id": g.id, "user_ids": [member.id], "nonce": "chunk-2"}}))
+        .await;
+    let d = gw
+        .expect_dispatch_where("GUILD_MEMBERS_CHUNK", EVENT_TIMEOUT, |d| {
+            d["nonce"] == "chunk-2"
+        })
+        .await;
     let members = d["members"].as_array().unwrap();
     assert_eq!(members.len(), 1, "{d}");
     assert_eq!(members[0]["user"]["id"], member.id.as_str());
@@ -350,7 +472,8 @@ async fn sequence_numbers_increase() {
     // Gw checks that every dispatch's s is above the previous one
     for i in 0..5 {
         let m = owner.api.say(&g.general, &format!("{i}")).await;
-        gw.expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == m["id"]).await;
+        gw.expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == m["id"])
+            .await;
     }
     gw.heartbeat().await;
     gw.expect_op(11, EVENT_TIMEOUT).await;

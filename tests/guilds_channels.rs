@@ -7,7 +7,11 @@ use serde_json::json;
 async fn create_guild_shape() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
-    let g = owner.api.create_guild(&json!({"name": "My Guild", "region": "ignored"})).await.ok(201);
+    let g = owner
+        .api
+        .create_guild(&json!({"name": "My Guild", "region": "ignored"}))
+        .await
+        .ok(201);
     check_guild(&g, "POST /guilds");
     let gid = g["id"].as_str().unwrap();
     assert_eq!(g["name"], "My Guild");
@@ -25,7 +29,12 @@ async fn create_guild_shape() {
     assert_eq!(everyone["permissions"], perm::EVERYONE_DEFAULT.to_string());
 
     let chans = owner.api.channels(gid).await.ok(200);
-    let general: Vec<_> = chans.as_array().unwrap().iter().filter(|c| c["name"] == "general").collect();
+    let general: Vec<_> = chans
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "general")
+        .collect();
     assert_eq!(general.len(), 1, "one general channel: {chans}");
     check_channel(general[0], "general");
     assert_eq!(general[0]["type"], 0);
@@ -42,14 +51,29 @@ async fn create_guild_shape() {
 async fn create_guild_failures() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
-    owner.api.create_guild(&json!({})).await.form_error_code("name", "BASE_TYPE_REQUIRED");
     owner
         .api
-        .raw("POST", "/guilds", Some(b"{name:".to_vec()), "application/json")
+        .create_guild(&json!({}))
+        .await
+        .form_error_code("name", "BASE_TYPE_REQUIRED");
+    owner
+        .api
+        .raw(
+            "POST",
+            "/guilds",
+            Some(b"{name:".to_vec()),
+            "application/json",
+        )
         .await
         .err(400, 50109);
-    srv.api().create_guild(&json!({"name": "x"})).await.unauthorized();
-    srv.api_as("Bot bad.token.here").create_guild(&json!({"name": "x"})).await.unauthorized();
+    srv.api()
+        .create_guild(&json!({"name": "x"}))
+        .await
+        .unauthorized();
+    srv.api_as("Bot bad.token.here")
+        .create_guild(&json!({"name": "x"}))
+        .await
+        .unauthorized();
 }
 
 #[tokio::test]
@@ -60,7 +84,10 @@ async fn get_guild_access() {
     owner.api.guild(&g.id).await.ok(200);
     let got = member.api.guild(&g.id).await.ok(200);
     check_guild(&got, "member GET /guilds/{id}");
-    assert_eq!(member.api.v9().guild(&g.id).await.ok(200)["id"], g.id.as_str());
+    assert_eq!(
+        member.api.v9().guild(&g.id).await.ok(200)["id"],
+        g.id.as_str()
+    );
     outsider.api.guild(&g.id).await.err(403, 50001);
     owner.api.guild(&bogus_id()).await.err(404, 10004);
     srv.api().guild(&g.id).await.unauthorized();
@@ -89,7 +116,11 @@ async fn create_channel_defaults_to_text() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
     let g = srv.guild(&owner, "G").await;
-    let c = owner.api.create_channel(&g.id, &json!({"name": "chat"})).await.ok(201);
+    let c = owner
+        .api
+        .create_channel(&g.id, &json!({"name": "chat"}))
+        .await
+        .ok(201);
     check_channel(&c, "POST /guilds/{id}/channels");
     assert_eq!(c["type"], 0);
     assert_eq!(c["name"], "chat");
@@ -109,7 +140,11 @@ async fn create_channel_with_all_fields() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
     let g = srv.guild(&owner, "G").await;
-    let cat = owner.api.create_channel(&g.id, &json!({"name": "Category", "type": 4})).await.ok(201);
+    let cat = owner
+        .api
+        .create_channel(&g.id, &json!({"name": "Category", "type": 4}))
+        .await
+        .ok(201);
     assert_eq!(cat["type"], 4);
     let cat_id: u64 = cat["id"].as_str().unwrap().parse().unwrap();
     let gid_int: u64 = g.id.parse().unwrap();
@@ -140,11 +175,17 @@ async fn create_channel_with_all_fields() {
     assert_eq!(c["nsfw"], true);
     let ows = c["permission_overwrites"].as_array().unwrap();
     assert_eq!(ows.len(), 2, "{c}");
-    let everyone = ows.iter().find(|o| o["id"] == g.id.as_str()).expect("@everyone overwrite");
+    let everyone = ows
+        .iter()
+        .find(|o| o["id"] == g.id.as_str())
+        .expect("@everyone overwrite");
     assert_eq!(everyone["type"], 0);
     assert_eq!(everyone["allow"], "0");
     assert_eq!(everyone["deny"], perm::SEND_MESSAGES.to_string());
-    let mine = ows.iter().find(|o| o["id"] == owner.id.as_str()).expect("member overwrite");
+    let mine = ows
+        .iter()
+        .find(|o| o["id"] == owner.id.as_str())
+        .expect("member overwrite");
     assert_eq!(mine["type"], 1);
     assert_eq!(mine["allow"], perm::SEND_MESSAGES.to_string());
     assert_eq!(mine["deny"], "0");
@@ -153,7 +194,11 @@ async fn create_channel_with_all_fields() {
     assert_eq!(got["permission_overwrites"].as_array().unwrap().len(), 2);
     assert_eq!(got["parent_id"], cat_id.to_string());
 
-    let voice = owner.api.create_channel(&g.id, &json!({"name": "Voice", "type": 2})).await.ok(201);
+    let voice = owner
+        .api
+        .create_channel(&g.id, &json!({"name": "Voice", "type": 2}))
+        .await
+        .ok(201);
     assert_eq!(voice["type"], 2);
 }
 
@@ -162,10 +207,25 @@ async fn create_channel_failures() {
     let srv = Server::start().await;
     let (owner, g, member) = srv.world().await;
     let outsider = srv.user("outsider").await;
-    member.api.create_channel(&g.id, &json!({"name": "nope"})).await.err(403, 50013);
-    outsider.api.create_channel(&g.id, &json!({"name": "nope"})).await.err(403, 50001);
-    owner.api.create_channel(&bogus_id(), &json!({"name": "nope"})).await.err(404, 10004);
-    srv.api().create_channel(&g.id, &json!({"name": "nope"})).await.unauthorized();
+    member
+        .api
+        .create_channel(&g.id, &json!({"name": "nope"}))
+        .await
+        .err(403, 50013);
+    outsider
+        .api
+        .create_channel(&g.id, &json!({"name": "nope"}))
+        .await
+        .err(403, 50001);
+    owner
+        .api
+        .create_channel(&bogus_id(), &json!({"name": "nope"}))
+        .await
+        .err(404, 10004);
+    srv.api()
+        .create_channel(&g.id, &json!({"name": "nope"}))
+        .await
+        .unauthorized();
     owner
         .api
         .create_channel(&g.id, &json!({"type": 0}))
@@ -178,17 +238,41 @@ async fn create_channel_failures() {
         .form_error_code("name", "BASE_TYPE_BAD_LENGTH");
     owner
         .api
-        .raw("POST", &format!("/guilds/{}/channels", g.id), Some(b"[".to_vec()), "application/json")
+        .raw(
+            "POST",
+            &format!("/guilds/{}/channels", g.id),
+            Some(b"[".to_vec()),
+            "application/json",
+        )
         .await
         .err(400, 50109);
     // none of the refused requests created a channel
-    let names: Vec<_> = owner.api.channels(&g.id).await.ok(200).as_array().unwrap().iter().map(|c| c["name"].clone()).collect();
+    let names: Vec<_> = owner
+        .api
+        .channels(&g.id)
+        .await
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].clone())
+        .collect();
     assert!(!names.contains(&json!("nope")), "{names:?}");
 
     // a role with MANAGE_CHANNELS makes it work
-    let role = srv.role(&owner, &g, "channel admins", perm::MANAGE_CHANNELS).await;
-    owner.api.add_role(&g.id, &member.id, role["id"].as_str().unwrap()).await.ok(204);
-    member.api.create_channel(&g.id, &json!({"name": "yes"})).await.ok(201);
+    let role = srv
+        .role(&owner, &g, "channel admins", perm::MANAGE_CHANNELS)
+        .await;
+    owner
+        .api
+        .add_role(&g.id, &member.id, role["id"].as_str().unwrap())
+        .await
+        .ok(204);
+    member
+        .api
+        .create_channel(&g.id, &json!({"name": "yes"}))
+        .await
+        .ok(201);
 }
 
 #[tokio::test]

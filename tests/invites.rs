@@ -9,7 +9,11 @@ async fn create_invite_shape() {
     let owner = srv.user("owner").await;
     let g = srv.guild(&owner, "Invite Land").await;
 
-    let inv = owner.api.create_invite(&g.general, &json!({})).await.ok(200);
+    let inv = owner
+        .api
+        .create_invite(&g.general, &json!({}))
+        .await
+        .ok(200);
     check_invite(&inv, "POST invites {}");
     assert_eq!(inv["guild"]["id"], g.id.as_str());
     assert_eq!(inv["guild"]["name"], "Invite Land");
@@ -21,19 +25,32 @@ async fn create_invite_shape() {
     assert_eq!(inv["max_uses"], 0);
     assert_eq!(inv["max_age"], 86400, "Discord's default max_age");
     assert_eq!(inv["temporary"], false);
-    assert!(inv["expires_at"].is_string(), "an invite with max_age > 0 expires: {inv}");
+    assert!(
+        inv["expires_at"].is_string(),
+        "an invite with max_age > 0 expires: {inv}"
+    );
 
     let inv = owner
         .api
-        .create_invite(&g.general, &json!({"max_age": 0, "max_uses": 5, "temporary": false, "unique": true}))
+        .create_invite(
+            &g.general,
+            &json!({"max_age": 0, "max_uses": 5, "temporary": false, "unique": true}),
+        )
         .await
         .ok(200);
     check_invite(&inv, "POST invites custom");
     assert_eq!(inv["max_age"], 0);
     assert_eq!(inv["max_uses"], 5);
-    assert!(inv["expires_at"].is_null(), "max_age 0 never expires: {inv}");
+    assert!(
+        inv["expires_at"].is_null(),
+        "max_age 0 never expires: {inv}"
+    );
     // two unique invites have different codes
-    let other = owner.api.create_invite(&g.general, &json!({"unique": true})).await.ok(200);
+    let other = owner
+        .api
+        .create_invite(&g.general, &json!({"unique": true}))
+        .await
+        .ok(200);
     assert_ne!(other["code"], inv["code"]);
 }
 
@@ -42,9 +59,20 @@ async fn create_invite_failures() {
     let srv = Server::start().await;
     let (owner, g, member) = srv.world().await;
     let outsider = srv.user("outsider").await;
-    outsider.api.create_invite(&g.general, &json!({})).await.err(403, 50001);
-    owner.api.create_invite(&bogus_id(), &json!({})).await.err(404, 10003);
-    srv.api().create_invite(&g.general, &json!({})).await.unauthorized();
+    outsider
+        .api
+        .create_invite(&g.general, &json!({}))
+        .await
+        .err(403, 50001);
+    owner
+        .api
+        .create_invite(&bogus_id(), &json!({}))
+        .await
+        .err(404, 10003);
+    srv.api()
+        .create_invite(&g.general, &json!({}))
+        .await
+        .unauthorized();
     owner
         .api
         .create_invite(&g.general, &json!({"max_age": 604801}))
@@ -67,10 +95,18 @@ async fn create_invite_failures() {
         .await
         .ok(201);
     let cid = c["id"].as_str().unwrap();
-    member.api.create_invite(cid, &json!({})).await.err(403, 50013);
+    member
+        .api
+        .create_invite(cid, &json!({}))
+        .await
+        .err(403, 50013);
     owner.api.create_invite(cid, &json!({})).await.ok(200);
     // the member can still invite in general
-    member.api.create_invite(&g.general, &json!({})).await.ok(200);
+    member
+        .api
+        .create_invite(&g.general, &json!({}))
+        .await
+        .ok(200);
 }
 
 #[tokio::test]
@@ -78,7 +114,11 @@ async fn get_invite_needs_no_auth() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
     let g = srv.guild(&owner, "Public").await;
-    let inv = owner.api.create_invite(&g.general, &json!({})).await.ok(200);
+    let inv = owner
+        .api
+        .create_invite(&g.general, &json!({}))
+        .await
+        .ok(200);
     let code = inv["code"].as_str().unwrap();
     let got = srv.api().invite(code).await.ok(200);
     assert_eq!(got["code"], code);
@@ -98,7 +138,11 @@ async fn join_via_invite() {
     let joiner = srv.user("joiner").await;
     joiner.api.guild(&g.id).await.err(403, 50001);
 
-    let inv = owner.api.create_invite(&g.general, &json!({})).await.ok(200);
+    let inv = owner
+        .api
+        .create_invite(&g.general, &json!({}))
+        .await
+        .ok(200);
     let code = inv["code"].as_str().unwrap();
     let joined = joiner.api.join(code).await.ok(200);
     assert_eq!(joined["code"], code);
@@ -107,7 +151,10 @@ async fn join_via_invite() {
     joiner.api.guild(&g.id).await.ok(200);
     let m = owner.api.member(&g.id, &joiner.id).await.ok(200);
     check_member(&m, "joined member");
-    assert_eq!(ids(&joiner.api.my_guilds().await.ok(200)), vec![g.id.clone()]);
+    assert_eq!(
+        ids(&joiner.api.my_guilds().await.ok(200)),
+        vec![g.id.clone()]
+    );
     let got = owner.api.invite(code).await.ok(200);
     assert_eq!(got["uses"], 1, "uses counts the join: {got}");
 
@@ -123,7 +170,11 @@ async fn join_failures() {
     let owner = srv.user("owner").await;
     let g = srv.guild(&owner, "Club").await;
     let bot = srv.bot(&owner, "Joiner").await;
-    let inv = owner.api.create_invite(&g.general, &json!({})).await.ok(200);
+    let inv = owner
+        .api
+        .create_invite(&g.general, &json!({}))
+        .await
+        .ok(200);
     let code = inv["code"].as_str().unwrap();
 
     bot.api.join(code).await.err(403, 20001);
@@ -141,7 +192,11 @@ async fn max_uses_exhausts_invite() {
     let g = srv.guild(&owner, "Club").await;
     let a = srv.user("first").await;
     let b = srv.user("second").await;
-    let inv = owner.api.create_invite(&g.general, &json!({"max_uses": 1})).await.ok(200);
+    let inv = owner
+        .api
+        .create_invite(&g.general, &json!({"max_uses": 1}))
+        .await
+        .ok(200);
     let code = inv["code"].as_str().unwrap();
     a.api.join(code).await.ok(200);
     b.api.join(code).await.err(404, 10006);
@@ -161,7 +216,9 @@ async fn join_dispatches_member_add_and_guild_create() {
     srv.join(&owner, &g, &joiner).await;
 
     let add = owner_gw
-        .expect_dispatch_where("GUILD_MEMBER_ADD", EVENT_TIMEOUT, |d| d["user"]["id"] == joiner.id.as_str())
+        .expect_dispatch_where("GUILD_MEMBER_ADD", EVENT_TIMEOUT, |d| {
+            d["user"]["id"] == joiner.id.as_str()
+        })
         .await;
     check_member(&add, "GUILD_MEMBER_ADD");
     assert_eq!(add["guild_id"], g.id.as_str());
@@ -171,7 +228,11 @@ async fn join_dispatches_member_add_and_guild_create() {
         .await;
     check_guild_create(&gc, "GUILD_CREATE on join");
     assert!(
-        gc["channels"].as_array().unwrap().iter().any(|c| c["id"] == g.general.as_str()),
+        gc["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == g.general.as_str()),
         "joined guild's channels must include general"
     );
     // and the joiner's session now gets the guild's messages

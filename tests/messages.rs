@@ -7,7 +7,14 @@ use serde_json::{json, Value};
 async fn send_message_shape() {
     let srv = Server::start().await;
     let (owner, g, member) = srv.world().await;
-    let m = member.api.send(&g.general, &json!({"content": "hello world", "whatever": true})).await.ok(200);
+    let m = member
+        .api
+        .send(
+            &g.general,
+            &json!({"content": "hello world", "whatever": true}),
+        )
+        .await
+        .ok(200);
     check_message(&m, "POST message");
     assert_eq!(m["type"], 0);
     assert_eq!(m["content"], "hello world");
@@ -22,7 +29,11 @@ async fn send_message_shape() {
     assert_eq!(m["embeds"], json!([]));
     assert_eq!(m["attachments"], json!([]));
 
-    let got = owner.api.message(&g.general, m["id"].as_str().unwrap()).await.ok(200);
+    let got = owner
+        .api
+        .message(&g.general, m["id"].as_str().unwrap())
+        .await
+        .ok(200);
     check_message(&got, "GET message");
     assert_eq!(got["id"], m["id"]);
     assert_eq!(got["content"], "hello world");
@@ -45,11 +56,22 @@ async fn content_length_limits() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
     let g = srv.guild(&owner, "G").await;
-    let r = owner.api.send(&g.general, &json!({"content": "a".repeat(2001)})).await;
+    let r = owner
+        .api
+        .send(&g.general, &json!({"content": "a".repeat(2001)}))
+        .await;
     r.form_error_code("content", "BASE_TYPE_MAX_LENGTH");
-    owner.api.send(&g.general, &json!({"content": "a".repeat(2000)})).await.ok(200);
+    owner
+        .api
+        .send(&g.general, &json!({"content": "a".repeat(2000)}))
+        .await
+        .ok(200);
     // the limit counts characters, not bytes
-    let m = owner.api.send(&g.general, &json!({"content": "é".repeat(2000)})).await.ok(200);
+    let m = owner
+        .api
+        .send(&g.general, &json!({"content": "é".repeat(2000)}))
+        .await
+        .ok(200);
     assert_eq!(m["content"].as_str().unwrap().chars().count(), 2000);
     owner
         .api
@@ -67,8 +89,16 @@ async fn empty_message_is_50006() {
     let owner = srv.user("owner").await;
     let g = srv.guild(&owner, "G").await;
     owner.api.send(&g.general, &json!({})).await.err(400, 50006);
-    owner.api.send(&g.general, &json!({"content": ""})).await.err(400, 50006);
-    owner.api.send(&g.general, &json!({"tts": false, "nonce": "1"})).await.err(400, 50006);
+    owner
+        .api
+        .send(&g.general, &json!({"content": ""}))
+        .await
+        .err(400, 50006);
+    owner
+        .api
+        .send(&g.general, &json!({"tts": false, "nonce": "1"}))
+        .await
+        .err(400, 50006);
     assert_eq!(owner.api.messages(&g.general, "").await.ok(200), json!([]));
 }
 
@@ -79,11 +109,20 @@ async fn malformed_and_invalid_bodies() {
     let g = srv.guild(&owner, "G").await;
     owner
         .api
-        .raw("POST", &format!("/channels/{}/messages", g.general), Some(b"{\"content\":".to_vec()), "application/json")
+        .raw(
+            "POST",
+            &format!("/channels/{}/messages", g.general),
+            Some(b"{\"content\":".to_vec()),
+            "application/json",
+        )
         .await
         .err(400, 50109);
     // wrong type for content
-    owner.api.send(&g.general, &json!({"content": 5})).await.form_error("content");
+    owner
+        .api
+        .send(&g.general, &json!({"content": 5}))
+        .await
+        .form_error("content");
 }
 
 #[tokio::test]
@@ -91,22 +130,43 @@ async fn nonce_is_echoed_and_enforced() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
     let g = srv.guild(&owner, "G").await;
-    let m = owner.api.send(&g.general, &json!({"content": "a", "nonce": "abc123"})).await.ok(200);
+    let m = owner
+        .api
+        .send(&g.general, &json!({"content": "a", "nonce": "abc123"}))
+        .await
+        .ok(200);
     assert_eq!(m["nonce"], "abc123");
-    let m = owner.api.send(&g.general, &json!({"content": "b", "nonce": 987654321})).await.ok(200);
-    assert!(m["nonce"] == json!(987654321) || m["nonce"] == json!("987654321"), "nonce echo: {}", m["nonce"]);
+    let m = owner
+        .api
+        .send(&g.general, &json!({"content": "b", "nonce": 987654321}))
+        .await
+        .ok(200);
+    assert!(
+        m["nonce"] == json!(987654321) || m["nonce"] == json!("987654321"),
+        "nonce echo: {}",
+        m["nonce"]
+    );
 
     let first = owner
         .api
-        .send(&g.general, &json!({"content": "once", "nonce": "dedupe-1", "enforce_nonce": true}))
+        .send(
+            &g.general,
+            &json!({"content": "once", "nonce": "dedupe-1", "enforce_nonce": true}),
+        )
         .await
         .ok(200);
     let second = owner
         .api
-        .send(&g.general, &json!({"content": "once", "nonce": "dedupe-1", "enforce_nonce": true}))
+        .send(
+            &g.general,
+            &json!({"content": "once", "nonce": "dedupe-1", "enforce_nonce": true}),
+        )
         .await
         .ok(200);
-    assert_eq!(first["id"], second["id"], "enforce_nonce must return the existing message");
+    assert_eq!(
+        first["id"], second["id"],
+        "enforce_nonce must return the existing message"
+    );
     let list = owner.api.messages(&g.general, "limit=100").await.ok(200);
     assert_eq!(list.as_array().unwrap().len(), 3, "{list}");
 }
@@ -116,11 +176,18 @@ async fn tts_and_embeds() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
     let g = srv.guild(&owner, "G").await;
-    let m = owner.api.send(&g.general, &json!({"content": "speak", "tts": true})).await.ok(200);
+    let m = owner
+        .api
+        .send(&g.general, &json!({"content": "speak", "tts": true}))
+        .await
+        .ok(200);
     assert_eq!(m["tts"], true);
     let m = owner
         .api
-        .send(&g.general, &json!({"embeds": [{"title": "Title", "description": "Body"}]}))
+        .send(
+            &g.general,
+            &json!({"embeds": [{"title": "Title", "description": "Body"}]}),
+        )
         .await
         .ok(200);
     check_message(&m, "embed message");
@@ -152,7 +219,11 @@ async fn reply_with_message_reference() {
     assert_eq!(reply["message_reference"]["channel_id"], g.general.as_str());
     assert_eq!(reply["referenced_message"]["id"], original["id"]);
     assert_eq!(reply["referenced_message"]["content"], "!ping");
-    let got = owner.api.message(&g.general, reply["id"].as_str().unwrap()).await.ok(200);
+    let got = owner
+        .api
+        .message(&g.general, reply["id"].as_str().unwrap())
+        .await
+        .ok(200);
     assert_eq!(got["type"], 19);
     assert_eq!(got["message_reference"]["message_id"], original["id"]);
     assert_eq!(got["referenced_message"]["id"], original["id"]);
@@ -160,7 +231,10 @@ async fn reply_with_message_reference() {
     // string id, only message_id given
     let reply = member
         .api
-        .send(&g.general, &json!({"content": "pong2", "message_reference": {"message_id": original["id"]}}))
+        .send(
+            &g.general,
+            &json!({"content": "pong2", "message_reference": {"message_id": original["id"]}}),
+        )
         .await
         .ok(200);
     assert_eq!(reply["type"], 19);
@@ -168,7 +242,10 @@ async fn reply_with_message_reference() {
     // unknown referenced message
     let r = member
         .api
-        .send(&g.general, &json!({"content": "x", "message_reference": {"message_id": bogus_id()}}))
+        .send(
+            &g.general,
+            &json!({"content": "x", "message_reference": {"message_id": bogus_id()}}),
+        )
         .await;
     r.form_error("message_reference");
     // ... unless fail_if_not_exists is false: sent as a normal message
@@ -186,10 +263,24 @@ async fn send_failures() {
     let owner = srv.user("owner").await;
     let g = srv.guild(&owner, "G").await;
     let outsider = srv.user("outsider").await;
-    outsider.api.send(&g.general, &json!({"content": "hi"})).await.err(403, 50001);
-    owner.api.send(&bogus_id(), &json!({"content": "hi"})).await.err(404, 10003);
-    srv.api().send(&g.general, &json!({"content": "hi"})).await.unauthorized();
-    srv.api_as("Bot nope").send(&g.general, &json!({"content": "hi"})).await.unauthorized();
+    outsider
+        .api
+        .send(&g.general, &json!({"content": "hi"}))
+        .await
+        .err(403, 50001);
+    owner
+        .api
+        .send(&bogus_id(), &json!({"content": "hi"}))
+        .await
+        .err(404, 10003);
+    srv.api()
+        .send(&g.general, &json!({"content": "hi"}))
+        .await
+        .unauthorized();
+    srv.api_as("Bot nope")
+        .send(&g.general, &json!({"content": "hi"}))
+        .await
+        .unauthorized();
     assert_eq!(owner.api.messages(&g.general, "").await.ok(200), json!([]));
 }
 
@@ -200,13 +291,25 @@ async fn bot_posts_with_bot_token() {
     let g = srv.guild(&owner, "G").await;
     let bot = srv.bot(&owner, "Poster").await;
     // before authorization the bot is no member
-    bot.api.send(&g.general, &json!({"content": "early"})).await.err(403, 50001);
-    srv.authorize(&owner, &bot, &g, perm::VIEW_CHANNEL | perm::SEND_MESSAGES).await;
-    let m = bot.api.send(&g.general, &json!({"content": "beep"})).await.ok(200);
+    bot.api
+        .send(&g.general, &json!({"content": "early"}))
+        .await
+        .err(403, 50001);
+    srv.authorize(&owner, &bot, &g, perm::VIEW_CHANNEL | perm::SEND_MESSAGES)
+        .await;
+    let m = bot
+        .api
+        .send(&g.general, &json!({"content": "beep"}))
+        .await
+        .ok(200);
     check_message(&m, "bot message");
     assert_eq!(m["author"]["id"], bot.id.as_str());
     assert_eq!(m["author"]["bot"], true);
-    assert_eq!(m["member"]["roles"].as_array().unwrap().len(), 1, "bot member carries its managed role");
+    assert_eq!(
+        m["member"]["roles"].as_array().unwrap().len(),
+        1,
+        "bot member carries its managed role"
+    );
     let list = bot.api.messages(&g.general, "").await.ok(200);
     assert_eq!(ids(&list), vec![m["id"].as_str().unwrap().to_string()]);
 }
@@ -233,23 +336,57 @@ async fn list_messages_pagination() {
     assert_eq!(msg_ids(&all), newest_first, "newest first");
     assert_eq!(all[0]["content"], "m5");
 
-    assert_eq!(msg_ids(&owner.api.messages(&g.general, "limit=2").await.ok(200)), newest_first[..2].to_vec());
-    let before = owner.api.messages(&g.general, &format!("before={}", posted[2])).await.ok(200);
+    assert_eq!(
+        msg_ids(&owner.api.messages(&g.general, "limit=2").await.ok(200)),
+        newest_first[..2].to_vec()
+    );
+    let before = owner
+        .api
+        .messages(&g.general, &format!("before={}", posted[2]))
+        .await
+        .ok(200);
     assert_eq!(msg_ids(&before), vec![posted[1].clone(), posted[0].clone()]);
-    let before = owner.api.messages(&g.general, &format!("before={}&limit=1", posted[2])).await.ok(200);
+    let before = owner
+        .api
+        .messages(&g.general, &format!("before={}&limit=1", posted[2]))
+        .await
+        .ok(200);
     assert_eq!(msg_ids(&before), vec![posted[1].clone()]);
-    let after = owner.api.messages(&g.general, &format!("after={}", posted[3])).await.ok(200);
+    let after = owner
+        .api
+        .messages(&g.general, &format!("after={}", posted[3]))
+        .await
+        .ok(200);
     assert_eq!(msg_ids(&after), vec![posted[5].clone(), posted[4].clone()]);
     // after + limit returns the messages right after the cursor
-    let after = owner.api.messages(&g.general, &format!("after={}&limit=2", posted[0])).await.ok(200);
+    let after = owner
+        .api
+        .messages(&g.general, &format!("after={}&limit=2", posted[0]))
+        .await
+        .ok(200);
     assert_eq!(msg_ids(&after), vec![posted[2].clone(), posted[1].clone()]);
-    let around = owner.api.messages(&g.general, &format!("around={}&limit=3", posted[3])).await.ok(200);
+    let around = owner
+        .api
+        .messages(&g.general, &format!("around={}&limit=3", posted[3]))
+        .await
+        .ok(200);
     let mut got = msg_ids(&around);
     got.sort();
-    assert_eq!(got, vec![posted[2].clone(), posted[3].clone(), posted[4].clone()]);
+    assert_eq!(
+        got,
+        vec![posted[2].clone(), posted[3].clone(), posted[4].clone()]
+    );
 
-    owner.api.messages(&g.general, "limit=0").await.err(400, 50035);
-    owner.api.messages(&g.general, "limit=101").await.err(400, 50035);
+    owner
+        .api
+        .messages(&g.general, "limit=0")
+        .await
+        .err(400, 50035);
+    owner
+        .api
+        .messages(&g.general, "limit=101")
+        .await
+        .err(400, 50035);
     owner.api.messages(&g.general, "limit=100").await.ok(200);
 }
 
@@ -263,12 +400,24 @@ async fn read_failures() {
     let mid = m["id"].as_str().unwrap();
     outsider.api.messages(&g.general, "").await.err(403, 50001);
     outsider.api.message(&g.general, mid).await.err(403, 50001);
-    owner.api.message(&g.general, &bogus_id()).await.err(404, 10008);
+    owner
+        .api
+        .message(&g.general, &bogus_id())
+        .await
+        .err(404, 10008);
     owner.api.messages(&bogus_id(), "").await.err(404, 10003);
     owner.api.message(&bogus_id(), mid).await.err(404, 10003);
     srv.api().messages(&g.general, "").await.unauthorized();
     srv.api().message(&g.general, mid).await.unauthorized();
     // a message fetched through another channel id is unknown there
-    let other = owner.api.create_channel(&g.id, &json!({"name": "other"})).await.ok(201);
-    owner.api.message(other["id"].as_str().unwrap(), mid).await.err(404, 10008);
+    let other = owner
+        .api
+        .create_channel(&g.id, &json!({"name": "other"}))
+        .await
+        .ok(201);
+    owner
+        .api
+        .message(other["id"].as_str().unwrap(), mid)
+        .await
+        .err(404, 10008);
 }

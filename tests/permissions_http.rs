@@ -11,14 +11,21 @@ fn ow(id: &str, kind: u8, allow: u64, deny: u64) -> Value {
 async fn channel_with(owner: &User, g: &Guild, name: &str, overwrites: Vec<Value>) -> String {
     let c = owner
         .api
-        .create_channel(&g.id, &json!({"name": name, "permission_overwrites": overwrites}))
+        .create_channel(
+            &g.id,
+            &json!({"name": name, "permission_overwrites": overwrites}),
+        )
         .await
         .ok(201);
     c["id"].as_str().unwrap().to_string()
 }
 
 async fn give_role(owner: &User, g: &Guild, user: &User, role: &Value) {
-    owner.api.add_role(&g.id, &user.id, role["id"].as_str().unwrap()).await.ok(204);
+    owner
+        .api
+        .add_role(&g.id, &user.id, role["id"].as_str().unwrap())
+        .await
+        .ok(204);
 }
 
 #[tokio::test]
@@ -49,10 +56,17 @@ async fn hidden_channel_for_everyone_visible_for_role() {
         .await
         .err_any(403, &[50001, 50013]);
     let m = owner.api.say(&secret, "psst").await;
-    plain.api.message(&secret, m["id"].as_str().unwrap()).await.err(403, 50001);
+    plain
+        .api
+        .message(&secret, m["id"].as_str().unwrap())
+        .await
+        .err(403, 50001);
     // ...the role holder can
     viewer.api.channel(&secret).await.ok(200);
-    assert_eq!(ids(&viewer.api.messages(&secret, "").await.ok(200)), vec![m["id"].as_str().unwrap().to_string()]);
+    assert_eq!(
+        ids(&viewer.api.messages(&secret, "").await.ok(200)),
+        vec![m["id"].as_str().unwrap().to_string()]
+    );
     viewer.api.say(&secret, "hello from viewer").await;
     // the owner always can
     owner.api.channel(&secret).await.ok(200);
@@ -61,14 +75,23 @@ async fn hidden_channel_for_everyone_visible_for_role() {
     let mut pgw = srv.gw(&plain.token, intents::DEFAULT).await;
     let mut vgw = srv.gw(&viewer.token, intents::DEFAULT).await;
     let hidden = owner.api.say(&secret, "for viewers only").await;
-    let d = vgw.expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == hidden["id"]).await;
+    let d = vgw
+        .expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == hidden["id"])
+        .await;
     assert_eq!(d["channel_id"], secret.as_str());
     let by_viewer = viewer.api.say(&secret, "viewer again").await;
-    vgw.expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == by_viewer["id"]).await;
-    pgw.expect_no_dispatch_where("MESSAGE_CREATE", QUIET, |d| d["channel_id"] == secret.as_str()).await;
+    vgw.expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| {
+        d["id"] == by_viewer["id"]
+    })
+    .await;
+    pgw.expect_no_dispatch_where("MESSAGE_CREATE", QUIET, |d| {
+        d["channel_id"] == secret.as_str()
+    })
+    .await;
     // sanity: the plain member's session does get general
     let open = owner.api.say(&g.general, "for everyone").await;
-    pgw.expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == open["id"]).await;
+    pgw.expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == open["id"])
+        .await;
 }
 
 #[tokio::test]
@@ -93,22 +116,43 @@ async fn send_messages_denied_is_50013() {
     // can read, cannot write
     plain.api.channel(&readonly).await.ok(200);
     plain.api.messages(&readonly, "").await.ok(200);
-    plain.api.send(&readonly, &json!({"content": "hi"})).await.err(403, 50013);
+    plain
+        .api
+        .send(&readonly, &json!({"content": "hi"}))
+        .await
+        .err(403, 50013);
     // role allow beats @everyone deny; owner bypasses
     speaker.api.say(&readonly, "I may speak").await;
     owner.api.say(&readonly, "owner speaks").await;
-    assert_eq!(plain.api.messages(&readonly, "").await.ok(200).as_array().unwrap().len(), 2);
+    assert_eq!(
+        plain
+            .api
+            .messages(&readonly, "")
+            .await
+            .ok(200)
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 
     // a member overwrite allowing SEND_MESSAGES for the plain member
     let personal = channel_with(
         &owner,
         &g,
         "personal",
-        vec![ow(&g.id, 0, 0, perm::SEND_MESSAGES), ow(&plain.id, 1, perm::SEND_MESSAGES, 0)],
+        vec![
+            ow(&g.id, 0, 0, perm::SEND_MESSAGES),
+            ow(&plain.id, 1, perm::SEND_MESSAGES, 0),
+        ],
     )
     .await;
     plain.api.say(&personal, "my own overwrite").await;
-    speaker.api.send(&personal, &json!({"content": "nope"})).await.err(403, 50013);
+    speaker
+        .api
+        .send(&personal, &json!({"content": "nope"}))
+        .await
+        .err(403, 50013);
 }
 
 #[tokio::test]
@@ -141,7 +185,10 @@ async fn overwrite_precedence() {
         &owner,
         &g,
         "member-deny",
-        vec![ow(allow_id, 0, perm::VIEW_CHANNEL, 0), ow(&user.id, 1, 0, perm::VIEW_CHANNEL)],
+        vec![
+            ow(allow_id, 0, perm::VIEW_CHANNEL, 0),
+            ow(&user.id, 1, 0, perm::VIEW_CHANNEL),
+        ],
     )
     .await;
     user.api.channel(&c2).await.err(403, 50001);
@@ -151,7 +198,10 @@ async fn overwrite_precedence() {
         &owner,
         &g,
         "role-deny",
-        vec![ow(&g.id, 0, perm::VIEW_CHANNEL, 0), ow(deny_id, 0, 0, perm::VIEW_CHANNEL)],
+        vec![
+            ow(&g.id, 0, perm::VIEW_CHANNEL, 0),
+            ow(deny_id, 0, 0, perm::VIEW_CHANNEL),
+        ],
     )
     .await;
     user.api.channel(&c3).await.err(403, 50001);
@@ -161,7 +211,10 @@ async fn overwrite_precedence() {
         &owner,
         &g,
         "member-allow",
-        vec![ow(&g.id, 0, 0, perm::VIEW_CHANNEL), ow(&user.id, 1, perm::VIEW_CHANNEL, 0)],
+        vec![
+            ow(&g.id, 0, 0, perm::VIEW_CHANNEL),
+            ow(&user.id, 1, perm::VIEW_CHANNEL, 0),
+        ],
     )
     .await;
     user.api.channel(&c4).await.ok(200);
@@ -190,8 +243,13 @@ async fn administrator_and_owner_bypass_overwrites() {
     owner.api.channel(&locked).await.ok(200);
     owner.api.say(&locked, "owner was here").await;
     // ADMINISTRATOR implies every guild permission
-    admin.api.create_channel(&g.id, &json!({"name": "admin-made"})).await.ok(201);
-    srv.role(&admin, &g, "made by admin", perm::KICK_MEMBERS).await;
+    admin
+        .api
+        .create_channel(&g.id, &json!({"name": "admin-made"}))
+        .await
+        .ok(201);
+    srv.role(&admin, &g, "made by admin", perm::KICK_MEMBERS)
+        .await;
     let listed = admin.api.my_guilds().await.ok(200);
     let p = perm_str(&listed[0]["permissions"], "admin guild permissions");
     assert_eq!(p & perm::ADMINISTRATOR, perm::ADMINISTRATOR);
@@ -222,26 +280,64 @@ async fn manage_roles_respects_hierarchy() {
     give_role(&owner, &g, &moderator, mid).await;
 
     // below own highest role: allowed
-    moderator.api.add_role(&g.id, &victim.id, &id(low)).await.ok(204);
-    moderator.api.remove_role(&g.id, &victim.id, &id(low)).await.ok(204);
-    // equal to or above own highest role: refused
-    moderator.api.add_role(&g.id, &victim.id, &id(mid)).await.err(403, 50013);
-    moderator.api.add_role(&g.id, &victim.id, &id(high)).await.err(403, 50013);
-    moderator.api.add_role(&g.id, &moderator.id, &id(high)).await.err(403, 50013);
-    owner.api.add_role(&g.id, &victim.id, &id(high)).await.ok(204);
-    moderator.api.remove_role(&g.id, &victim.id, &id(high)).await.err(403, 50013);
-    let v = owner.api.member(&g.id, &victim.id).await.ok(200);
-    assert_eq!(v["roles"], json!([id(high)]), "refused requests changed nothing");
-
-    // may only grant permission bits it holds
     moderator
         .api
-        .create_role(&g.id, &json!({"name": "too strong", "permissions": perm::ADMINISTRATOR.to_string()}))
+        .add_role(&g.id, &victim.id, &id(low))
+        .await
+        .ok(204);
+    moderator
+        .api
+        .remove_role(&g.id, &victim.id, &id(low))
+        .await
+        .ok(204);
+    // equal to or above own highest role: refused
+    moderator
+        .api
+        .add_role(&g.id, &victim.id, &id(mid))
         .await
         .err(403, 50013);
     moderator
         .api
-        .create_role(&g.id, &json!({"name": "too strong", "permissions": perm::MANAGE_GUILD.to_string()}))
+        .add_role(&g.id, &victim.id, &id(high))
+        .await
+        .err(403, 50013);
+    moderator
+        .api
+        .add_role(&g.id, &moderator.id, &id(high))
+        .await
+        .err(403, 50013);
+    owner
+        .api
+        .add_role(&g.id, &victim.id, &id(high))
+        .await
+        .ok(204);
+    moderator
+        .api
+        .remove_role(&g.id, &victim.id, &id(high))
+        .await
+        .err(403, 50013);
+    let v = owner.api.member(&g.id, &victim.id).await.ok(200);
+    assert_eq!(
+        v["roles"],
+        json!([id(high)]),
+        "refused requests changed nothing"
+    );
+
+    // may only grant permission bits it holds
+    moderator
+        .api
+        .create_role(
+            &g.id,
+            &json!({"name": "too strong", "permissions": perm::ADMINISTRATOR.to_string()}),
+        )
+        .await
+        .err(403, 50013);
+    moderator
+        .api
+        .create_role(
+            &g.id,
+            &json!({"name": "too strong", "permissions": perm::MANAGE_GUILD.to_string()}),
+        )
         .await
         .err(403, 50013);
     let ok = moderator
@@ -249,7 +345,10 @@ async fn manage_roles_respects_hierarchy() {
         .create_role(&g.id, &json!({"name": "fine", "permissions": (perm::MANAGE_ROLES | perm::SEND_MESSAGES).to_string()}))
         .await
         .ok(200);
-    assert_eq!(perm_str(&ok["permissions"], "fine"), perm::MANAGE_ROLES | perm::SEND_MESSAGES);
+    assert_eq!(
+        perm_str(&ok["permissions"], "fine"),
+        perm::MANAGE_ROLES | perm::SEND_MESSAGES
+    );
 }
 
 #[tokio::test]
@@ -260,23 +359,53 @@ async fn bot_permissions_come_from_managed_role() {
     let weak = srv.bot(&owner, "Weak").await;
     let strong = srv.bot(&owner, "Strong").await;
     srv.authorize(&owner, &weak, &g, 0).await;
-    srv.authorize(&owner, &strong, &g, perm::MANAGE_CHANNELS | perm::MANAGE_ROLES).await;
+    srv.authorize(
+        &owner,
+        &strong,
+        &g,
+        perm::MANAGE_CHANNELS | perm::MANAGE_ROLES,
+    )
+    .await;
 
     // both can post through @everyone
     weak.api.say(&g.general, "weak").await;
     strong.api.say(&g.general, "strong").await;
-    weak.api.create_channel(&g.id, &json!({"name": "bot-made"})).await.err(403, 50013);
-    weak.api.create_role(&g.id, &json!({"name": "bot role"})).await.err(403, 50013);
-    let c = strong.api.create_channel(&g.id, &json!({"name": "bot-made"})).await.ok(201);
+    weak.api
+        .create_channel(&g.id, &json!({"name": "bot-made"}))
+        .await
+        .err(403, 50013);
+    weak.api
+        .create_role(&g.id, &json!({"name": "bot role"}))
+        .await
+        .err(403, 50013);
+    let c = strong
+        .api
+        .create_channel(&g.id, &json!({"name": "bot-made"}))
+        .await
+        .ok(201);
     assert_eq!(c["guild_id"], g.id.as_str());
-    let r = strong.api.create_role(&g.id, &json!({"name": "bot role"})).await.ok(200);
+    let r = strong
+        .api
+        .create_role(&g.id, &json!({"name": "bot role"}))
+        .await
+        .ok(200);
     // the bot can give itself a role below its managed role
-    strong.api.add_role(&g.id, &strong.id, r["id"].as_str().unwrap()).await.ok(204);
+    strong
+        .api
+        .add_role(&g.id, &strong.id, r["id"].as_str().unwrap())
+        .await
+        .ok(204);
     let me = strong.api.member(&g.id, &strong.id).await.ok(200);
     assert!(me["roles"].as_array().unwrap().contains(&r["id"]), "{me}");
 
     // a hidden channel hides it from bots too
-    let hidden = channel_with(&owner, &g, "hidden", vec![ow(&g.id, 0, 0, perm::VIEW_CHANNEL)]).await;
+    let hidden = channel_with(
+        &owner,
+        &g,
+        "hidden",
+        vec![ow(&g.id, 0, 0, perm::VIEW_CHANNEL)],
+    )
+    .await;
     weak.api.channel(&hidden).await.err(403, 50001);
     let mut wgw = srv.gw(&weak.token, intents::DEFAULT).await;
     owner.api.say(&hidden, "not for bots").await;

@@ -43,7 +43,7 @@ if (verbose) {
     const sent = req.data && req.data.body !== undefined ? ` body=${JSON.stringify(req.data.body)}` : '';
     console.error(`[rest] ${req.method.toUpperCase()} ${req.path}${sent} -> ${res.status}`);
   });
-  client.on(Events.Raw, packet => console.error(`[raw] ${JSON.stringify(packet).slice(0, 600)}`));
+  client.on(Events.Raw, packet => console.error(`[raw] ${JSON.stringify(packet).slice(0, 4000)}`));
 }
 client.on(Events.Warn, info => console.error(`[warn] ${info}`));
 client.on(Events.Error, err => console.error('[error]', err));

@@ -40,7 +40,9 @@ impl Gateway {
     }
 
     fn registry(&self) -> MutexGuard<'_, Registry> {
-        self.registry.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.registry
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Tells the bus which topics this node now needs or no longer needs.
@@ -99,7 +101,11 @@ impl Gateway {
             let mut candidates: Vec<Snowflake> = recipients.iter().map(|r| r.user_id).collect();
             candidates.sort_unstable();
             candidates.dedup();
-            match self.service.channel_viewers(guild_id, channel_id, &candidates).await {
+            match self
+                .service
+                .channel_viewers(guild_id, channel_id, &candidates)
+                .await
+            {
                 Ok(viewers) => recipients.retain(|r| viewers.contains(&r.user_id)),
                 Err(err) => {
                     tracing::error!(%err, event = %envelope.event, "visibility check failed; event not delivered");

@@ -60,9 +60,16 @@ pub mod intents {
 /// The intent a dispatch needs, or `None` for events every session gets.
 pub fn required_intent(event: &str) -> Option<u64> {
     match event {
-        "GUILD_CREATE" | "GUILD_UPDATE" | "GUILD_DELETE" | "GUILD_ROLE_CREATE"
-        | "GUILD_ROLE_UPDATE" | "GUILD_ROLE_DELETE" | "CHANNEL_CREATE" | "CHANNEL_UPDATE"
-        | "CHANNEL_DELETE" | "CHANNEL_PINS_UPDATE" => Some(intents::GUILDS),
+        "GUILD_CREATE"
+        | "GUILD_UPDATE"
+        | "GUILD_DELETE"
+        | "GUILD_ROLE_CREATE"
+        | "GUILD_ROLE_UPDATE"
+        | "GUILD_ROLE_DELETE"
+        | "CHANNEL_CREATE"
+        | "CHANNEL_UPDATE"
+        | "CHANNEL_DELETE"
+        | "CHANNEL_PINS_UPDATE" => Some(intents::GUILDS),
         "GUILD_MEMBER_ADD" | "GUILD_MEMBER_UPDATE" | "GUILD_MEMBER_REMOVE" => {
             Some(intents::GUILD_MEMBERS)
         }

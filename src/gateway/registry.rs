@@ -134,10 +134,15 @@ mod tests {
             registry.add(recipient(1, 5), &[g]),
             vec![Topic::User(Snowflake(5)), Topic::Guild(g)]
         );
-        assert!(registry.add(recipient(2, 6), &[g]).contains(&Topic::User(Snowflake(6))));
+        assert!(registry
+            .add(recipient(2, 6), &[g])
+            .contains(&Topic::User(Snowflake(6))));
         assert_eq!(registry.recipients(Topic::Guild(g)).len(), 2);
         assert_eq!(registry.remove(1), vec![Topic::User(Snowflake(5))]);
-        assert_eq!(registry.remove(2), vec![Topic::User(Snowflake(6)), Topic::Guild(g)]);
+        assert_eq!(
+            registry.remove(2),
+            vec![Topic::User(Snowflake(6)), Topic::Guild(g)]
+        );
         assert!(registry.recipients(Topic::Guild(g)).is_empty());
     }
 

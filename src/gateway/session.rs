@@ -138,7 +138,11 @@ impl Connection {
         }
     }
 
-    async fn handle_payload(&mut self, bytes: &[u8], identified: &mut Option<Identified>) -> Result<(), End> {
+    async fn handle_payload(
+        &mut self,
+        bytes: &[u8],
+        identified: &mut Option<Identified>,
+    ) -> Result<(), End> {
         if bytes.len() > MAX_CLIENT_PAYLOAD {
             return Err(End::Close(CloseCode::DecodeError));
         }
@@ -172,7 +176,9 @@ impl Connection {
             OP_RESUME => {
                 // Sessions are not resumable yet: tell the client to identify afresh.
                 let invalid = json!({ "op": OP_INVALID_SESSION, "d": false, "s": null, "t": null });
-                self.send_text(invalid.to_string()).await.map_err(|_| End::Gone)
+                self.send_text(invalid.to_string())
+                    .await
+                    .map_err(|_| End::Gone)
             }
             _ if identified.is_none() => Err(End::Close(CloseCode::NotAuthenticated)),
             OP_PRESENCE_UPDATE | OP_VOICE_STATE_UPDATE => Ok(()),
@@ -251,7 +257,9 @@ impl Connection {
             outbound,
         };
 
-        self.dispatch("READY", &ready.to_string()).await.map_err(|_| End::Gone)?;
+        self.dispatch("READY", &ready.to_string())
+            .await
+            .map_err(|_| End::Gone)?;
         if intents & intents::GUILDS != 0 {
             for guild_id in guild_ids {
                 match service.guild_create_for(&caller, guild_id).await {
@@ -270,7 +278,10 @@ impl Connection {
     async fn request_guild_members(&mut self, caller: &Caller, d: Value) -> Result<(), End> {
         let request: RequestGuildMembers =
             serde_json::from_value(d).map_err(|_| End::Close(CloseCode::DecodeError))?;
-        let user_ids = request.user_ids.map(OneOrMany::into_vec).unwrap_or_default();
+        let user_ids = request
+            .user_ids
+            .map(OneOrMany::into_vec)
+            .unwrap_or_default();
         let chunk = self
             .gateway
             .service

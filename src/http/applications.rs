@@ -36,7 +36,10 @@ async fn create_application(
     created(state.service.create_application(&caller, body.name).await?)
 }
 
-async fn current_application(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Response> {
+async fn current_application(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+) -> ApiResult<Response> {
     ok(state.service.current_application(&caller).await?)
 }
 
@@ -45,7 +48,10 @@ async fn reset_bot_token(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    ok(state.service.reset_bot_token(&caller, snowflake("application_id", &id)?).await?)
+    ok(state
+        .service
+        .reset_bot_token(&caller, snowflake("application_id", &id)?)
+        .await?)
 }
 
 /// Discord's client sends `client_id`, `scope` and `permissions` in the query and the choice
@@ -57,7 +63,8 @@ async fn authorize(
     Body(body): Body<Value>,
 ) -> ApiResult<Response> {
     let mut merged: serde_json::Map<String, Value> =
-        serde_urlencoded::from_str(uri.query().unwrap_or("")).map_err(|_| ApiError::invalid_json())?;
+        serde_urlencoded::from_str(uri.query().unwrap_or(""))
+            .map_err(|_| ApiError::invalid_json())?;
     if let Value::Object(fields) = body {
         merged.extend(fields.into_iter().filter(|(_, v)| !v.is_null()));
     }

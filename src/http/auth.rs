@@ -15,10 +15,16 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/login", post(login))
 }
 
-async fn register(State(state): State<AppState>, Body(body): Body<Registration>) -> ApiResult<Response> {
+async fn register(
+    State(state): State<AppState>,
+    Body(body): Body<Registration>,
+) -> ApiResult<Response> {
     created(state.service.register(body).await?)
 }
 
-async fn login(State(state): State<AppState>, Body(body): Body<Credentials>) -> ApiResult<Response> {
+async fn login(
+    State(state): State<AppState>,
+    Body(body): Body<Credentials>,
+) -> ApiResult<Response> {
     ok(state.service.login(body).await?)
 }

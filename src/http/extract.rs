@@ -39,7 +39,11 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
             .await
             .map_err(|_| ApiError::invalid_json())?;
         // Discord treats an empty body on a JSON route as an empty object.
-        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        };
         decode_json(bytes).map(Body)
     }
 }
@@ -84,7 +88,10 @@ fn classify_decode_error(message: &str, path: &mut Vec<String>) -> (&'static str
         "STRING_TYPE_CONVERT"
     } else if message.contains("expected a boolean") {
         "BOOLEAN_TYPE_CONVERT"
-    } else if message.contains("integer") || message.contains("expected u") || message.contains("expected i") {
+    } else if message.contains("integer")
+        || message.contains("expected u")
+        || message.contains("expected i")
+    {
         "NUMBER_TYPE_COERCE"
     } else if message.contains("sequence") {
         "LIST_TYPE_CONVERT"
@@ -93,7 +100,11 @@ fn classify_decode_error(message: &str, path: &mut Vec<String>) -> (&'static str
     } else {
         "BASE_TYPE_CHOICES"
     };
-    let text = message.split(" at line ").next().unwrap_or(message).to_owned();
+    let text = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned();
     (code, text)
 }
 
@@ -105,11 +116,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or("");
-        serde_urlencoded::from_str(query).map(QueryParams).map_err(|err| {
-            let mut form = FormErrors::default();
-            form.add(&[], "BASE_TYPE_CHOICES", err.to_string());
-            form.into_error()
-        })
+        serde_urlencoded::from_str(query)
+            .map(QueryParams)
+            .map_err(|err| {
+                let mut form = FormErrors::default();
+                form.add(&[], "BASE_TYPE_CHOICES", err.to_string());
+                form.into_error()
+            })
     }
 }
 
@@ -147,8 +160,12 @@ mod tests {
     fn errors_point_at_the_field() {
         let err = decode_json::<Sample>(b"{}").unwrap_err();
         assert_eq!(err.code, 50035);
-        assert_eq!(err.errors.unwrap()["name"]["_errors"][0]["code"], "BASE_TYPE_REQUIRED");
-        let err = decode_json::<Sample>(br#"{"name":"a","nested":[{"id":"1"},{"id":"x"}]}"#).unwrap_err();
+        assert_eq!(
+            err.errors.unwrap()["name"]["_errors"][0]["code"],
+            "BASE_TYPE_REQUIRED"
+        );
+        let err =
+            decode_json::<Sample>(br#"{"name":"a","nested":[{"id":"1"},{"id":"x"}]}"#).unwrap_err();
         assert_eq!(
             err.errors.unwrap()["nested"]["1"]["id"]["_errors"][0]["code"],
             "NUMBER_TYPE_COERCE"

@@ -28,6 +28,13 @@ async fn create_guild(
     created(state.service.create_guild(&caller, body.name).await?)
 }
 
-async fn guild(State(state): State<AppState>, Auth(caller): Auth, Path(id): Path<String>) -> ApiResult<Response> {
-    ok(state.service.guild(&caller, snowflake("guild_id", &id)?).await?)
+async fn guild(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    ok(state
+        .service
+        .guild(&caller, snowflake("guild_id", &id)?)
+        .await?)
 }

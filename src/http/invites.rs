@@ -21,13 +21,20 @@ async fn create_invite(
     Path(id): Path<String>,
     Body(body): Body<NewInvite>,
 ) -> ApiResult<Response> {
-    ok(state.service.create_invite(&caller, snowflake("channel_id", &id)?, body).await?)
+    ok(state
+        .service
+        .create_invite(&caller, snowflake("channel_id", &id)?, body)
+        .await?)
 }
 
 async fn invite(State(state): State<AppState>, Path(code): Path<String>) -> ApiResult<Response> {
     ok(state.service.invite(&code).await?)
 }
 
-async fn accept_invite(State(state): State<AppState>, Auth(caller): Auth, Path(code): Path<String>) -> ApiResult<Response> {
+async fn accept_invite(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(code): Path<String>,
+) -> ApiResult<Response> {
     ok(state.service.accept_invite(&caller, &code).await?)
 }

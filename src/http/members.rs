@@ -42,7 +42,10 @@ async fn guild_members(
         ));
     }
     let after = page.after.unwrap_or_default();
-    ok(state.service.guild_members(&caller, snowflake("guild_id", &id)?, after, limit).await?)
+    ok(state
+        .service
+        .guild_members(&caller, snowflake("guild_id", &id)?, after, limit)
+        .await?)
 }
 
 async fn guild_member(
@@ -52,7 +55,11 @@ async fn guild_member(
 ) -> ApiResult<Response> {
     ok(state
         .service
-        .guild_member(&caller, snowflake("guild_id", &id)?, snowflake("user_id", &uid)?)
+        .guild_member(
+            &caller,
+            snowflake("guild_id", &id)?,
+            snowflake("user_id", &uid)?,
+        )
         .await?)
 }
 

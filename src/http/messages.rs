@@ -11,7 +11,10 @@ use crate::service::{MessageQuery, NewMessage};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/channels/{id}/messages", get(channel_messages).post(create_message))
+        .route(
+            "/channels/{id}/messages",
+            get(channel_messages).post(create_message),
+        )
         .route("/channels/{id}/messages/{mid}", get(channel_message))
 }
 
@@ -21,7 +24,10 @@ async fn create_message(
     Path(id): Path<String>,
     Body(body): Body<NewMessage>,
 ) -> ApiResult<Response> {
-    ok(state.service.create_message(&caller, snowflake("channel_id", &id)?, body).await?)
+    ok(state
+        .service
+        .create_message(&caller, snowflake("channel_id", &id)?, body)
+        .await?)
 }
 
 async fn channel_messages(
@@ -30,7 +36,10 @@ async fn channel_messages(
     Path(id): Path<String>,
     QueryParams(query): QueryParams<MessageQuery>,
 ) -> ApiResult<Response> {
-    ok(state.service.channel_messages(&caller, snowflake("channel_id", &id)?, query).await?)
+    ok(state
+        .service
+        .channel_messages(&caller, snowflake("channel_id", &id)?, query)
+        .await?)
 }
 
 async fn channel_message(
@@ -40,6 +49,10 @@ async fn channel_message(
 ) -> ApiResult<Response> {
     ok(state
         .service
-        .channel_message(&caller, snowflake("channel_id", &id)?, snowflake("message_id", &mid)?)
+        .channel_message(
+            &caller,
+            snowflake("channel_id", &id)?,
+            snowflake("message_id", &mid)?,
+        )
         .await?)
 }

@@ -13,8 +13,15 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/guilds/{id}/roles", get(guild_roles).post(create_role))
 }
 
-async fn guild_roles(State(state): State<AppState>, Auth(caller): Auth, Path(id): Path<String>) -> ApiResult<Response> {
-    ok(state.service.guild_roles(&caller, snowflake("guild_id", &id)?).await?)
+async fn guild_roles(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    ok(state
+        .service
+        .guild_roles(&caller, snowflake("guild_id", &id)?)
+        .await?)
 }
 
 async fn create_role(
@@ -23,5 +30,8 @@ async fn create_role(
     Path(id): Path<String>,
     Body(body): Body<NewRole>,
 ) -> ApiResult<Response> {
-    ok(state.service.create_role(&caller, snowflake("guild_id", &id)?, body).await?)
+    ok(state
+        .service
+        .create_role(&caller, snowflake("guild_id", &id)?, body)
+        .await?)
 }

@@ -28,10 +28,17 @@ async fn update_current_user(
     ok(state.service.update_current_user(&caller, patch).await?)
 }
 
-async fn current_user_guilds(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Response> {
+async fn current_user_guilds(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+) -> ApiResult<Response> {
     ok(state.service.current_user_guilds(&caller).await?)
 }
 
-async fn user(State(state): State<AppState>, Auth(_): Auth, Path(id): Path<String>) -> ApiResult<Response> {
+async fn user(
+    State(state): State<AppState>,
+    Auth(_): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     ok(state.service.user(snowflake("user_id", &id)?).await?)
 }

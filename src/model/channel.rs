@@ -41,7 +41,11 @@ impl TryFrom<u8> for ChannelType {
             13 => ChannelType::GuildStageVoice,
             15 => ChannelType::GuildForum,
             16 => ChannelType::GuildMedia,
-            other => return Err(format!("Value must be one of {{0, 2, 4, 5, 13, 15, 16}}, got {other}.")),
+            other => {
+                return Err(format!(
+                    "Value must be one of {{0, 2, 4, 5, 13, 15, 16}}, got {other}."
+                ))
+            }
         })
     }
 }

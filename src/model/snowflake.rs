@@ -55,7 +55,8 @@ impl<'de> Deserialize<'de> for Snowflake {
                     .map_err(|_| E::custom("negative snowflake"))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Snowflake, E> {
-                Snowflake::parse(v).ok_or_else(|| E::custom(format!("Value \"{v}\" is not snowflake.")))
+                Snowflake::parse(v)
+                    .ok_or_else(|| E::custom(format!("Value \"{v}\" is not snowflake.")))
             }
         }
         deserializer.deserialize_any(Visitor)
@@ -84,9 +85,11 @@ impl SnowflakeGenerator {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
             .unwrap_or(DISCORD_EPOCH_MS);
-        let candidate =
-            (now_ms.saturating_sub(DISCORD_EPOCH_MS) << 22) | (self.worker << 17);
-        let mut last = self.last.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let candidate = (now_ms.saturating_sub(DISCORD_EPOCH_MS) << 22) | (self.worker << 17);
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         // Same millisecond (or a clock step back): bump the increment, which keeps ids
         // monotonic.
         let id = if candidate > *last {
@@ -131,8 +134,14 @@ mod tests {
     #[test]
     fn wire_forms() {
         assert_eq!(serde_json::to_string(&Snowflake(42)).unwrap(), "\"42\"");
-        assert_eq!(serde_json::from_str::<Snowflake>("42").unwrap(), Snowflake(42));
-        assert_eq!(serde_json::from_str::<Snowflake>("\"42\"").unwrap(), Snowflake(42));
+        assert_eq!(
+            serde_json::from_str::<Snowflake>("42").unwrap(),
+            Snowflake(42)
+        );
+        assert_eq!(
+            serde_json::from_str::<Snowflake>("\"42\"").unwrap(),
+            Snowflake(42)
+        );
         assert!(serde_json::from_str::<Snowflake>("\"x\"").is_err());
     }
 }

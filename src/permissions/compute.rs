@@ -194,8 +194,18 @@ mod tests {
         }
     }
 
-    fn ow(id: u64, kind: OverwriteKind, allow: Permissions, deny: Permissions) -> PermissionOverwrite {
-        PermissionOverwrite { id, kind, allow, deny }
+    fn ow(
+        id: u64,
+        kind: OverwriteKind,
+        allow: Permissions,
+        deny: Permissions,
+    ) -> PermissionOverwrite {
+        PermissionOverwrite {
+            id,
+            kind,
+            allow,
+            deny,
+        }
     }
 
     fn text() -> Permissions {
@@ -206,11 +216,19 @@ mod tests {
     fn owner_and_administrator_get_everything() {
         let mut owner = member(&[]);
         owner.is_owner = true;
-        assert_eq!(base_permissions(&owner, Permissions::empty(), []), Permissions::all());
+        assert_eq!(
+            base_permissions(&owner, Permissions::empty(), []),
+            Permissions::all()
+        );
         let admin = member(&[ROLE_A]);
         let base = base_permissions(&admin, Permissions::empty(), [Permissions::ADMINISTRATOR]);
         assert_eq!(base, Permissions::all());
-        let deny_all = [ow(GUILD, OverwriteKind::Role, Permissions::empty(), Permissions::all())];
+        let deny_all = [ow(
+            GUILD,
+            OverwriteKind::Role,
+            Permissions::empty(),
+            Permissions::all(),
+        )];
         assert_eq!(
             channel_permissions(base, GUILD, &admin, &deny_all, ChannelKind::Text),
             Permissions::all()
@@ -224,12 +242,32 @@ mod tests {
         let base = base_permissions(&m, text(), []);
         for overwrites in [
             vec![
-                ow(ROLE_A, OverwriteKind::Role, Permissions::SEND_MESSAGES, Permissions::empty()),
-                ow(ROLE_B, OverwriteKind::Role, Permissions::empty(), Permissions::SEND_MESSAGES),
+                ow(
+                    ROLE_A,
+                    OverwriteKind::Role,
+                    Permissions::SEND_MESSAGES,
+                    Permissions::empty(),
+                ),
+                ow(
+                    ROLE_B,
+                    OverwriteKind::Role,
+                    Permissions::empty(),
+                    Permissions::SEND_MESSAGES,
+                ),
             ],
             vec![
-                ow(ROLE_B, OverwriteKind::Role, Permissions::empty(), Permissions::SEND_MESSAGES),
-                ow(ROLE_A, OverwriteKind::Role, Permissions::SEND_MESSAGES, Permissions::empty()),
+                ow(
+                    ROLE_B,
+                    OverwriteKind::Role,
+                    Permissions::empty(),
+                    Permissions::SEND_MESSAGES,
+                ),
+                ow(
+                    ROLE_A,
+                    OverwriteKind::Role,
+                    Permissions::SEND_MESSAGES,
+                    Permissions::empty(),
+                ),
             ],
         ] {
             let p = channel_permissions(base, GUILD, &m, &overwrites, ChannelKind::Text);
@@ -243,8 +281,18 @@ mod tests {
         let m = member(&roles);
         let base = base_permissions(&m, text(), []);
         let overwrites = [
-            ow(USER, OverwriteKind::Member, Permissions::empty(), Permissions::SEND_MESSAGES),
-            ow(ROLE_A, OverwriteKind::Role, Permissions::SEND_MESSAGES, Permissions::empty()),
+            ow(
+                USER,
+                OverwriteKind::Member,
+                Permissions::empty(),
+                Permissions::SEND_MESSAGES,
+            ),
+            ow(
+                ROLE_A,
+                OverwriteKind::Role,
+                Permissions::SEND_MESSAGES,
+                Permissions::empty(),
+            ),
         ];
         let p = channel_permissions(base, GUILD, &m, &overwrites, ChannelKind::Text);
         assert!(!p.contains(Permissions::SEND_MESSAGES));
@@ -257,8 +305,18 @@ mod tests {
         let m = member(&roles);
         let base = base_permissions(&m, text(), []);
         let overwrites = [
-            ow(ROLE_A, OverwriteKind::Role, Permissions::VIEW_CHANNEL, Permissions::empty()),
-            ow(GUILD, OverwriteKind::Role, Permissions::empty(), Permissions::VIEW_CHANNEL),
+            ow(
+                ROLE_A,
+                OverwriteKind::Role,
+                Permissions::VIEW_CHANNEL,
+                Permissions::empty(),
+            ),
+            ow(
+                GUILD,
+                OverwriteKind::Role,
+                Permissions::empty(),
+                Permissions::VIEW_CHANNEL,
+            ),
         ];
         let p = channel_permissions(base, GUILD, &m, &overwrites, ChannelKind::Text);
         assert!(p.contains(Permissions::VIEW_CHANNEL));
@@ -273,7 +331,10 @@ mod tests {
         let p = channel_permissions(base, GUILD, &m, &[], ChannelKind::Text);
         assert_eq!(p, Permissions::VIEW_CHANNEL);
         let no_view = Permissions::SEND_MESSAGES | Permissions::MANAGE_MESSAGES;
-        assert_eq!(channel_permissions(no_view, GUILD, &m, &[], ChannelKind::Text), Permissions::empty());
+        assert_eq!(
+            channel_permissions(no_view, GUILD, &m, &[], ChannelKind::Text),
+            Permissions::empty()
+        );
         let voice = Permissions::VIEW_CHANNEL | Permissions::SPEAK | Permissions::MANAGE_CHANNELS;
         assert_eq!(
             channel_permissions(voice, GUILD, &m, &[], ChannelKind::Voice),
@@ -286,8 +347,16 @@ mod tests {
         let mut m = member(&[]);
         m.timed_out = true;
         let base = base_permissions(&m, text() | Permissions::READ_MESSAGE_HISTORY, []);
-        assert_eq!(base, Permissions::VIEW_CHANNEL | Permissions::READ_MESSAGE_HISTORY);
-        let grant = [ow(USER, OverwriteKind::Member, Permissions::SEND_MESSAGES, Permissions::empty())];
+        assert_eq!(
+            base,
+            Permissions::VIEW_CHANNEL | Permissions::READ_MESSAGE_HISTORY
+        );
+        let grant = [ow(
+            USER,
+            OverwriteKind::Member,
+            Permissions::SEND_MESSAGES,
+            Permissions::empty(),
+        )];
         let p = channel_permissions(base, GUILD, &m, &grant, ChannelKind::Text);
         assert!(!p.contains(Permissions::SEND_MESSAGES));
     }

@@ -44,7 +44,9 @@ impl GuildAccess {
             .iter()
             .filter_map(|id| self.role(*id))
             .map(|role| role.permissions);
-        self.with_facts(member, |facts| permissions::base_permissions(facts, everyone, roles))
+        self.with_facts(member, |facts| {
+            permissions::base_permissions(facts, everyone, roles)
+        })
     }
 
     /// Permissions of `member` in `channel`, implicit rules included.
@@ -118,7 +120,11 @@ impl Service {
             .await?
             .ok_or_else(ApiError::missing_access)?;
         let roles = self.store.roles_of_guild(guild_id).await?;
-        Ok(GuildAccess { guild, roles, member })
+        Ok(GuildAccess {
+            guild,
+            roles,
+            member,
+        })
     }
 
     /// The caller's access to a channel it can see: 10003 if unknown, 50001 if it is not a

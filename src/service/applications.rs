@@ -25,7 +25,11 @@ pub struct AuthorizeBot {
 
 impl Service {
     /// Creates an application owned by the caller, with its bot user (same id).
-    pub async fn create_application(&self, caller: &Caller, name: String) -> Result<Application, ApiError> {
+    pub async fn create_application(
+        &self,
+        caller: &Caller,
+        name: String,
+    ) -> Result<Application, ApiError> {
         caller.require_user()?;
         let mut form = FormErrors::default();
         check_length(&mut form, "name", &name, 2, 32);
@@ -59,12 +63,18 @@ impl Service {
             user: CurrentUser::new(bot, None),
             password_hash: None,
         };
-        self.store.create_application(app.clone(), bot_record).await?;
+        self.store
+            .create_application(app.clone(), bot_record)
+            .await?;
         Ok(app)
     }
 
     /// Issues a new bot token; the previous one stops working at once.
-    pub async fn reset_bot_token(&self, caller: &Caller, app_id: Snowflake) -> Result<Value, ApiError> {
+    pub async fn reset_bot_token(
+        &self,
+        caller: &Caller,
+        app_id: Snowflake,
+    ) -> Result<Value, ApiError> {
         caller.require_user()?;
         let app = self.owned_application(caller, app_id).await?;
         let previous = self.store.bot_token_issued(app.id).await?;
@@ -84,7 +94,11 @@ impl Service {
             .ok_or_else(ApiError::unknown_application)
     }
 
-    async fn owned_application(&self, caller: &Caller, app_id: Snowflake) -> Result<Application, ApiError> {
+    async fn owned_application(
+        &self,
+        caller: &Caller,
+        app_id: Snowflake,
+    ) -> Result<Application, ApiError> {
         match self.store.application(app_id).await? {
             Some(app) if app.owner.id == caller.id() => Ok(app),
             _ => Err(ApiError::unknown_application()),
@@ -93,14 +107,30 @@ impl Service {
 
     /// Adds an application's bot to a guild with a managed role carrying `permissions`. The
     /// caller needs MANAGE_GUILD and can only grant permissions it holds itself.
-    pub async fn authorize_bot(&self, caller: &Caller, request: AuthorizeBot) -> Result<Value, ApiError> {
+    pub async fn authorize_bot(
+        &self,
+        caller: &Caller,
+        request: AuthorizeBot,
+    ) -> Result<Value, ApiError> {
         caller.require_user()?;
         let mut form = FormErrors::default();
-        if !request.scope.split([' ', '+', ',']).any(|scope| scope == "bot") {
-            form.add(&["scope"], "BASE_TYPE_CHOICES", "Only the bot scope is supported.");
+        if !request
+            .scope
+            .split([' ', '+', ','])
+            .any(|scope| scope == "bot")
+        {
+            form.add(
+                &["scope"],
+                "BASE_TYPE_CHOICES",
+                "Only the bot scope is supported.",
+            );
         }
         let Some(guild_id) = request.guild_id else {
-            form.add(&["guild_id"], "BASE_TYPE_REQUIRED", "This field is required");
+            form.add(
+                &["guild_id"],
+                "BASE_TYPE_REQUIRED",
+                "This field is required",
+            );
             return Err(form.into_error());
         };
         form.finish()?;
@@ -123,9 +153,13 @@ impl Service {
             1,
         );
         role.managed = true;
-        role.tags = Some(RoleTags { bot_id: Some(app.id) });
+        role.tags = Some(RoleTags {
+            bot_id: Some(app.id),
+        });
         let member = Member::new(guild_id, app.bot.clone(), vec![role.id]);
-        self.store.add_member(member.clone(), Some(role.clone())).await?;
+        self.store
+            .add_member(member.clone(), Some(role.clone()))
+            .await?;
 
         self.publish(
             Topic::Guild(guild_id),

@@ -74,7 +74,11 @@ impl Service {
         }
         if let Some(email) = &body.email {
             if !email.contains('@') || email.len() > 320 {
-                form.add(&["email"], "EMAIL_TYPE_INVALID_EMAIL", "Not a well formed email address.");
+                form.add(
+                    &["email"],
+                    "EMAIL_TYPE_INVALID_EMAIL",
+                    "Not a well formed email address.",
+                );
             }
         }
         form.finish()?;
@@ -94,7 +98,11 @@ impl Service {
                 } else {
                     "EMAIL_ALREADY_REGISTERED"
                 };
-                return Err(ApiError::invalid_field(&[field], code, format!("This {field} is already taken.")));
+                return Err(ApiError::invalid_field(
+                    &[field],
+                    code,
+                    format!("This {field} is already taken."),
+                ));
             }
             Err(err) => return Err(err.into()),
         }
@@ -110,7 +118,11 @@ impl Service {
             }
             form.into_error()
         };
-        let record = self.store.user_by_login(&body.login).await?.ok_or_else(invalid)?;
+        let record = self
+            .store
+            .user_by_login(&body.login)
+            .await?
+            .ok_or_else(invalid)?;
         let hash = record.password_hash.clone().ok_or_else(invalid)?;
         if !verify_password(body.password, hash).await? {
             return Err(invalid());
@@ -151,7 +163,11 @@ impl Service {
             .map_err(|_| ApiError::unauthorized())?
             .claims;
         let user_id = Snowflake::parse(&claims.sub).ok_or_else(ApiError::unauthorized)?;
-        let record = self.store.user(user_id).await?.ok_or_else(ApiError::unauthorized)?;
+        let record = self
+            .store
+            .user(user_id)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
         if record.user.user.bot {
             return Err(ApiError::unauthorized());
         }
@@ -159,12 +175,18 @@ impl Service {
     }
 
     async fn authenticate_bot(&self, token: &str) -> Result<Caller, ApiError> {
-        let (bot_id, issued_ms) = self.verify_bot_token(token).ok_or_else(ApiError::unauthorized)?;
+        let (bot_id, issued_ms) = self
+            .verify_bot_token(token)
+            .ok_or_else(ApiError::unauthorized)?;
         // The signature proves we issued it; the store says whether a reset has replaced it.
         if self.store.bot_token_issued(bot_id).await? != issued_ms {
             return Err(ApiError::unauthorized());
         }
-        let record = self.store.user(bot_id).await?.ok_or_else(ApiError::unauthorized)?;
+        let record = self
+            .store
+            .user(bot_id)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
         Ok(Caller { user: record.user })
     }
 

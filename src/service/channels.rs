@@ -30,16 +30,28 @@ pub struct NewChannel {
 
 impl Service {
     /// The guild's channels the caller can view.
-    pub async fn guild_channels(&self, caller: &Caller, guild_id: Snowflake) -> Result<Vec<Channel>, ApiError> {
+    pub async fn guild_channels(
+        &self,
+        caller: &Caller,
+        guild_id: Snowflake,
+    ) -> Result<Vec<Channel>, ApiError> {
         let access = self.guild_access(caller, guild_id).await?;
         let channels = self.store.channels_of_guild(guild_id).await?;
         Ok(channels
             .into_iter()
-            .filter(|channel| access.in_channel(channel).contains(Permissions::VIEW_CHANNEL))
+            .filter(|channel| {
+                access
+                    .in_channel(channel)
+                    .contains(Permissions::VIEW_CHANNEL)
+            })
             .collect())
     }
 
-    pub async fn channel(&self, caller: &Caller, channel_id: Snowflake) -> Result<Channel, ApiError> {
+    pub async fn channel(
+        &self,
+        caller: &Caller,
+        channel_id: Snowflake,
+    ) -> Result<Channel, ApiError> {
         Ok(self.channel_access(caller, channel_id).await?.1)
     }
 
@@ -78,7 +90,11 @@ impl Service {
                 .iter()
                 .any(|c| c.id == parent_id && c.kind == ChannelType::GuildCategory);
             if !is_category || kind == ChannelType::GuildCategory {
-                form.add(&["parent_id"], "CHANNEL_PARENT_INVALID", "Category does not exist");
+                form.add(
+                    &["parent_id"],
+                    "CHANNEL_PARENT_INVALID",
+                    "Category does not exist",
+                );
             }
         }
         form.finish()?;
@@ -109,7 +125,13 @@ impl Service {
             user_limit: is_voice.then_some(0),
         };
         self.store.create_channel(channel.clone()).await?;
-        self.publish(Topic::Guild(guild_id), "CHANNEL_CREATE", &channel, Some(channel.id), None)?;
+        self.publish(
+            Topic::Guild(guild_id),
+            "CHANNEL_CREATE",
+            &channel,
+            Some(channel.id),
+            None,
+        )?;
         Ok(channel)
     }
 }

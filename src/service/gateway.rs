@@ -79,7 +79,11 @@ impl Service {
     }
 
     /// GUILD_CREATE `d` for one of the caller's guilds.
-    pub async fn guild_create_for(&self, caller: &Caller, guild_id: Snowflake) -> Result<Value, ApiError> {
+    pub async fn guild_create_for(
+        &self,
+        caller: &Caller,
+        guild_id: Snowflake,
+    ) -> Result<Value, ApiError> {
         let access = self.guild_access(caller, guild_id).await?;
         self.guild_create_payload(guild_id, &access.member).await
     }
@@ -109,7 +113,10 @@ impl Service {
                 roles: roles.clone(),
                 member,
             };
-            if access.in_channel(&channel).contains(Permissions::VIEW_CHANNEL) {
+            if access
+                .in_channel(&channel)
+                .contains(Permissions::VIEW_CHANNEL)
+            {
                 viewers.push(user_id);
             }
         }
@@ -127,8 +134,15 @@ impl Service {
         nonce: Option<&Value>,
     ) -> Result<Value, ApiError> {
         self.guild_access(caller, guild_id).await?;
-        let all = self.store.members_of_guild(guild_id, Snowflake(0), u32::MAX).await?;
-        let cap = if limit == 0 { usize::MAX } else { limit as usize };
+        let all = self
+            .store
+            .members_of_guild(guild_id, Snowflake(0), u32::MAX)
+            .await?;
+        let cap = if limit == 0 {
+            usize::MAX
+        } else {
+            limit as usize
+        };
         let members: Vec<_> = all
             .into_iter()
             .filter(|member| {

@@ -65,7 +65,11 @@ impl Service {
 
     /// The full GUILD_CREATE `d` for `member`'s sessions: the guild with roles, channels, and
     /// (as Discord does without the presences intent) only the member itself in `members`.
-    pub async fn guild_create_payload(&self, guild_id: Snowflake, member: &Member) -> Result<Value, ApiError> {
+    pub async fn guild_create_payload(
+        &self,
+        guild_id: Snowflake,
+        member: &Member,
+    ) -> Result<Value, ApiError> {
         let guild = self
             .store
             .guild(guild_id)
@@ -95,10 +99,20 @@ impl Service {
     }
 
     /// After a member was added: GUILD_MEMBER_ADD to the guild, GUILD_CREATE to the newcomer.
-    pub(super) async fn announce_join(&self, guild_id: Snowflake, member: &Member) -> Result<(), ApiError> {
+    pub(super) async fn announce_join(
+        &self,
+        guild_id: Snowflake,
+        member: &Member,
+    ) -> Result<(), ApiError> {
         let mut added = serde_json::to_value(member).map_err(|_| ApiError::internal())?;
         merge(&mut added, json!({ "guild_id": guild_id }));
-        self.publish(Topic::Guild(guild_id), "GUILD_MEMBER_ADD", &added, None, Some(member.user_id))?;
+        self.publish(
+            Topic::Guild(guild_id),
+            "GUILD_MEMBER_ADD",
+            &added,
+            None,
+            Some(member.user_id),
+        )?;
         self.publish(
             Topic::User(member.user_id),
             "GUILD_CREATE",

@@ -25,7 +25,12 @@ pub struct NewInvite {
 
 impl Service {
     /// Needs CREATE_INSTANT_INVITE in the channel.
-    pub async fn create_invite(&self, caller: &Caller, channel_id: Snowflake, body: NewInvite) -> Result<Value, ApiError> {
+    pub async fn create_invite(
+        &self,
+        caller: &Caller,
+        channel_id: Snowflake,
+        body: NewInvite,
+    ) -> Result<Value, ApiError> {
         let (_, channel, perms) = self.channel_access(caller, channel_id).await?;
         if !perms.contains(Permissions::CREATE_INSTANT_INVITE) {
             return Err(ApiError::missing_permissions());
@@ -34,10 +39,18 @@ impl Service {
         let max_uses = body.max_uses.unwrap_or(0);
         let mut form = FormErrors::default();
         if max_age > 604_800 {
-            form.add(&["max_age"], "NUMBER_TYPE_MAX", "int value should be less than or equal to 604800.");
+            form.add(
+                &["max_age"],
+                "NUMBER_TYPE_MAX",
+                "int value should be less than or equal to 604800.",
+            );
         }
         if max_uses > 100 {
-            form.add(&["max_uses"], "NUMBER_TYPE_MAX", "int value should be less than or equal to 100.");
+            form.add(
+                &["max_uses"],
+                "NUMBER_TYPE_MAX",
+                "int value should be less than or equal to 100.",
+            );
         }
         form.finish()?;
         let now = chrono::Utc::now();
@@ -55,8 +68,9 @@ impl Service {
             max_age,
             temporary: body.temporary.unwrap_or(false),
             created_at: crate::model::timestamp(now),
-            expires_at: (max_age > 0)
-                .then(|| crate::model::timestamp(now + chrono::Duration::seconds(i64::from(max_age)))),
+            expires_at: (max_age > 0).then(|| {
+                crate::model::timestamp(now + chrono::Duration::seconds(i64::from(max_age)))
+            }),
         };
         self.store.create_invite(invite.clone()).await?;
         self.invite_object(&invite).await
@@ -72,7 +86,12 @@ impl Service {
     pub async fn accept_invite(&self, caller: &Caller, code: &str) -> Result<Value, ApiError> {
         caller.require_user()?;
         let invite = self.usable_invite(code).await?;
-        if self.store.member(invite.guild_id, caller.id()).await?.is_none() {
+        if self
+            .store
+            .member(invite.guild_id, caller.id())
+            .await?
+            .is_none()
+        {
             let member = Member::new(invite.guild_id, caller.user.user.clone(), Vec::new());
             match self.store.use_invite(code, member.clone()).await {
                 Ok(()) => self.announce_join(invite.guild_id, &member).await?,
@@ -103,7 +122,11 @@ impl Service {
             .channel(invite.channel_id)
             .await?
             .ok_or_else(ApiError::unknown_invite)?;
-        let inviter = self.store.user(invite.inviter_id).await?.map(|record| record.public());
+        let inviter = self
+            .store
+            .user(invite.inviter_id)
+            .await?
+            .map(|record| record.public());
         Ok(json!({
             "type": 0,
             "code": invite.code,

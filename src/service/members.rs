@@ -71,6 +71,12 @@ impl Service {
         self.store.update_member(member.clone()).await?;
         let mut update = serde_json::to_value(&member).map_err(|_| ApiError::internal())?;
         merge(&mut update, serde_json::json!({ "guild_id": guild_id }));
-        self.publish(Topic::Guild(guild_id), "GUILD_MEMBER_UPDATE", &update, None, Some(user_id))
+        self.publish(
+            Topic::Guild(guild_id),
+            "GUILD_MEMBER_UPDATE",
+            &update,
+            None,
+            Some(user_id),
+        )
     }
 }

@@ -54,7 +54,11 @@ impl Service {
     ) -> Result<Message, ApiError> {
         let (access, channel, perms) = self.channel_access(caller, channel_id).await?;
         if !channel.kind.holds_messages() {
-            return Err(ApiError::new(400, 50008, "Cannot send messages in a non-text channel"));
+            return Err(ApiError::new(
+                400,
+                50008,
+                "Cannot send messages in a non-text channel",
+            ));
         }
         if !perms.contains(Permissions::SEND_MESSAGES) {
             return Err(ApiError::missing_permissions());
@@ -80,12 +84,21 @@ impl Service {
 
         let message = Message {
             id: self.next_id(),
-            kind: if reference.is_some() { MESSAGE_TYPE_REPLY } else { MESSAGE_TYPE_DEFAULT },
+            kind: if reference.is_some() {
+                MESSAGE_TYPE_REPLY
+            } else {
+                MESSAGE_TYPE_DEFAULT
+            },
             channel_id,
             guild_id: Some(channel.guild_id),
             author: caller.user.user.clone(),
-            member: Some(Member { user: None, ..access.member.clone() }),
-            mentions: self.mentioned_users(&access, &content, referenced.as_deref()).await?,
+            member: Some(Member {
+                user: None,
+                ..access.member.clone()
+            }),
+            mentions: self
+                .mentioned_users(&access, &content, referenced.as_deref())
+                .await?,
             mention_roles: mentioned_roles(&access, &content),
             mention_everyone: perms.contains(Permissions::MENTION_EVERYONE)
                 && (content.contains("@everyone") || content.contains("@here")),
@@ -207,7 +220,10 @@ impl Service {
                     guild_id: Some(channel.guild_id),
                     fail_if_not_exists: None,
                 }),
-                Some(Box::new(Message { referenced_message: None, ..target })),
+                Some(Box::new(Message {
+                    referenced_message: None,
+                    ..target
+                })),
             )),
             None if reference.fail_if_not_exists == Some(false) => Ok((None, None)),
             None => Err(unknown()),
@@ -238,7 +254,12 @@ impl Service {
 fn mentioned_roles(access: &GuildAccess, content: &str) -> Vec<Snowflake> {
     let mut roles: Vec<Snowflake> = Vec::new();
     for id in mention_ids(content, "<@&") {
-        if !roles.contains(&id) && access.roles.iter().any(|r| r.id == id && r.id != access.guild.id) {
+        if !roles.contains(&id)
+            && access
+                .roles
+                .iter()
+                .any(|r| r.id == id && r.id != access.guild.id)
+        {
             roles.push(id);
         }
     }
@@ -255,7 +276,11 @@ fn mention_ids<'a>(content: &'a str, prefix: &'a str) -> impl Iterator<Item = Sn
 }
 
 /// Content length, emptiness, embed count and nonce shape. Returns the nonce to keep.
-fn validate_message(content: &str, embeds: &[Value], nonce: Option<&Value>) -> Result<Option<Value>, ApiError> {
+fn validate_message(
+    content: &str,
+    embeds: &[Value],
+    nonce: Option<&Value>,
+) -> Result<Option<Value>, ApiError> {
     let mut form = FormErrors::default();
     if content.chars().count() > MAX_CONTENT_CHARS {
         form.add(
@@ -265,11 +290,19 @@ fn validate_message(content: &str, embeds: &[Value], nonce: Option<&Value>) -> R
         );
     }
     if embeds.len() > 10 {
-        form.add(&["embeds"], "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.");
+        form.add(
+            &["embeds"],
+            "BASE_TYPE_MAX_LENGTH",
+            "Must be 10 or fewer in length.",
+        );
     }
     for (index, embed) in embeds.iter().enumerate() {
         if !embed.is_object() {
-            form.add(&["embeds", &index.to_string()], "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType");
+            form.add(
+                &["embeds", &index.to_string()],
+                "MODEL_TYPE_CONVERT",
+                "Only dictionaries may be used in a ModelType",
+            );
         }
     }
     let nonce = match nonce {
@@ -277,7 +310,11 @@ fn validate_message(content: &str, embeds: &[Value], nonce: Option<&Value>) -> R
         Some(Value::String(s)) if s.chars().count() <= 25 => Some(Value::String(s.clone())),
         Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Some(Value::Number(n.clone())),
         Some(_) => {
-            form.add(&["nonce"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.");
+            form.add(
+                &["nonce"],
+                "BASE_TYPE_MAX_LENGTH",
+                "Must be 25 or fewer in length.",
+            );
             None
         }
     };

@@ -26,12 +26,21 @@ pub struct NewRole {
 }
 
 impl Service {
-    pub async fn guild_roles(&self, caller: &Caller, guild_id: Snowflake) -> Result<Vec<Role>, ApiError> {
+    pub async fn guild_roles(
+        &self,
+        caller: &Caller,
+        guild_id: Snowflake,
+    ) -> Result<Vec<Role>, ApiError> {
         Ok(self.guild_access(caller, guild_id).await?.roles)
     }
 
     /// Needs MANAGE_ROLES; a role can only carry permissions the caller holds.
-    pub async fn create_role(&self, caller: &Caller, guild_id: Snowflake, body: NewRole) -> Result<Role, ApiError> {
+    pub async fn create_role(
+        &self,
+        caller: &Caller,
+        guild_id: Snowflake,
+        body: NewRole,
+    ) -> Result<Role, ApiError> {
         let access = self.guild_access(caller, guild_id).await?;
         access.require(Permissions::MANAGE_ROLES)?;
         let name = body.name.unwrap_or_else(|| "new role".into());

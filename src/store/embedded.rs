@@ -53,10 +53,14 @@ impl EmbeddedStore {
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Backend(e.to_string()))?;
         let conn = Connection::open(data_dir.join("accord.db")).map_err(backend)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(backend)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(backend)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(backend)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
         Ok(EmbeddedStore {
             conn: Arc::new(Mutex::new(conn)),
@@ -194,7 +198,11 @@ fn insert_user(conn: &Connection, record: &UserRecord) -> rusqlite::Result<()> {
 /// Discord does when a role is created at the bottom of the list).
 fn insert_role(conn: &Connection, guild_id: Snowflake, role: &Role) -> rusqlite::Result<()> {
     if role.id != guild_id {
-        let roles: Vec<Role> = many(conn, "SELECT data FROM roles WHERE guild_id = ?1", [id(guild_id)])?;
+        let roles: Vec<Role> = many(
+            conn,
+            "SELECT data FROM roles WHERE guild_id = ?1",
+            [id(guild_id)],
+        )?;
         for mut other in roles {
             if other.id != guild_id && other.position >= role.position {
                 other.position += 1;
@@ -223,7 +231,11 @@ fn insert_channel(conn: &Connection, channel: &Channel) -> rusqlite::Result<()> 
 fn insert_member(conn: &Connection, member: &Member) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO members (guild_id, user_id, data) VALUES (?1, ?2, ?3)",
-        params![id(member.guild_id), id(member.user_id), to_json(&stored_member(member))?],
+        params![
+            id(member.guild_id),
+            id(member.user_id),
+            to_json(&stored_member(member))?
+        ],
     )?;
     Ok(())
 }
@@ -258,7 +270,11 @@ fn read_members(
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt
         .query_map(params, |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?,
+            ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter()
@@ -271,8 +287,10 @@ impl Store for EmbeddedStore {
     async fn setting(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
         let key = key.to_owned();
         self.with(move |conn| {
-            conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| row.get(0))
-                .optional()
+            conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
+                row.get(0)
+            })
+            .optional()
         })
         .await
     }
@@ -284,7 +302,9 @@ impl Store for EmbeddedStore {
                 "INSERT OR IGNORE INTO settings (key, value) VALUES (?1, ?2)",
                 params![key, value],
             )?;
-            tx.query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| row.get(0))
+            tx.query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
+                row.get(0)
+            })
         })
         .await
     }
@@ -319,7 +339,12 @@ impl Store for EmbeddedStore {
         self.with(move |conn| {
             conn.execute(
                 "UPDATE users SET username = ?2, email = ?3, data = ?4 WHERE id = ?1",
-                params![id(user.user.id), user.user.username, user.email, to_json(&user)?],
+                params![
+                    id(user.user.id),
+                    user.user.username,
+                    user.email,
+                    to_json(&user)?
+                ],
             )?;
             Ok(())
         })
@@ -339,8 +364,14 @@ impl Store for EmbeddedStore {
     }
 
     async fn application(&self, app_id: Snowflake) -> StoreResult<Option<Application>> {
-        self.with(move |conn| one(conn, "SELECT data FROM applications WHERE id = ?1", [id(app_id)]))
-            .await
+        self.with(move |conn| {
+            one(
+                conn,
+                "SELECT data FROM applications WHERE id = ?1",
+                [id(app_id)],
+            )
+        })
+        .await
     }
 
     async fn bot_token_issued(&self, bot_id: Snowflake) -> StoreResult<u64> {
@@ -384,14 +415,21 @@ impl Store for EmbeddedStore {
     }
 
     async fn guild(&self, guild_id: Snowflake) -> StoreResult<Option<Guild>> {
-        self.with(move |conn| one(conn, "SELECT data FROM guilds WHERE id = ?1", [id(guild_id)]))
-            .await
+        self.with(move |conn| {
+            one(
+                conn,
+                "SELECT data FROM guilds WHERE id = ?1",
+                [id(guild_id)],
+            )
+        })
+        .await
     }
 
     async fn guild_ids_of_user(&self, user_id: Snowflake) -> StoreResult<Vec<Snowflake>> {
         self.with(move |conn| {
-            let mut stmt =
-                conn.prepare_cached("SELECT guild_id FROM members WHERE user_id = ?1 ORDER BY guild_id")?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT guild_id FROM members WHERE user_id = ?1 ORDER BY guild_id",
+            )?;
             let rows = stmt.query_map([id(user_id)], |row| row.get::<_, i64>(0))?;
             rows.map(|r| r.map(|g| Snowflake(g as u64))).collect()
         })
@@ -403,24 +441,39 @@ impl Store for EmbeddedStore {
     }
 
     async fn channel(&self, channel_id: Snowflake) -> StoreResult<Option<Channel>> {
-        self.with(move |conn| one(conn, "SELECT data FROM channels WHERE id = ?1", [id(channel_id)]))
-            .await
+        self.with(move |conn| {
+            one(
+                conn,
+                "SELECT data FROM channels WHERE id = ?1",
+                [id(channel_id)],
+            )
+        })
+        .await
     }
 
     async fn channels_of_guild(&self, guild_id: Snowflake) -> StoreResult<Vec<Channel>> {
         self.with(move |conn| {
-            many(conn, "SELECT data FROM channels WHERE guild_id = ?1 ORDER BY id", [id(guild_id)])
+            many(
+                conn,
+                "SELECT data FROM channels WHERE guild_id = ?1 ORDER BY id",
+                [id(guild_id)],
+            )
         })
         .await
     }
 
     async fn create_role(&self, guild_id: Snowflake, role: Role) -> StoreResult<()> {
-        self.in_transaction(move |tx| insert_role(tx, guild_id, &role)).await
+        self.in_transaction(move |tx| insert_role(tx, guild_id, &role))
+            .await
     }
 
     async fn roles_of_guild(&self, guild_id: Snowflake) -> StoreResult<Vec<Role>> {
         self.with(move |conn| {
-            many(conn, "SELECT data FROM roles WHERE guild_id = ?1 ORDER BY id", [id(guild_id)])
+            many(
+                conn,
+                "SELECT data FROM roles WHERE guild_id = ?1 ORDER BY id",
+                [id(guild_id)],
+            )
         })
         .await
     }
@@ -466,9 +519,11 @@ impl Store for EmbeddedStore {
 
     async fn member_count(&self, guild_id: Snowflake) -> StoreResult<u64> {
         self.with(move |conn| {
-            conn.query_row("SELECT COUNT(*) FROM members WHERE guild_id = ?1", [id(guild_id)], |row| {
-                row.get::<_, i64>(0)
-            })
+            conn.query_row(
+                "SELECT COUNT(*) FROM members WHERE guild_id = ?1",
+                [id(guild_id)],
+                |row| row.get::<_, i64>(0),
+            )
             .map(|n| n as u64)
         })
         .await
@@ -478,7 +533,11 @@ impl Store for EmbeddedStore {
         self.with(move |conn| {
             conn.execute(
                 "UPDATE members SET data = ?3 WHERE guild_id = ?1 AND user_id = ?2",
-                params![id(member.guild_id), id(member.user_id), to_json(&stored_member(&member))?],
+                params![
+                    id(member.guild_id),
+                    id(member.user_id),
+                    to_json(&stored_member(&member))?
+                ],
             )?;
             Ok(())
         })
@@ -498,13 +557,15 @@ impl Store for EmbeddedStore {
 
     async fn invite(&self, code: &str) -> StoreResult<Option<Invite>> {
         let code = code.to_owned();
-        self.with(move |conn| one(conn, "SELECT data FROM invites WHERE code = ?1", [code])).await
+        self.with(move |conn| one(conn, "SELECT data FROM invites WHERE code = ?1", [code]))
+            .await
     }
 
     async fn use_invite(&self, code: &str, member: Member) -> StoreResult<()> {
         let code = code.to_owned();
         self.in_transaction(move |tx| {
-            let invite: Option<Invite> = one(tx, "SELECT data FROM invites WHERE code = ?1", [&code])?;
+            let invite: Option<Invite> =
+                one(tx, "SELECT data FROM invites WHERE code = ?1", [&code])?;
             if let Some(mut invite) = invite {
                 invite.uses += 1;
                 tx.execute(
@@ -544,7 +605,11 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn message(&self, channel_id: Snowflake, message_id: Snowflake) -> StoreResult<Option<Message>> {
+    async fn message(
+        &self,
+        channel_id: Snowflake,
+        message_id: Snowflake,
+    ) -> StoreResult<Option<Message>> {
         self.with(move |conn| {
             one(
                 conn,

@@ -8,7 +8,9 @@ use async_trait::async_trait;
 pub use embedded::{nonce_key, EmbeddedStore};
 
 use crate::error::StoreError;
-use crate::model::{Application, Channel, CurrentUser, Guild, Invite, Member, Message, Role, Snowflake};
+use crate::model::{
+    Application, Channel, CurrentUser, Guild, Invite, Member, Message, Role, Snowflake,
+};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 

@@ -89,7 +89,12 @@ impl Server {
             .prefix("accord-test-")
             .tempdir()
             .expect("tempdir");
-        let mut srv = Server { child: None, port: 0, dir, http: http_client() };
+        let mut srv = Server {
+            child: None,
+            port: 0,
+            dir,
+            http: http_client(),
+        };
         // The port is released before the server binds it; retry with a new one if it was taken.
         let mut last_err = String::new();
         for _ in 0..3 {
@@ -99,7 +104,10 @@ impl Server {
                 Err(e) => last_err = e,
             }
         }
-        panic!("server did not start: {last_err}\n--- server log ---\n{}", srv.log_tail(80));
+        panic!(
+            "server did not start: {last_err}\n--- server log ---\n{}",
+            srv.log_tail(80)
+        );
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -155,7 +163,13 @@ impl Server {
         let deadline = Instant::now() + START_TIMEOUT;
         let url = format!("{}/api/v10/gateway", self.base());
         loop {
-            if let Some(status) = self.child.as_mut().unwrap().try_wait().map_err(|e| e.to_string())? {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .unwrap()
+                .try_wait()
+                .map_err(|e| e.to_string())?
+            {
                 self.child = None;
                 return Err(format!("server exited during start-up: {status}"));
             }
@@ -198,12 +212,20 @@ impl Server {
                 return;
             }
         }
-        panic!("server did not restart\n--- server log ---\n{}", self.log_tail(80));
+        panic!(
+            "server did not restart\n--- server log ---\n{}",
+            self.log_tail(80)
+        );
     }
 
     /// Unauthenticated API client.
     pub fn api(&self) -> Api {
-        Api { http: self.http.clone(), base: self.base(), version: "v10", auth: None }
+        Api {
+            http: self.http.clone(),
+            base: self.base(),
+            version: "v10",
+            auth: None,
+        }
     }
 
     /// API client sending `Authorization: <auth>` verbatim.
@@ -224,12 +246,20 @@ impl Server {
         let token = str_field(&b, "token").to_string();
         let id = str_field(&b, "user_id").to_string();
         assert_snowflake(&b["user_id"], "register.user_id");
-        User { id, username: username.to_string(), api: self.api_as(&token), token }
+        User {
+            id,
+            username: username.to_string(),
+            api: self.api_as(&token),
+            token,
+        }
     }
 
     /// Rebuilds a user's client (e.g. after a restart on a new port).
     pub fn reauth(&self, u: &User) -> User {
-        User { api: self.api_as(&u.token), ..u.clone() }
+        User {
+            api: self.api_as(&u.token),
+            ..u.clone()
+        }
     }
 
     /// Creates a guild owned by `owner` (201) and finds its `general` channel.
@@ -243,12 +273,20 @@ impl Server {
             .iter()
             .find(|c| c["name"] == "general" && c["type"] == 0)
             .unwrap_or_else(|| panic!("no general text channel in {chans}"));
-        Guild { id, general: str_field(general, "id").to_string(), body: g }
+        Guild {
+            id,
+            general: str_field(general, "id").to_string(),
+            body: g,
+        }
     }
 
     /// `inviter` creates an invite to `guild.general`, `joiner` accepts it (200).
     pub async fn join(&self, inviter: &User, guild: &Guild, joiner: &User) {
-        let inv = inviter.api.create_invite(&guild.general, &json!({})).await.ok(200);
+        let inv = inviter
+            .api
+            .create_invite(&guild.general, &json!({}))
+            .await
+            .ok(200);
         let code = str_field(&inv, "code").to_string();
         joiner.api.join(&code).await.ok(200);
     }
@@ -268,18 +306,29 @@ impl Server {
         let id = str_field(&app, "id").to_string();
         let t = owner.api.reset_bot(&id).await.ok(200);
         let token = str_field(&t, "token").to_string();
-        Bot { id, token: token.clone(), api: self.api_as(&format!("Bot {token}")), app }
+        Bot {
+            id,
+            token: token.clone(),
+            api: self.api_as(&format!("Bot {token}")),
+            app,
+        }
     }
 
     /// `by` authorizes `bot` into `guild` with `permissions` (200).
     pub async fn authorize(&self, by: &User, bot: &Bot, guild: &Guild, permissions: u64) -> Value {
-        by.api.authorize(&bot.id, permissions, &guild.id).await.ok(200)
+        by.api
+            .authorize(&bot.id, permissions, &guild.id)
+            .await
+            .ok(200)
     }
 
     /// Creates a role as `by` and returns its body (200).
     pub async fn role(&self, by: &User, guild: &Guild, name: &str, permissions: u64) -> Value {
         by.api
-            .create_role(&guild.id, &json!({"name": name, "permissions": permissions.to_string()}))
+            .create_role(
+                &guild.id,
+                &json!({"name": name, "permissions": permissions.to_string()}),
+            )
             .await
             .ok(200)
     }
@@ -295,7 +344,11 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            eprintln!("--- accord log (port {}) ---\n{}\n--- end ---", self.port, self.log_tail(60));
+            eprintln!(
+                "--- accord log (port {}) ---\n{}\n--- end ---",
+                self.port,
+                self.log_tail(60)
+            );
         }
         self.kill_hard();
     }
@@ -398,7 +451,9 @@ impl Resp {
     /// Like `err` but accepts any of `codes` (where the contract leaves the choice open).
     pub fn err_any(&self, status: u16, codes: &[i64]) -> &Value {
         if self.status != status {
-            self.fail(&format!("expected status {status} with a code in {codes:?}"));
+            self.fail(&format!(
+                "expected status {status} with a code in {codes:?}"
+            ));
         }
         self.assert_json_content_type();
         match self.body["code"].as_i64() {
@@ -435,7 +490,9 @@ impl Resp {
         let leaf = &node["_errors"][0];
         match (leaf["code"].as_str(), leaf["message"].as_str()) {
             (Some(c), Some(_)) => c.to_string(),
-            _ => self.fail(&format!("errors.{path}._errors[0] must be {{code: str, message: str}}")),
+            _ => self.fail(&format!(
+                "errors.{path}._errors[0] must be {{code: str, message: str}}"
+            )),
         }
     }
 
@@ -443,21 +500,32 @@ impl Resp {
     pub fn form_error_code(&self, path: &str, code: &str) {
         let got = self.form_error(path);
         if got != code {
-            self.fail(&format!("errors.{path}._errors[0].code: expected {code}, got {got}"));
+            self.fail(&format!(
+                "errors.{path}._errors[0].code: expected {code}, got {got}"
+            ));
         }
     }
 }
 
 impl Api {
     pub fn with_auth(&self, auth: &str) -> Api {
-        Api { auth: Some(auth.to_string()), ..self.clone() }
+        Api {
+            auth: Some(auth.to_string()),
+            ..self.clone()
+        }
     }
     pub fn without_auth(&self) -> Api {
-        Api { auth: None, ..self.clone() }
+        Api {
+            auth: None,
+            ..self.clone()
+        }
     }
     /// Same client on `/api/v9`.
     pub fn v9(&self) -> Api {
-        Api { version: "v9", ..self.clone() }
+        Api {
+            version: "v9",
+            ..self.clone()
+        }
     }
 
     /// `path` is relative to `/api/<version>`.
@@ -487,15 +555,27 @@ impl Api {
             rb = rb.header("Content-Type", ctype).body(b);
         }
         let what = format!("{method} {url}");
-        let r = rb.send().await.unwrap_or_else(|e| panic!("{what}: request failed: {e}"));
+        let r = rb
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{what}: request failed: {e}"));
         let status = r.status().as_u16();
         let content_type = r
             .headers()
             .get("content-type")
             .map(|v| v.to_str().unwrap_or("<non-ascii>").to_string());
-        let text = r.text().await.unwrap_or_else(|e| panic!("{what}: reading body: {e}"));
+        let text = r
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("{what}: reading body: {e}"));
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { what, status, content_type, text, body }
+        Resp {
+            what,
+            status,
+            content_type,
+            text,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Resp {
@@ -539,7 +619,8 @@ impl Api {
         self.post("/applications", body).await
     }
     pub async fn reset_bot(&self, app_id: &str) -> Resp {
-        self.post(&format!("/applications/{app_id}/bot/reset"), &json!({})).await
+        self.post(&format!("/applications/{app_id}/bot/reset"), &json!({}))
+            .await
     }
     pub async fn oauth_app_me(&self) -> Resp {
         self.get("/oauth2/applications/@me").await
@@ -566,7 +647,8 @@ impl Api {
         self.get(&format!("/guilds/{guild_id}/channels")).await
     }
     pub async fn create_channel(&self, guild_id: &str, body: &Value) -> Resp {
-        self.post(&format!("/guilds/{guild_id}/channels"), body).await
+        self.post(&format!("/guilds/{guild_id}/channels"), body)
+            .await
     }
     pub async fn channel(&self, id: &str) -> Resp {
         self.get(&format!("/channels/{id}")).await
@@ -581,22 +663,34 @@ impl Api {
     }
     /// `query` without the leading `?` ("" for none).
     pub async fn members(&self, guild_id: &str, query: &str) -> Resp {
-        let q = if query.is_empty() { String::new() } else { format!("?{query}") };
+        let q = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
         self.get(&format!("/guilds/{guild_id}/members{q}")).await
     }
     pub async fn member(&self, guild_id: &str, user_id: &str) -> Resp {
-        self.get(&format!("/guilds/{guild_id}/members/{user_id}")).await
+        self.get(&format!("/guilds/{guild_id}/members/{user_id}"))
+            .await
     }
     pub async fn add_role(&self, guild_id: &str, user_id: &str, role_id: &str) -> Resp {
-        self.put(&format!("/guilds/{guild_id}/members/{user_id}/roles/{role_id}")).await
+        self.put(&format!(
+            "/guilds/{guild_id}/members/{user_id}/roles/{role_id}"
+        ))
+        .await
     }
     pub async fn remove_role(&self, guild_id: &str, user_id: &str, role_id: &str) -> Resp {
-        self.delete(&format!("/guilds/{guild_id}/members/{user_id}/roles/{role_id}")).await
+        self.delete(&format!(
+            "/guilds/{guild_id}/members/{user_id}/roles/{role_id}"
+        ))
+        .await
     }
 
     // ----- invites -----
     pub async fn create_invite(&self, channel_id: &str, body: &Value) -> Resp {
-        self.post(&format!("/channels/{channel_id}/invites"), body).await
+        self.post(&format!("/channels/{channel_id}/invites"), body)
+            .await
     }
     pub async fn invite(&self, code: &str) -> Resp {
         self.get(&format!("/invites/{code}")).await
@@ -607,19 +701,28 @@ impl Api {
 
     // ----- messages -----
     pub async fn send(&self, channel_id: &str, body: &Value) -> Resp {
-        self.post(&format!("/channels/{channel_id}/messages"), body).await
+        self.post(&format!("/channels/{channel_id}/messages"), body)
+            .await
     }
     /// Sends `{"content": content}` and returns the message (asserting 200).
     pub async fn say(&self, channel_id: &str, content: &str) -> Value {
-        self.send(channel_id, &json!({"content": content})).await.ok(200)
+        self.send(channel_id, &json!({"content": content}))
+            .await
+            .ok(200)
     }
     /// `query` without the leading `?` ("" for none).
     pub async fn messages(&self, channel_id: &str, query: &str) -> Resp {
-        let q = if query.is_empty() { String::new() } else { format!("?{query}") };
-        self.get(&format!("/channels/{channel_id}/messages{q}")).await
+        let q = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
+        self.get(&format!("/channels/{channel_id}/messages{q}"))
+            .await
     }
     pub async fn message(&self, channel_id: &str, message_id: &str) -> Resp {
-        self.get(&format!("/channels/{channel_id}/messages/{message_id}")).await
+        self.get(&format!("/channels/{channel_id}/messages/{message_id}"))
+            .await
     }
 
     // ----- gateway discovery -----
@@ -636,20 +739,27 @@ impl Api {
 // ---------------------------------------------------------------------------------------------
 
 pub fn str_field<'a>(v: &'a Value, k: &str) -> &'a str {
-    v[k].as_str().unwrap_or_else(|| panic!("`{k}` must be a string in {v}"))
+    v[k].as_str()
+        .unwrap_or_else(|| panic!("`{k}` must be a string in {v}"))
 }
 
 /// Every key must be present (null allowed).
 pub fn assert_keys(v: &Value, keys: &[&str], ctx: &str) {
-    let obj = v.as_object().unwrap_or_else(|| panic!("{ctx}: expected an object, got {v}"));
+    let obj = v
+        .as_object()
+        .unwrap_or_else(|| panic!("{ctx}: expected an object, got {v}"));
     let missing: Vec<&&str> = keys.iter().filter(|k| !obj.contains_key(**k)).collect();
     assert!(missing.is_empty(), "{ctx}: missing keys {missing:?} in {v}");
 }
 
 /// A snowflake: a decimal string whose timestamp part is within a day of now (epoch 2015).
 pub fn assert_snowflake(v: &Value, ctx: &str) -> u64 {
-    let s = v.as_str().unwrap_or_else(|| panic!("{ctx}: snowflake must be a string, got {v}"));
-    let n: u64 = s.parse().unwrap_or_else(|_| panic!("{ctx}: snowflake {s:?} is not a decimal u64"));
+    let s = v
+        .as_str()
+        .unwrap_or_else(|| panic!("{ctx}: snowflake must be a string, got {v}"));
+    let n: u64 = s
+        .parse()
+        .unwrap_or_else(|_| panic!("{ctx}: snowflake {s:?} is not a decimal u64"));
     let ts = (n >> 22) + DISCORD_EPOCH_MS;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -670,12 +780,17 @@ pub fn assert_snowflake_opt(v: &Value, ctx: &str) {
 
 /// Decimal permission string.
 pub fn perm_str(v: &Value, ctx: &str) -> u64 {
-    let s = v.as_str().unwrap_or_else(|| panic!("{ctx}: permissions must be a string, got {v}"));
-    s.parse().unwrap_or_else(|_| panic!("{ctx}: permissions {s:?} is not a decimal integer"))
+    let s = v
+        .as_str()
+        .unwrap_or_else(|| panic!("{ctx}: permissions must be a string, got {v}"));
+    s.parse()
+        .unwrap_or_else(|_| panic!("{ctx}: permissions {s:?} is not a decimal integer"))
 }
 
 pub fn assert_timestamp(v: &Value, ctx: &str) {
-    let s = v.as_str().unwrap_or_else(|| panic!("{ctx}: timestamp must be a string, got {v}"));
+    let s = v
+        .as_str()
+        .unwrap_or_else(|| panic!("{ctx}: timestamp must be a string, got {v}"));
     chrono::DateTime::parse_from_rfc3339(s)
         .unwrap_or_else(|e| panic!("{ctx}: {s:?} is not ISO8601/RFC3339: {e}"));
 }
@@ -684,15 +799,24 @@ fn assert_bool(v: &Value, k: &str, ctx: &str) {
     assert!(v[k].is_boolean(), "{ctx}: `{k}` must be a bool in {v}");
 }
 fn assert_int(v: &Value, k: &str, ctx: &str) {
-    assert!(v[k].is_i64() || v[k].is_u64(), "{ctx}: `{k}` must be an integer in {v}");
+    assert!(
+        v[k].is_i64() || v[k].is_u64(),
+        "{ctx}: `{k}` must be an integer in {v}"
+    );
 }
 fn assert_array(v: &Value, k: &str, ctx: &str) -> Vec<Value> {
-    v[k].as_array().unwrap_or_else(|| panic!("{ctx}: `{k}` must be an array in {v}")).clone()
+    v[k].as_array()
+        .unwrap_or_else(|| panic!("{ctx}: `{k}` must be an array in {v}"))
+        .clone()
 }
 
 /// Partial user (message author, member.user, READY user).
 pub fn check_user(u: &Value, ctx: &str) {
-    assert_keys(u, &["id", "username", "discriminator", "global_name", "avatar"], ctx);
+    assert_keys(
+        u,
+        &["id", "username", "discriminator", "global_name", "avatar"],
+        ctx,
+    );
     assert_snowflake(&u["id"], &format!("{ctx}.id"));
     assert!(u["username"].is_string(), "{ctx}.username must be a string");
     assert_eq!(u["discriminator"], "0", "{ctx}.discriminator must be \"0\"");
@@ -707,7 +831,14 @@ pub fn check_me(u: &Value, ctx: &str) {
     assert_keys(
         u,
         &[
-            "bot", "system", "mfa_enabled", "locale", "verified", "email", "flags", "premium_type",
+            "bot",
+            "system",
+            "mfa_enabled",
+            "locale",
+            "verified",
+            "email",
+            "flags",
+            "premium_type",
             "public_flags",
         ],
         ctx,
@@ -722,16 +853,33 @@ pub fn check_role(r: &Value, ctx: &str) {
     assert_keys(
         r,
         &[
-            "id", "name", "color", "colors", "hoist", "icon", "unicode_emoji", "position",
-            "permissions", "managed", "mentionable", "flags",
+            "id",
+            "name",
+            "color",
+            "colors",
+            "hoist",
+            "icon",
+            "unicode_emoji",
+            "position",
+            "permissions",
+            "managed",
+            "mentionable",
+            "flags",
         ],
         ctx,
     );
     assert_snowflake(&r["id"], &format!("{ctx}.id"));
     assert!(r["name"].is_string(), "{ctx}.name");
     assert_int(r, "color", ctx);
-    assert_keys(&r["colors"], &["primary_color", "secondary_color", "tertiary_color"], &format!("{ctx}.colors"));
-    assert!(r["colors"]["primary_color"].is_i64(), "{ctx}.colors.primary_color must be an int");
+    assert_keys(
+        &r["colors"],
+        &["primary_color", "secondary_color", "tertiary_color"],
+        &format!("{ctx}.colors"),
+    );
+    assert!(
+        r["colors"]["primary_color"].is_i64(),
+        "{ctx}.colors.primary_color must be an int"
+    );
     assert_bool(r, "hoist", ctx);
     assert_int(r, "position", ctx);
     perm_str(&r["permissions"], &format!("{ctx}.permissions"));
@@ -744,8 +892,17 @@ pub fn check_member(m: &Value, ctx: &str) {
     assert_keys(
         m,
         &[
-            "user", "nick", "avatar", "roles", "joined_at", "premium_since", "deaf", "mute", "flags",
-            "pending", "communication_disabled_until",
+            "user",
+            "nick",
+            "avatar",
+            "roles",
+            "joined_at",
+            "premium_since",
+            "deaf",
+            "mute",
+            "flags",
+            "pending",
+            "communication_disabled_until",
         ],
         ctx,
     );
@@ -765,7 +922,12 @@ pub fn check_channel(c: &Value, ctx: &str) {
     assert_keys(
         c,
         &[
-            "guild_id", "parent_id", "topic", "nsfw", "last_message_id", "rate_limit_per_user",
+            "guild_id",
+            "parent_id",
+            "topic",
+            "nsfw",
+            "last_message_id",
+            "rate_limit_per_user",
             "flags",
         ],
         ctx,
@@ -777,12 +939,19 @@ pub fn check_channel(c: &Value, ctx: &str) {
 
 /// Channel inside GUILD_CREATE (libraries need id, type, name, position, overwrites).
 pub fn check_channel_gw(c: &Value, ctx: &str) {
-    assert_keys(c, &["id", "type", "name", "position", "permission_overwrites"], ctx);
+    assert_keys(
+        c,
+        &["id", "type", "name", "position", "permission_overwrites"],
+        ctx,
+    );
     assert_snowflake(&c["id"], &format!("{ctx}.id"));
     assert_int(c, "type", ctx);
     assert!(c["name"].is_string(), "{ctx}.name");
     assert_int(c, "position", ctx);
-    for (i, o) in assert_array(c, "permission_overwrites", ctx).iter().enumerate() {
+    for (i, o) in assert_array(c, "permission_overwrites", ctx)
+        .iter()
+        .enumerate()
+    {
         let octx = format!("{ctx}.permission_overwrites[{i}]");
         assert_keys(o, &["id", "type", "allow", "deny"], &octx);
         assert_snowflake(&o["id"], &format!("{octx}.id"));
@@ -793,10 +962,24 @@ pub fn check_channel_gw(c: &Value, ctx: &str) {
 }
 
 pub const GUILD_KEYS: &[&str] = &[
-    "id", "name", "icon", "owner_id", "afk_timeout", "verification_level",
-    "default_message_notifications", "explicit_content_filter", "roles", "emojis", "features",
-    "mfa_level", "system_channel_flags", "premium_tier", "preferred_locale", "nsfw_level",
-    "stickers", "premium_progress_bar_enabled",
+    "id",
+    "name",
+    "icon",
+    "owner_id",
+    "afk_timeout",
+    "verification_level",
+    "default_message_notifications",
+    "explicit_content_filter",
+    "roles",
+    "emojis",
+    "features",
+    "mfa_level",
+    "system_channel_flags",
+    "premium_tier",
+    "preferred_locale",
+    "nsfw_level",
+    "stickers",
+    "premium_progress_bar_enabled",
 ];
 
 pub fn check_guild(g: &Value, ctx: &str) {
@@ -815,9 +998,16 @@ pub fn check_guild(g: &Value, ctx: &str) {
     assert_array(g, "emojis", ctx);
     assert_array(g, "features", ctx);
     assert_array(g, "stickers", ctx);
-    for k in ["afk_timeout", "verification_level", "default_message_notifications",
-        "explicit_content_filter", "mfa_level", "system_channel_flags", "premium_tier", "nsfw_level"]
-    {
+    for k in [
+        "afk_timeout",
+        "verification_level",
+        "default_message_notifications",
+        "explicit_content_filter",
+        "mfa_level",
+        "system_channel_flags",
+        "premium_tier",
+        "nsfw_level",
+    ] {
         assert_int(g, k, ctx);
     }
     assert_bool(g, "premium_progress_bar_enabled", ctx);
@@ -829,15 +1019,29 @@ pub fn check_guild_create(g: &Value, ctx: &str) {
     assert_keys(
         g,
         &[
-            "joined_at", "large", "member_count", "voice_states", "members", "channels", "threads",
-            "presences", "stage_instances", "guild_scheduled_events",
+            "joined_at",
+            "large",
+            "member_count",
+            "voice_states",
+            "members",
+            "channels",
+            "threads",
+            "presences",
+            "stage_instances",
+            "guild_scheduled_events",
         ],
         ctx,
     );
     assert_timestamp(&g["joined_at"], &format!("{ctx}.joined_at"));
     assert_bool(g, "large", ctx);
     assert_int(g, "member_count", ctx);
-    for k in ["voice_states", "threads", "presences", "stage_instances", "guild_scheduled_events"] {
+    for k in [
+        "voice_states",
+        "threads",
+        "presences",
+        "stage_instances",
+        "guild_scheduled_events",
+    ] {
         assert_array(g, k, ctx);
     }
     for (i, m) in assert_array(g, "members", ctx).iter().enumerate() {
@@ -852,9 +1056,24 @@ pub fn check_message(m: &Value, ctx: &str) {
     assert_keys(
         m,
         &[
-            "id", "type", "channel_id", "guild_id", "author", "member", "content", "timestamp",
-            "edited_timestamp", "tts", "mention_everyone", "mentions", "mention_roles",
-            "attachments", "embeds", "pinned", "flags", "components",
+            "id",
+            "type",
+            "channel_id",
+            "guild_id",
+            "author",
+            "member",
+            "content",
+            "timestamp",
+            "edited_timestamp",
+            "tts",
+            "mention_everyone",
+            "mentions",
+            "mention_roles",
+            "attachments",
+            "embeds",
+            "pinned",
+            "flags",
+            "components",
         ],
         ctx,
     );
@@ -864,15 +1083,28 @@ pub fn check_message(m: &Value, ctx: &str) {
     assert_snowflake(&m["guild_id"], &format!("{ctx}.guild_id"));
     check_user(&m["author"], &format!("{ctx}.author"));
     let mem = &m["member"];
-    assert_keys(mem, &["roles", "joined_at", "deaf", "mute", "flags", "nick"], &format!("{ctx}.member"));
+    assert_keys(
+        mem,
+        &["roles", "joined_at", "deaf", "mute", "flags", "nick"],
+        &format!("{ctx}.member"),
+    );
     assert!(mem["roles"].is_array(), "{ctx}.member.roles");
     assert_timestamp(&mem["joined_at"], &format!("{ctx}.member.joined_at"));
     assert!(m["content"].is_string(), "{ctx}.content");
     assert_timestamp(&m["timestamp"], &format!("{ctx}.timestamp"));
-    assert!(m["edited_timestamp"].is_null(), "{ctx}.edited_timestamp must be null for a new message");
+    assert!(
+        m["edited_timestamp"].is_null(),
+        "{ctx}.edited_timestamp must be null for a new message"
+    );
     assert_bool(m, "tts", ctx);
     assert_bool(m, "mention_everyone", ctx);
-    for k in ["mentions", "mention_roles", "attachments", "embeds", "components"] {
+    for k in [
+        "mentions",
+        "mention_roles",
+        "attachments",
+        "embeds",
+        "components",
+    ] {
         assert_array(m, k, ctx);
     }
     assert_bool(m, "pinned", ctx);
@@ -883,40 +1115,82 @@ pub fn check_application(a: &Value, ctx: &str) {
     assert_keys(
         a,
         &[
-            "id", "name", "icon", "description", "bot_public", "bot_require_code_grant", "owner",
-            "verify_key", "flags", "team", "bot",
+            "id",
+            "name",
+            "icon",
+            "description",
+            "bot_public",
+            "bot_require_code_grant",
+            "owner",
+            "verify_key",
+            "flags",
+            "team",
+            "bot",
         ],
         ctx,
     );
     assert_snowflake(&a["id"], &format!("{ctx}.id"));
     assert!(a["name"].is_string(), "{ctx}.name");
-    assert!(a["description"].is_string(), "{ctx}.description must be a string");
+    assert!(
+        a["description"].is_string(),
+        "{ctx}.description must be a string"
+    );
     assert_bool(a, "bot_public", ctx);
     assert_bool(a, "bot_require_code_grant", ctx);
-    assert_keys(&a["owner"], &["id", "username", "discriminator", "avatar"], &format!("{ctx}.owner"));
+    assert_keys(
+        &a["owner"],
+        &["id", "username", "discriminator", "avatar"],
+        &format!("{ctx}.owner"),
+    );
     assert_snowflake(&a["owner"]["id"], &format!("{ctx}.owner.id"));
-    assert!(a["verify_key"].is_string(), "{ctx}.verify_key must be a string");
+    assert!(
+        a["verify_key"].is_string(),
+        "{ctx}.verify_key must be a string"
+    );
     assert_int(a, "flags", ctx);
     assert!(a["team"].is_null(), "{ctx}.team must be null");
     check_user(&a["bot"], &format!("{ctx}.bot"));
     assert_eq!(a["bot"]["bot"], true, "{ctx}.bot.bot must be true");
-    assert_eq!(a["bot"]["id"], a["id"], "{ctx}: application id must equal its bot user id");
+    assert_eq!(
+        a["bot"]["id"], a["id"],
+        "{ctx}: application id must equal its bot user id"
+    );
 }
 
 pub fn check_invite(i: &Value, ctx: &str) {
     assert_keys(
         i,
         &[
-            "code", "type", "guild", "channel", "inviter", "uses", "max_uses", "max_age",
-            "temporary", "created_at", "expires_at",
+            "code",
+            "type",
+            "guild",
+            "channel",
+            "inviter",
+            "uses",
+            "max_uses",
+            "max_age",
+            "temporary",
+            "created_at",
+            "expires_at",
         ],
         ctx,
     );
-    assert!(i["code"].as_str().is_some_and(|c| !c.is_empty()), "{ctx}.code");
+    assert!(
+        i["code"].as_str().is_some_and(|c| !c.is_empty()),
+        "{ctx}.code"
+    );
     assert_eq!(i["type"], 0, "{ctx}.type");
-    assert_keys(&i["guild"], &["id", "name", "icon"], &format!("{ctx}.guild"));
+    assert_keys(
+        &i["guild"],
+        &["id", "name", "icon"],
+        &format!("{ctx}.guild"),
+    );
     assert_snowflake(&i["guild"]["id"], &format!("{ctx}.guild.id"));
-    assert_keys(&i["channel"], &["id", "name", "type"], &format!("{ctx}.channel"));
+    assert_keys(
+        &i["channel"],
+        &["id", "name", "type"],
+        &format!("{ctx}.channel"),
+    );
     assert_snowflake(&i["channel"]["id"], &format!("{ctx}.channel.id"));
     check_user(&i["inviter"], &format!("{ctx}.inviter"));
     for k in ["uses", "max_uses", "max_age"] {
@@ -934,7 +1208,12 @@ pub fn ids(v: &Value) -> Vec<String> {
     v.as_array()
         .unwrap_or_else(|| panic!("expected an array, got {v}"))
         .iter()
-        .map(|x| x["id"].as_str().unwrap_or_else(|| panic!("id must be a string in {x}")).to_string())
+        .map(|x| {
+            x["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("id must be a string in {x}"))
+                .to_string()
+        })
         .collect()
 }
 
@@ -951,9 +1230,8 @@ pub fn bogus_id() -> String {
 // Gateway
 // ---------------------------------------------------------------------------------------------
 
-type Ws = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 #[derive(Debug)]
 pub enum Frame {
@@ -994,7 +1272,10 @@ impl Gw {
         match gw.next_frame(EVENT_TIMEOUT).await {
             Some(Frame::Json(v)) => {
                 assert_eq!(v["op"], 10, "first frame must be HELLO: {v}");
-                assert!(v["d"]["heartbeat_interval"].is_u64(), "HELLO heartbeat_interval: {v}");
+                assert!(
+                    v["d"]["heartbeat_interval"].is_u64(),
+                    "HELLO heartbeat_interval: {v}"
+                );
                 gw.hello = v;
             }
             other => panic!("expected HELLO, got {other:?}"),
@@ -1007,14 +1288,21 @@ impl Gw {
     }
 
     pub async fn send_text(&mut self, s: &str) {
-        tokio::time::timeout(EVENT_TIMEOUT, self.ws.send(Message::Text(s.to_string().into())))
-            .await
-            .expect("ws send timeout")
-            .expect("ws send");
+        tokio::time::timeout(
+            EVENT_TIMEOUT,
+            self.ws.send(Message::Text(s.to_string().into())),
+        )
+        .await
+        .expect("ws send timeout")
+        .expect("ws send");
     }
 
     pub async fn heartbeat(&mut self) {
-        let d = if self.last_seq > 0 { json!(self.last_seq) } else { Value::Null };
+        let d = if self.last_seq > 0 {
+            json!(self.last_seq)
+        } else {
+            Value::Null
+        };
         self.send(json!({"op": 1, "d": d})).await;
     }
 
@@ -1043,15 +1331,24 @@ impl Gw {
                         .unwrap_or_else(|e| panic!("gateway sent non-JSON text {t:?}: {e}"));
                     assert_keys(&v, &["op", "d"], "gateway payload");
                     if v["op"] == 0 {
-                        let s = v["s"].as_i64().unwrap_or_else(|| panic!("dispatch without integer s: {v}"));
-                        assert!(s > self.last_seq, "dispatch s {s} not above previous {}: {v}", self.last_seq);
+                        let s = v["s"]
+                            .as_i64()
+                            .unwrap_or_else(|| panic!("dispatch without integer s: {v}"));
+                        assert!(
+                            s > self.last_seq,
+                            "dispatch s {s} not above previous {}: {v}",
+                            self.last_seq
+                        );
                         self.last_seq = s;
                         assert!(v["t"].is_string(), "dispatch without t: {v}");
                     }
                     return Some(Frame::Json(v));
                 }
                 Some(Ok(Message::Binary(b))) => {
-                    panic!("unexpected binary frame ({} bytes); no compression was requested", b.len())
+                    panic!(
+                        "unexpected binary frame ({} bytes); no compression was requested",
+                        b.len()
+                    )
                 }
                 Some(Ok(Message::Close(cf))) => {
                     self.closed = true;
@@ -1097,7 +1394,9 @@ impl Gw {
             .map(|g| str_field(g, "id").to_string())
             .collect();
         for gid in guild_ids {
-            let d = self.expect_dispatch_where("GUILD_CREATE", EVENT_TIMEOUT, |d| d["id"] == gid).await;
+            let d = self
+                .expect_dispatch_where("GUILD_CREATE", EVENT_TIMEOUT, |d| d["id"] == gid)
+                .await;
             self.guilds.push(d);
         }
     }
@@ -1140,7 +1439,11 @@ impl Gw {
         timeout: Duration,
         pred: impl Fn(&Value) -> bool,
     ) -> Value {
-        if let Some(i) = self.backlog.iter().position(|v| v["t"] == t && pred(&v["d"])) {
+        if let Some(i) = self
+            .backlog
+            .iter()
+            .position(|v| v["t"] == t && pred(&v["d"]))
+        {
             return self.backlog.remove(i).unwrap()["d"].clone();
         }
         let deadline = tokio::time::Instant::now() + timeout;
@@ -1149,7 +1452,10 @@ impl Gw {
             match self.next_frame(left).await {
                 None => panic!(
                     "no matching {t} dispatch within {timeout:?}; other dispatches seen: {:?}",
-                    self.backlog.iter().map(|v| v["t"].clone()).collect::<Vec<_>>()
+                    self.backlog
+                        .iter()
+                        .map(|v| v["t"].clone())
+                        .collect::<Vec<_>>()
                 ),
                 Some(Frame::Json(v)) if v["op"] == 0 => {
                     if v["t"] == t && pred(&v["d"]) {
@@ -1169,7 +1475,12 @@ impl Gw {
     }
 
     /// Watches for `wait`; fails if a matching dispatch arrives (or is in the backlog).
-    pub async fn expect_no_dispatch_where(&mut self, t: &str, wait: Duration, pred: impl Fn(&Value) -> bool) {
+    pub async fn expect_no_dispatch_where(
+        &mut self,
+        t: &str,
+        wait: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) {
         if let Some(v) = self.backlog.iter().find(|v| v["t"] == t && pred(&v["d"])) {
             panic!("unexpected {t} dispatch: {v}");
         }
@@ -1205,7 +1516,9 @@ impl Gw {
                     assert_eq!(got, Some(code), "expected close code {code}, got {got:?}");
                     return;
                 }
-                Some(Frame::Ended(e)) => panic!("expected close {code}; connection ended without a close frame: {e}"),
+                Some(Frame::Ended(e)) => {
+                    panic!("expected close {code}; connection ended without a close frame: {e}")
+                }
             }
         }
     }

@@ -1,0 +1,17 @@
+# Build: docker build -t accord .
+# Run:   docker run -p 8080:8080 -v accord-data:/data accord
+FROM rust:1-bookworm AS build
+WORKDIR /src
+COPY Cargo.toml Cargo.lock ./
+COPY src ./src
+RUN cargo build --release --locked
+
+FROM debian:bookworm-slim
+RUN useradd --system --home /data accord && mkdir -p /data && chown accord /data
+COPY --from=build /src/target/release/accord /usr/local/bin/accord
+USER accord
+ENV ACCORD_LISTEN=0.0.0.0:8080 \
+    ACCORD_DATA_DIR=/data
+EXPOSE 8080
+VOLUME ["/data"]
+ENTRYPOINT ["/usr/local/bin/accord"]

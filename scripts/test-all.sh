@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a fresh machine with no set-up beforehand:
+#   1. formatting and lints (cargo fmt --check, cargo clippy -D warnings),
+#   2. Rust unit and integration tests (real server processes over HTTP and WebSocket),
+#   3. compat-tests: unmodified discord.py and discord.js bots against a fresh server
+#      (compat-tests/run.sh installs them itself, pinned).
+# Exits non-zero if anything fails.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --all-targets --quiet -- -D warnings
+
+step "cargo test (unit + integration)"
+cargo test --quiet 2>&1 | tee /tmp/accord-cargo-test.log
+rust_summary="$(grep -E '^test result:' /tmp/accord-cargo-test.log | awk '{p+=$4; f+=$6} END {print p" passed, "f" failed"}')"
+
+step "compat-tests (discord.py 2.7.1, discord.js 14.28.1)"
+ACCORD_BIN="$ROOT/target/debug/accord" bash compat-tests/run.sh
+
+step "summary"
+echo "rust: $rust_summary"
