@@ -166,7 +166,19 @@ async fn oauth2_authorize_with_manage_guild_role() {
         .add_role(&g.id, &member.id, role["id"].as_str().unwrap())
         .await
         .ok(204);
-    member.api.authorize(&bot.id, 0, &g.id).await.ok(200);
+    // guild_id as an integer (ids may come as ints)
+    let gid: u64 = g.id.parse().unwrap();
+    member
+        .api
+        .post(
+            &format!(
+                "/oauth2/authorize?client_id={}&scope=bot&permissions=0",
+                bot.id
+            ),
+            &json!({"guild_id": gid, "permissions": 0, "authorize": true}),
+        )
+        .await
+        .ok(200);
     owner.api.member(&g.id, &bot.id).await.ok(200);
 }
 
@@ -174,7 +186,7 @@ async fn oauth2_authorize_with_manage_guild_role() {
 async fn oauth2_authorize_failures() {
     let srv = Server::start().await;
     let owner = srv.user("guildowner").await;
-    let g = srv.guild(&owner, "G").await;
+    let g = srv.guild(&owner, "Guild G").await;
     let outsider = srv.user("outsider").await;
     let bot = srv.bot(&owner, "Nope").await;
 
@@ -208,4 +220,19 @@ async fn oauth2_authorize_failures() {
     r.err(400, 50035);
     // nothing of the above made the bot a member
     owner.api.member(&g.id, &bot.id).await.err(404, 10007);
+}
+
+#[tokio::test]
+async fn bot_token_needs_bot_prefix_on_rest() {
+    let srv = Server::start().await;
+    let owner = srv.user("appowner").await;
+    let bot = srv.bot(&owner, "Prefixed").await;
+    srv.api_as(&bot.token).me().await.unauthorized();
+    srv.api_as(&format!("Bearer {}", bot.token))
+        .me()
+        .await
+        .unauthorized();
+    srv.api().oauth_app_me().await.unauthorized();
+    srv.api().app_me().await.unauthorized();
+    bot.api.me().await.ok(200);
 }

@@ -3,6 +3,7 @@
 mod common;
 use common::*;
 use serde_json::json;
+use std::time::Duration;
 
 #[tokio::test]
 async fn gateway_discovery() {
@@ -286,7 +287,7 @@ async fn message_create_dispatch() {
 async fn bot_receives_message_create_and_respects_intents() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
-    let g = srv.guild(&owner, "G").await;
+    let g = srv.guild(&owner, "Guild G").await;
     let bot = srv.bot(&owner, "Listener").await;
     srv.authorize(&owner, &bot, &g, 0).await;
     let mut with = srv
@@ -320,14 +321,36 @@ async fn bot_receives_message_create_and_respects_intents() {
 }
 
 #[tokio::test]
-async fn outsider_gets_no_message_create() {
+async fn outsider_gets_no_events_of_foreign_guilds() {
     let srv = Server::start().await;
-    let (owner, g, _member) = srv.world().await;
+    let (owner, g, member) = srv.world().await;
     let outsider = srv.user("outsider").await;
     let other = srv.guild(&outsider, "Elsewhere").await;
     let mut ogw = srv.gw(&outsider.token, intents::DEFAULT).await;
     owner.api.say(&g.general, "private to World").await;
+    owner
+        .api
+        .create_channel(&g.id, &json!({"name": "world-only"}))
+        .await
+        .ok(201);
+    let r = srv.role(&owner, &g, "world-role", 0).await;
+    owner
+        .api
+        .add_role(&g.id, &member.id, r["id"].as_str().unwrap())
+        .await
+        .ok(204);
+    let late = srv.user("late").await;
+    srv.join(&owner, &g, &late).await;
     ogw.expect_no_dispatch("MESSAGE_CREATE", QUIET).await;
+    for t in [
+        "CHANNEL_CREATE",
+        "GUILD_ROLE_CREATE",
+        "GUILD_MEMBER_UPDATE",
+        "GUILD_MEMBER_ADD",
+        "GUILD_CREATE",
+    ] {
+        ogw.expect_no_dispatch(t, Duration::from_millis(50)).await;
+    }
     // sanity: the session works for its own guild
     let m = outsider.api.say(&other.general, "mine").await;
     ogw.expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == m["id"])
@@ -425,6 +448,10 @@ async fn bot_gets_guild_create_when_authorized() {
         d["role"]["tags"]["bot_id"] == bot.id.as_str()
     })
     .await;
+    // and from now on the bot's session receives the guild's messages
+    let m = owner.api.say(&g.general, "hello bot").await;
+    bgw.expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == m["id"])
+        .await;
 }
 
 #[tokio::test]
@@ -477,4 +504,64 @@ async fn sequence_numbers_increase() {
     }
     gw.heartbeat().await;
     gw.expect_op(11, EVENT_TIMEOUT).await;
+}
+
+#[tokio::test]
+async fn reset_bot_token_is_refused_by_gateway() {
+    let srv = Server::start().await;
+    let owner = srv.user("owner").await;
+    let bot = srv.bot(&owner, "Rotated").await;
+    owner.api.reset_bot(&bot.id).await.ok(200);
+    let mut gw = Gw::open(&format!("{}/?v=10&encoding=json", srv.ws_url())).await;
+    gw.send(
+        json!({"op": 2, "d": {"token": bot.token, "properties": {}, "intents": intents::DEFAULT}}),
+    )
+    .await;
+    gw.expect_close(4004, EVENT_TIMEOUT).await;
+}
+
+#[tokio::test]
+async fn intents_gate_guild_and_member_events() {
+    let srv = Server::start().await;
+    let owner = srv.user("owner").await;
+    let g = srv.guild(&owner, "Intents").await;
+    let bot = srv.bot(&owner, "Picky").await;
+    srv.authorize(&owner, &bot, &g, 0).await;
+    // no GUILD_MEMBERS: no GUILD_MEMBER_ADD; no GUILDS: no CHANNEL_CREATE / GUILD_ROLE_CREATE
+    let mut only_guilds = srv
+        .gw(&bot.token, intents::GUILDS | intents::GUILD_MESSAGES)
+        .await;
+    let mut only_members = srv.gw(&bot.token, intents::GUILD_MEMBERS).await;
+
+    let joiner = srv.user("joiner").await;
+    srv.join(&owner, &g, &joiner).await;
+    let c = owner
+        .api
+        .create_channel(&g.id, &json!({"name": "gated"}))
+        .await
+        .ok(201);
+    let r = srv.role(&owner, &g, "gated", 0).await;
+
+    only_members
+        .expect_dispatch_where("GUILD_MEMBER_ADD", EVENT_TIMEOUT, |d| {
+            d["user"]["id"] == joiner.id.as_str()
+        })
+        .await;
+    only_guilds
+        .expect_dispatch_where("CHANNEL_CREATE", EVENT_TIMEOUT, |d| d["id"] == c["id"])
+        .await;
+    only_guilds
+        .expect_dispatch_where("GUILD_ROLE_CREATE", EVENT_TIMEOUT, |d| {
+            d["role"]["id"] == r["id"]
+        })
+        .await;
+    only_guilds
+        .expect_no_dispatch("GUILD_MEMBER_ADD", QUIET)
+        .await;
+    only_members
+        .expect_no_dispatch("CHANNEL_CREATE", QUIET)
+        .await;
+    only_members
+        .expect_no_dispatch("GUILD_ROLE_CREATE", Duration::from_millis(100))
+        .await;
 }

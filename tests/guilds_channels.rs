@@ -115,7 +115,7 @@ async fn list_channels_access() {
 async fn create_channel_defaults_to_text() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
-    let g = srv.guild(&owner, "G").await;
+    let g = srv.guild(&owner, "Guild G").await;
     let c = owner
         .api
         .create_channel(&g.id, &json!({"name": "chat"}))
@@ -139,7 +139,7 @@ async fn create_channel_defaults_to_text() {
 async fn create_channel_with_all_fields() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
-    let g = srv.guild(&owner, "G").await;
+    let g = srv.guild(&owner, "Guild G").await;
     let cat = owner
         .api
         .create_channel(&g.id, &json!({"name": "Category", "type": 4}))
@@ -285,4 +285,50 @@ async fn get_channel_failures() {
     outsider.api.channel(&g.general).await.err(403, 50001);
     owner.api.channel(&bogus_id()).await.err(404, 10003);
     srv.api().channel(&g.general).await.unauthorized();
+}
+
+#[tokio::test]
+async fn malformed_ids_are_client_errors() {
+    let srv = Server::start().await;
+    let owner = srv.user("owner").await;
+    let g = srv.guild(&owner, "Guild G").await;
+    for path in [
+        "/guilds/abc".to_string(),
+        "/channels/abc".to_string(),
+        "/channels/99999999999999999999999999".to_string(),
+        format!("/guilds/{}/members/-1", g.id),
+        format!("/channels/{}/messages/xyz", g.general),
+    ] {
+        let r = owner.api.get(&path).await;
+        assert!(
+            matches!(r.status, 400 | 404),
+            "{path}: expected 400/404, got {} {}",
+            r.status,
+            r.text
+        );
+        r.assert_json_content_type();
+        assert!(
+            r.body["code"].is_i64(),
+            "{path}: Discord error body expected: {}",
+            r.text
+        );
+    }
+    owner
+        .api
+        .create_channel(
+            &g.id,
+            &json!({"name": "child", "parent_id": "not-a-snowflake"}),
+        )
+        .await
+        .form_error("parent_id");
+    // the server is still healthy
+    owner.api.guild(&g.id).await.ok(200);
+}
+
+#[tokio::test]
+async fn unknown_route_without_auth_is_404() {
+    let srv = Server::start().await;
+    let r = srv.api().get("/definitely/not/a/route").await;
+    r.err(404, 0);
+    assert_eq!(r.body["message"], "404: Not Found");
 }

@@ -211,6 +211,7 @@ async fn join_dispatches_member_add_and_guild_create() {
     let joiner = srv.user("joiner").await;
     let mut owner_gw = srv.gw(&owner.token, intents::DEFAULT).await;
     let mut joiner_gw = srv.gw(&joiner.token, intents::DEFAULT).await;
+    let mut joiner_gw2 = srv.gw(&joiner.token, intents::DEFAULT).await;
     assert!(joiner_gw.guilds.is_empty());
 
     srv.join(&owner, &g, &joiner).await;
@@ -227,6 +228,10 @@ async fn join_dispatches_member_add_and_guild_create() {
         .expect_dispatch_where("GUILD_CREATE", EVENT_TIMEOUT, |d| d["id"] == g.id.as_str())
         .await;
     check_guild_create(&gc, "GUILD_CREATE on join");
+    // every session of the joiner gets it
+    joiner_gw2
+        .expect_dispatch_where("GUILD_CREATE", EVENT_TIMEOUT, |d| d["id"] == g.id.as_str())
+        .await;
     assert!(
         gc["channels"]
             .as_array()

@@ -1,7 +1,7 @@
 //! POST /channels/{id}/messages, GET /channels/{id}/messages, GET /channels/{id}/messages/{mid}.
 mod common;
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 #[tokio::test]
 async fn send_message_shape() {
@@ -45,7 +45,7 @@ async fn send_message_shape() {
 async fn channel_last_message_id_follows_posts() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
-    let g = srv.guild(&owner, "G").await;
+    let g = srv.guild(&owner, "Guild G").await;
     let m = owner.api.say(&g.general, "one").await;
     let c = owner.api.channel(&g.general).await.ok(200);
     assert_eq!(c["last_message_id"], m["id"], "{c}");
@@ -55,7 +55,7 @@ async fn channel_last_message_id_follows_posts() {
 async fn content_length_limits() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
-    let g = srv.guild(&owner, "G").await;
+    let g = srv.guild(&owner, "Guild G").await;
     let r = owner
         .api
         .send(&g.general, &json!({"content": "a".repeat(2001)}))
@@ -87,7 +87,7 @@ async fn content_length_limits() {
 async fn empty_message_is_50006() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
-    let g = srv.guild(&owner, "G").await;
+    let g = srv.guild(&owner, "Guild G").await;
     owner.api.send(&g.general, &json!({})).await.err(400, 50006);
     owner
         .api
@@ -106,7 +106,7 @@ async fn empty_message_is_50006() {
 async fn malformed_and_invalid_bodies() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
-    let g = srv.guild(&owner, "G").await;
+    let g = srv.guild(&owner, "Guild G").await;
     owner
         .api
         .raw(
@@ -129,7 +129,7 @@ async fn malformed_and_invalid_bodies() {
 async fn nonce_is_echoed_and_enforced() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
-    let g = srv.guild(&owner, "G").await;
+    let g = srv.guild(&owner, "Guild G").await;
     let m = owner
         .api
         .send(&g.general, &json!({"content": "a", "nonce": "abc123"}))
@@ -175,7 +175,7 @@ async fn nonce_is_echoed_and_enforced() {
 async fn tts_and_embeds() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
-    let g = srv.guild(&owner, "G").await;
+    let g = srv.guild(&owner, "Guild G").await;
     let m = owner
         .api
         .send(&g.general, &json!({"content": "speak", "tts": true}))
@@ -261,7 +261,7 @@ async fn reply_with_message_reference() {
 async fn send_failures() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
-    let g = srv.guild(&owner, "G").await;
+    let g = srv.guild(&owner, "Guild G").await;
     let outsider = srv.user("outsider").await;
     outsider
         .api
@@ -288,7 +288,7 @@ async fn send_failures() {
 async fn bot_posts_with_bot_token() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
-    let g = srv.guild(&owner, "G").await;
+    let g = srv.guild(&owner, "Guild G").await;
     let bot = srv.bot(&owner, "Poster").await;
     // before authorization the bot is no member
     bot.api
@@ -314,10 +314,6 @@ async fn bot_posts_with_bot_token() {
     assert_eq!(ids(&list), vec![m["id"].as_str().unwrap().to_string()]);
 }
 
-fn msg_ids(v: &Value) -> Vec<String> {
-    ids(v)
-}
-
 #[tokio::test]
 async fn list_messages_pagination() {
     let srv = Server::start().await;
@@ -333,11 +329,11 @@ async fn list_messages_pagination() {
     for (i, m) in all.as_array().unwrap().iter().enumerate() {
         check_message(m, &format!("list[{i}]"));
     }
-    assert_eq!(msg_ids(&all), newest_first, "newest first");
+    assert_eq!(ids(&all), newest_first, "newest first");
     assert_eq!(all[0]["content"], "m5");
 
     assert_eq!(
-        msg_ids(&owner.api.messages(&g.general, "limit=2").await.ok(200)),
+        ids(&owner.api.messages(&g.general, "limit=2").await.ok(200)),
         newest_first[..2].to_vec()
     );
     let before = owner
@@ -345,36 +341,56 @@ async fn list_messages_pagination() {
         .messages(&g.general, &format!("before={}", posted[2]))
         .await
         .ok(200);
-    assert_eq!(msg_ids(&before), vec![posted[1].clone(), posted[0].clone()]);
+    assert_eq!(ids(&before), vec![posted[1].clone(), posted[0].clone()]);
     let before = owner
         .api
         .messages(&g.general, &format!("before={}&limit=1", posted[2]))
         .await
         .ok(200);
-    assert_eq!(msg_ids(&before), vec![posted[1].clone()]);
+    assert_eq!(ids(&before), vec![posted[1].clone()]);
     let after = owner
         .api
         .messages(&g.general, &format!("after={}", posted[3]))
         .await
         .ok(200);
-    assert_eq!(msg_ids(&after), vec![posted[5].clone(), posted[4].clone()]);
+    assert_eq!(ids(&after), vec![posted[5].clone(), posted[4].clone()]);
     // after + limit returns the messages right after the cursor
     let after = owner
         .api
         .messages(&g.general, &format!("after={}&limit=2", posted[0]))
         .await
         .ok(200);
-    assert_eq!(msg_ids(&after), vec![posted[2].clone(), posted[1].clone()]);
+    assert_eq!(ids(&after), vec![posted[2].clone(), posted[1].clone()]);
     let around = owner
         .api
         .messages(&g.general, &format!("around={}&limit=3", posted[3]))
         .await
         .ok(200);
-    let mut got = msg_ids(&around);
-    got.sort();
+    // around: a window of consecutive messages containing the cursor, newest first
+    let got = ids(&around);
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert!(
+        got.contains(&posted[3]),
+        "around must include the cursor message: {got:?}"
+    );
+    let start = newest_first
+        .iter()
+        .position(|id| *id == got[0])
+        .expect("known id");
     assert_eq!(
         got,
-        vec![posted[2].clone(), posted[3].clone(), posted[4].clone()]
+        newest_first[start..start + 3].to_vec(),
+        "around window must be contiguous, newest first"
+    );
+    let one = owner
+        .api
+        .messages(&g.general, &format!("around={}&limit=1", posted[3]))
+        .await
+        .ok(200);
+    assert_eq!(
+        ids(&one),
+        vec![posted[3].clone()],
+        "around with limit=1 is the message itself"
     );
 
     owner
@@ -394,7 +410,7 @@ async fn list_messages_pagination() {
 async fn read_failures() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
-    let g = srv.guild(&owner, "G").await;
+    let g = srv.guild(&owner, "Guild G").await;
     let outsider = srv.user("outsider").await;
     let m = owner.api.say(&g.general, "secret").await;
     let mid = m["id"].as_str().unwrap();
@@ -420,4 +436,89 @@ async fn read_failures() {
         .message(other["id"].as_str().unwrap(), mid)
         .await
         .err(404, 10008);
+}
+
+#[tokio::test]
+async fn mentions_are_resolved() {
+    let srv = Server::start().await;
+    let (owner, g, member) = srv.world().await;
+    let role = owner
+        .api
+        .create_role(&g.id, &json!({"name": "pingable", "mentionable": true}))
+        .await
+        .ok(200);
+    let rid = role["id"].as_str().unwrap();
+    let m = owner
+        .api
+        .say(&g.general, &format!("hey <@{}> and <@&{}>", member.id, rid))
+        .await;
+    let mentions = m["mentions"].as_array().unwrap();
+    assert_eq!(mentions.len(), 1, "{m}");
+    assert_eq!(mentions[0]["id"], member.id.as_str());
+    check_user(&mentions[0], "mentions[0]");
+    assert_eq!(m["mention_roles"], json!([rid]));
+    assert_eq!(m["mention_everyone"], false);
+    let m = owner.api.say(&g.general, "@everyone listen").await;
+    assert_eq!(m["mention_everyone"], true);
+}
+
+#[tokio::test]
+async fn nested_embed_errors_use_index_keys() {
+    let srv = Server::start().await;
+    let owner = srv.user("owner").await;
+    let g = srv.guild(&owner, "Guild G").await;
+    let r = owner
+        .api
+        .send(
+            &g.general,
+            &json!({"content": "x", "embeds": [{"title": "ok"}, {"title": "t".repeat(257)}]}),
+        )
+        .await;
+    r.form_error_code("embeds.1.title", "BASE_TYPE_MAX_LENGTH");
+    owner
+        .api
+        .send(&g.general, &json!({"embeds": [{"title": "t".repeat(256)}]}))
+        .await
+        .ok(200);
+}
+
+#[tokio::test]
+async fn v9_prefix_works_for_messages() {
+    let srv = Server::start().await;
+    let owner = srv.user("owner").await;
+    let g = srv.guild(&owner, "Guild G").await;
+    let m = owner
+        .api
+        .v9()
+        .send(&g.general, &json!({"content": "via v9"}))
+        .await
+        .ok(200);
+    check_message(&m, "v9 message");
+    let got = owner
+        .api
+        .v9()
+        .message(&g.general, m["id"].as_str().unwrap())
+        .await
+        .ok(200);
+    assert_eq!(got["content"], "via v9");
+}
+
+#[tokio::test]
+async fn huge_body_is_rejected_cleanly() {
+    let srv = Server::start().await;
+    let owner = srv.user("owner").await;
+    let g = srv.guild(&owner, "Guild G").await;
+    let r = owner
+        .api
+        .send(&g.general, &json!({"content": "x".repeat(1_000_000)}))
+        .await;
+    assert!(
+        (r.status == 400 && r.body["code"] == 50035)
+            || (r.status == 413 && r.body["code"] == 40005),
+        "1 MB content: expected 400 50035 or 413 40005, got {} {}",
+        r.status,
+        &r.text[..r.text.len().min(300)]
+    );
+    r.assert_json_content_type();
+    owner.api.say(&g.general, "still fine").await;
 }

@@ -355,7 +355,7 @@ async fn manage_roles_respects_hierarchy() {
 async fn bot_permissions_come_from_managed_role() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
-    let g = srv.guild(&owner, "G").await;
+    let g = srv.guild(&owner, "Guild G").await;
     let weak = srv.bot(&owner, "Weak").await;
     let strong = srv.bot(&owner, "Strong").await;
     srv.authorize(&owner, &weak, &g, 0).await;
@@ -423,4 +423,79 @@ async fn users_me_guilds_permissions_reflect_roles() {
         perm_str(&list[0]["permissions"], "member permissions"),
         perm::EVERYONE_DEFAULT | perm::KICK_MEMBERS
     );
+}
+
+#[tokio::test]
+async fn permission_changes_apply_immediately() {
+    let srv = Server::start().await;
+    let (owner, g, user) = srv.world().await;
+    let viewers = srv.role(&owner, &g, "viewers", 0).await;
+    let rid = viewers["id"].as_str().unwrap().to_string();
+    let mut ugw = srv.gw(&user.token, intents::DEFAULT).await;
+    // a hidden channel created after the session started
+    let secret = channel_with(
+        &owner,
+        &g,
+        "secret",
+        vec![
+            ow(&g.id, 0, 0, perm::VIEW_CHANNEL),
+            ow(&rid, 0, perm::VIEW_CHANNEL, 0),
+        ],
+    )
+    .await;
+    let m1 = owner.api.say(&secret, "before the role").await;
+    user.api.channel(&secret).await.err(403, 50001);
+    ugw.expect_no_dispatch_where("MESSAGE_CREATE", QUIET, |d| d["id"] == m1["id"])
+        .await;
+
+    // granting the role opens the channel, over HTTP and on the live session
+    owner.api.add_role(&g.id, &user.id, &rid).await.ok(204);
+    user.api.channel(&secret).await.ok(200);
+    let m2 = owner.api.say(&secret, "after the role").await;
+    ugw.expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == m2["id"])
+        .await;
+
+    // and removing it closes it again
+    owner.api.remove_role(&g.id, &user.id, &rid).await.ok(204);
+    user.api.channel(&secret).await.err(403, 50001);
+    user.api
+        .send(&secret, &json!({"content": "still here?"}))
+        .await
+        .err_any(403, &[50001, 50013]);
+    let m3 = owner.api.say(&secret, "role removed").await;
+    ugw.expect_no_dispatch_where("MESSAGE_CREATE", QUIET, |d| d["id"] == m3["id"])
+        .await;
+}
+
+#[tokio::test]
+async fn no_read_message_history_lists_nothing() {
+    let srv = Server::start().await;
+    let (owner, g, user) = srv.world().await;
+    let c = channel_with(
+        &owner,
+        &g,
+        "no-history",
+        vec![ow(&g.id, 0, 0, perm::READ_MESSAGE_HISTORY)],
+    )
+    .await;
+    owner.api.say(&c, "old news").await;
+    user.api.channel(&c).await.ok(200);
+    assert_eq!(
+        user.api.messages(&c, "").await.ok(200),
+        json!([]),
+        "without READ_MESSAGE_HISTORY the history is empty (Discord docs)"
+    );
+    assert_eq!(
+        owner
+            .api
+            .messages(&c, "")
+            .await
+            .ok(200)
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // posting still works
+    user.api.say(&c, "I can still talk").await;
 }

@@ -32,7 +32,7 @@ async fn list_roles() {
 async fn create_role_defaults_and_fields() {
     let srv = Server::start().await;
     let owner = srv.user("owner").await;
-    let g = srv.guild(&owner, "G").await;
+    let g = srv.guild(&owner, "Guild G").await;
 
     let r = owner.api.create_role(&g.id, &json!({})).await.ok(200);
     check_role(&r, "default role");
@@ -117,11 +117,15 @@ async fn create_role_failures() {
         .create_role(&g.id, &json!({"name": "x"}))
         .await
         .unauthorized();
-    owner
+    let code = owner
         .api
         .create_role(&g.id, &json!({"name": "r".repeat(101)}))
         .await
-        .form_error_code("name", "BASE_TYPE_MAX_LENGTH");
+        .form_error("name");
+    assert!(
+        code == "BASE_TYPE_MAX_LENGTH" || code == "BASE_TYPE_BAD_LENGTH",
+        "role name over 100 chars: length error expected, got {code}"
+    );
     owner
         .api
         .create_role(&g.id, &json!({"permissions": "lots"}))

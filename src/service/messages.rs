@@ -107,7 +107,7 @@ impl Service {
             edited_timestamp: None,
             tts: body.tts.unwrap_or(false) && perms.contains(Permissions::SEND_TTS_MESSAGES),
             attachments: Vec::new(),
-            embeds,
+            embeds: as_rich(embeds),
             pinned: false,
             nonce,
             message_reference: reference,
@@ -296,14 +296,16 @@ fn validate_message(
             "Must be 10 or fewer in length.",
         );
     }
+    let mut embed_chars = 0;
     for (index, embed) in embeds.iter().enumerate() {
-        if !embed.is_object() {
-            form.add(
-                &["embeds", &index.to_string()],
-                "MODEL_TYPE_CONVERT",
-                "Only dictionaries may be used in a ModelType",
-            );
-        }
+        embed_chars += check_embed(&mut form, &index.to_string(), embed);
+    }
+    if embed_chars > MAX_EMBED_TOTAL_CHARS {
+        form.add(
+            &["embeds"],
+            "MESSAGE_EMBED_TOO_LARGE",
+            format!("Embed size exceeds maximum size of {MAX_EMBED_TOTAL_CHARS}"),
+        );
     }
     let nonce = match nonce {
         None | Some(Value::Null) => None,
@@ -323,6 +325,94 @@ fn validate_message(
         return Err(ApiError::empty_message());
     }
     Ok(nonce)
+}
+
+/// Discord's cap on the text of all embeds of one message together.
+const MAX_EMBED_TOTAL_CHARS: usize = 6000;
+
+/// Checks one embed against Discord's field limits and returns the characters it counts
+/// toward the 6000-character total.
+fn check_embed(form: &mut FormErrors, index: &str, embed: &Value) -> usize {
+    let Some(object) = embed.as_object() else {
+        form.add(
+            &["embeds", index],
+            "MODEL_TYPE_CONVERT",
+            "Only dictionaries may be used in a ModelType",
+        );
+        return 0;
+    };
+    let fields = object.get("fields").and_then(Value::as_array);
+    if fields.is_some_and(|fields| fields.len() > 25) {
+        form.add(
+            &["embeds", index, "fields"],
+            "BASE_TYPE_MAX_LENGTH",
+            "Must be 25 or fewer in length.",
+        );
+    }
+    let mut total = 0;
+    let mut text = |path: &[&str], value: &Value, max: usize| {
+        let Some(value) = value.as_str() else {
+            if !value.is_null() {
+                form.add(
+                    path,
+                    "STRING_TYPE_CONVERT",
+                    "Could not interpret value as string.",
+                );
+            }
+            return;
+        };
+        let len = value.trim().chars().count();
+        total += len;
+        if len > max {
+            form.add(
+                path,
+                "BASE_TYPE_MAX_LENGTH",
+                format!("Must be {max} or fewer in length."),
+            );
+        }
+    };
+    text(&["embeds", index, "title"], &embed["title"], 256);
+    text(
+        &["embeds", index, "description"],
+        &embed["description"],
+        4096,
+    );
+    text(
+        &["embeds", index, "footer", "text"],
+        &embed["footer"]["text"],
+        2048,
+    );
+    text(
+        &["embeds", index, "author", "name"],
+        &embed["author"]["name"],
+        256,
+    );
+    if let Some(fields) = fields {
+        for (n, field) in fields.iter().enumerate() {
+            let n = n.to_string();
+            text(
+                &["embeds", index, "fields", &n, "name"],
+                &field["name"],
+                256,
+            );
+            text(
+                &["embeds", index, "fields", &n, "value"],
+                &field["value"],
+                1024,
+            );
+        }
+    }
+    total
+}
+
+/// Embeds made through the API are always of type `rich`.
+fn as_rich(mut embeds: Vec<Value>) -> Vec<Value> {
+    for embed in &mut embeds {
+        if let Some(object) = embed.as_object_mut() {
+            object.insert("type".into(), Value::String("rich".into()));
+        }
+    }
+    embeds
 }
 
 fn now_ms() -> u64 {
@@ -352,5 +442,36 @@ mod tests {
             "BASE_TYPE_MAX_LENGTH"
         );
         assert!(validate_message(&"é".repeat(2000), &[], None).is_ok());
+    }
+
+    #[test]
+    fn embed_limits_point_at_the_field() {
+        let embeds = vec![
+            serde_json::json!({ "title": "ok" }),
+            serde_json::json!({ "title": "t".repeat(257), "fields": [{ "name": "n", "value": "v".repeat(1025) }] }),
+        ];
+        let errors = validate_message("", &embeds, None)
+            .unwrap_err()
+            .errors
+            .unwrap();
+        assert_eq!(
+            errors["embeds"]["1"]["title"]["_errors"][0]["code"],
+            "BASE_TYPE_MAX_LENGTH"
+        );
+        assert_eq!(
+            errors["embeds"]["1"]["fields"]["0"]["value"]["_errors"][0]["code"],
+            "BASE_TYPE_MAX_LENGTH"
+        );
+        let big: Vec<Value> = (0..2)
+            .map(|_| serde_json::json!({ "description": "d".repeat(3500) }))
+            .collect();
+        let errors = validate_message("", &big, None)
+            .unwrap_err()
+            .errors
+            .unwrap();
+        assert_eq!(
+            errors["embeds"]["_errors"][0]["code"],
+            "MESSAGE_EMBED_TOO_LARGE"
+        );
     }
 }

@@ -644,11 +644,12 @@ impl Store for EmbeddedStore {
                     Ok(list)
                 }
                 MessageWindow::Around(around) => {
-                    let newer_count = limit / 2;
+                    // The target and the newer half (rounded up), then the older half.
+                    let newer_count = limit - limit / 2;
                     let mut newer: Vec<Message> = many(
                         conn,
                         "SELECT data FROM messages WHERE channel_id = ?1 AND id >= ?2 ORDER BY id ASC LIMIT ?3",
-                        params![channel, id(around), newer_count.max(1)],
+                        params![channel, id(around), newer_count],
                     )?;
                     newer.reverse();
                     let older: Vec<Message> = many(

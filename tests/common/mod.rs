@@ -6,6 +6,8 @@
 //! Every await is bounded: HTTP requests by the client timeout, gateway reads by explicit
 //! timeouts, server start-up by `START_TIMEOUT`.
 #![allow(dead_code)]
+// tungstenite's error type is large; the harness only ever panics on it.
+#![allow(clippy::result_large_err)]
 
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
@@ -67,6 +69,18 @@ pub struct Server {
     pub port: u16,
     dir: tempfile::TempDir,
     http: reqwest::Client,
+    opts: StartOpts,
+}
+
+/// How to start the binary (defaults: `--listen` and `--data-dir` flags, nothing else).
+#[derive(Clone, Default)]
+pub struct StartOpts {
+    /// extra command-line arguments (e.g. `--node-id 7`)
+    pub args: Vec<String>,
+    /// extra environment variables
+    pub env: Vec<(String, String)>,
+    /// pass listen address and data dir as ACCORD_LISTEN / ACCORD_DATA_DIR instead of flags
+    pub config_by_env: bool,
 }
 
 fn free_port() -> u16 {
@@ -85,6 +99,10 @@ fn http_client() -> reqwest::Client {
 impl Server {
     /// Starts the binary on a free port with a fresh data directory and waits until it answers.
     pub async fn start() -> Server {
+        Server::start_with(StartOpts::default()).await
+    }
+
+    pub async fn start_with(opts: StartOpts) -> Server {
         let dir = tempfile::Builder::new()
             .prefix("accord-test-")
             .tempdir()
@@ -94,6 +112,7 @@ impl Server {
             port: 0,
             dir,
             http: http_client(),
+            opts,
         };
         // The port is released before the server binds it; retry with a new one if it was taken.
         let mut last_err = String::new();
@@ -146,15 +165,25 @@ impl Server {
             .map_err(|e| e.to_string())?;
         let log2 = log.try_clone().map_err(|e| e.to_string())?;
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_accord"));
-        cmd.arg("--listen")
-            .arg(format!("127.0.0.1:{}", self.port))
-            .arg("--data-dir")
-            .arg(self.data_dir())
-            .env_remove("ACCORD_LISTEN")
+        cmd.env_remove("ACCORD_LISTEN")
             .env_remove("ACCORD_PUBLIC_URL")
             .env_remove("ACCORD_DATA_DIR")
-            .env_remove("ACCORD_NODE_ID")
-            .stdin(Stdio::null())
+            .env_remove("ACCORD_NODE_ID");
+        let listen = format!("127.0.0.1:{}", self.port);
+        if self.opts.config_by_env {
+            cmd.env("ACCORD_LISTEN", &listen)
+                .env("ACCORD_DATA_DIR", self.data_dir());
+        } else {
+            cmd.arg("--listen")
+                .arg(&listen)
+                .arg("--data-dir")
+                .arg(self.data_dir());
+        }
+        cmd.args(&self.opts.args);
+        for (k, v) in &self.opts.env {
+            cmd.env(k, v);
+        }
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log2));
         let child = cmd.spawn().map_err(|e| format!("spawn accord: {e}"))?;
@@ -197,6 +226,29 @@ impl Server {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM; waits (bounded) for the process to exit and returns whether it exited in time.
+    pub async fn terminate(&mut self, within: Duration) -> bool {
+        let Some(mut c) = self.child.take() else {
+            return true;
+        };
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(c.id().to_string())
+            .status();
+        let deadline = Instant::now() + within;
+        loop {
+            if let Ok(Some(_)) = c.try_wait() {
+                return true;
+            }
+            if Instant::now() > deadline {
+                let _ = c.kill();
+                let _ = c.wait();
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
@@ -1371,6 +1423,10 @@ impl Gw {
     }
 
     pub async fn identify_with(&mut self, d: Value) {
+        // GUILD_CREATE is a GUILDS-intent event: only wait for it when that intent was asked for
+        let wants_guilds = d["intents"]
+            .as_u64()
+            .is_none_or(|i| i & intents::GUILDS != 0);
         self.send(json!({"op": 2, "d": d})).await;
         let deadline = tokio::time::Instant::now() + EVENT_TIMEOUT;
         loop {
@@ -1393,6 +1449,9 @@ impl Gw {
             .iter()
             .map(|g| str_field(g, "id").to_string())
             .collect();
+        if !wants_guilds {
+            return;
+        }
         for gid in guild_ids {
             let d = self
                 .expect_dispatch_where("GUILD_CREATE", EVENT_TIMEOUT, |d| d["id"] == gid)
