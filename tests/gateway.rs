@@ -565,3 +565,55 @@ async fn intents_gate_guild_and_member_events() {
         .expect_no_dispatch("GUILD_ROLE_CREATE", Duration::from_millis(100))
         .await;
 }
+
+/// Bots without MESSAGE_CONTENT get MESSAGE_CREATE with `content`/`embeds` blanked, except for
+/// their own messages and messages that mention them; user sessions always get content.
+#[tokio::test]
+async fn message_content_intent_blanks_content_for_bots() {
+    let srv = Server::start().await;
+    let owner = srv.user("owner").await;
+    let g = srv.guild(&owner, "Guild G").await;
+    let bot = srv.bot(&owner, "Muted").await;
+    srv.authorize(&owner, &bot, &g, 0).await;
+    let mut blind = srv
+        .gw(&bot.token, intents::GUILDS | intents::GUILD_MESSAGES)
+        .await;
+    let mut user = srv.gw(&owner.token, intents::DEFAULT).await;
+
+    let plain = owner
+        .api
+        .send(
+            &g.general,
+            &json!({"content": "secret", "embeds": [{"title": "hidden"}]}),
+        )
+        .await
+        .ok(200);
+    let d = blind
+        .expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == plain["id"])
+        .await;
+    assert_eq!(d["content"], "");
+    assert_eq!(d["embeds"], json!([]));
+    assert_eq!(d["author"]["id"], owner.id.as_str(), "metadata stays");
+    let d = user
+        .expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == plain["id"])
+        .await;
+    assert_eq!(d["content"], "secret");
+
+    let mention = owner
+        .api
+        .say(&g.general, &format!("hey <@{}>", bot.id))
+        .await;
+    let d = blind
+        .expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| {
+            d["id"] == mention["id"]
+        })
+        .await;
+    assert_eq!(d["content"], format!("hey <@{}>", bot.id));
+    assert_eq!(d["mentions"][0]["id"], bot.id.as_str());
+
+    let own = bot.api.say(&g.general, "mine").await;
+    let d = blind
+        .expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == own["id"])
+        .await;
+    assert_eq!(d["content"], "mine");
+}
