@@ -96,9 +96,7 @@ impl Service {
                 user: None,
                 ..access.member.clone()
             }),
-            mentions: self
-                .mentioned_users(&access, &content, referenced.as_deref())
-                .await?,
+            mentions: self.mentioned_users(&access, &content).await?,
             mention_roles: mentioned_roles(&access, &content),
             mention_everyone: perms.contains(Permissions::MENTION_EVERYONE)
                 && (content.contains("@everyone") || content.contains("@here")),
@@ -230,12 +228,11 @@ impl Service {
         }
     }
 
-    /// Members named as `<@id>` / `<@!id>`, plus nobody else (replies do not ping by default).
+    /// Members named as `<@id>` / `<@!id>` (replies do not mention their target by default).
     async fn mentioned_users(
         &self,
         access: &GuildAccess,
         content: &str,
-        _replied: Option<&Message>,
     ) -> Result<Vec<User>, ApiError> {
         let mut users: Vec<User> = Vec::new();
         for id in mention_ids(content, "<@").chain(mention_ids(content, "<@!")) {

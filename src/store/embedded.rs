@@ -10,10 +10,10 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{MessageWindow, NewGuild, Store, StoreResult, UserRecord};
+use super::{nonce_key, MessageWindow, NewGuild, Store, StoreResult, UserRecord};
 use crate::error::StoreError;
 use crate::model::{
-    Application, Channel, CurrentUser, Guild, Invite, Member, Message, Role, Snowflake, User,
+    Application, Channel, CurrentUser, Guild, Invite, Member, Message, Role, Snowflake,
 };
 
 const SCHEMA: &str = "
@@ -682,20 +682,5 @@ impl Store for EmbeddedStore {
             )
         })
         .await
-    }
-}
-
-/// A nonce may be a string or an integer on the wire; both compare by their text.
-pub fn nonce_key(nonce: &serde_json::Value) -> String {
-    match nonce {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// Unused-field guard: the public `User` of a record, for callers that only need that.
-impl UserRecord {
-    pub fn public(&self) -> User {
-        self.user.user.clone()
     }
 }

@@ -5,11 +5,11 @@ mod embedded;
 
 use async_trait::async_trait;
 
-pub use embedded::{nonce_key, EmbeddedStore};
+pub use embedded::EmbeddedStore;
 
 use crate::error::StoreError;
 use crate::model::{
-    Application, Channel, CurrentUser, Guild, Invite, Member, Message, Role, Snowflake,
+    Application, Channel, CurrentUser, Guild, Invite, Member, Message, Role, Snowflake, User,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -20,6 +20,21 @@ pub struct UserRecord {
     pub user: CurrentUser,
     /// argon2 PHC string; `None` for bot users.
     pub password_hash: Option<String>,
+}
+
+impl UserRecord {
+    /// The user as anyone may see it.
+    pub fn public(&self) -> User {
+        self.user.user.clone()
+    }
+}
+
+/// A nonce may be a string or an integer on the wire; both are stored and compared as text.
+pub fn nonce_key(nonce: &serde_json::Value) -> String {
+    match nonce {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// Everything a new guild starts with, written at once so no half-made guild is ever visible.
