@@ -194,7 +194,7 @@ async fn oauth2_authorize_failures() {
         .api
         .authorize(&bot.id, 0, &g.id)
         .await
-        .err(403, 50001);
+        .err(404, 10004);
     owner
         .api
         .authorize(&bogus_id(), 0, &g.id)

@@ -88,7 +88,7 @@ async fn get_guild_access() {
         member.api.v9().guild(&g.id).await.ok(200)["id"],
         g.id.as_str()
     );
-    outsider.api.guild(&g.id).await.err(403, 50001);
+    outsider.api.guild(&g.id).await.err(404, 10004);
     owner.api.guild(&bogus_id()).await.err(404, 10004);
     srv.api().guild(&g.id).await.unauthorized();
 }
@@ -106,7 +106,7 @@ async fn list_channels_access() {
         }
         assert!(ids(&chans).contains(&g.general));
     }
-    outsider.api.channels(&g.id).await.err(403, 50001);
+    outsider.api.channels(&g.id).await.err(404, 10004);
     owner.api.channels(&bogus_id()).await.err(404, 10004);
     srv.api().channels(&g.id).await.unauthorized();
 }
@@ -216,7 +216,7 @@ async fn create_channel_failures() {
         .api
         .create_channel(&g.id, &json!({"name": "nope"}))
         .await
-        .err(403, 50001);
+        .err(404, 10004);
     owner
         .api
         .create_channel(&bogus_id(), &json!({"name": "nope"}))
@@ -282,7 +282,7 @@ async fn get_channel_failures() {
     let outsider = srv.user("outsider").await;
     let c = member.api.channel(&g.general).await.ok(200);
     check_channel(&c, "member GET /channels/{id}");
-    outsider.api.channel(&g.general).await.err(403, 50001);
+    outsider.api.channel(&g.general).await.err(404, 10003);
     owner.api.channel(&bogus_id()).await.err(404, 10003);
     srv.api().channel(&g.general).await.unauthorized();
 }

@@ -63,7 +63,7 @@ async fn create_invite_failures() {
         .api
         .create_invite(&g.general, &json!({}))
         .await
-        .err(403, 50001);
+        .err(404, 10003);
     owner
         .api
         .create_invite(&bogus_id(), &json!({}))
@@ -136,7 +136,7 @@ async fn join_via_invite() {
     let owner = srv.user("owner").await;
     let g = srv.guild(&owner, "Club").await;
     let joiner = srv.user("joiner").await;
-    joiner.api.guild(&g.id).await.err(403, 50001);
+    joiner.api.guild(&g.id).await.err(404, 10004);
 
     let inv = owner
         .api

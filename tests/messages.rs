@@ -267,7 +267,7 @@ async fn send_failures() {
         .api
         .send(&g.general, &json!({"content": "hi"}))
         .await
-        .err(403, 50001);
+        .err(404, 10003);
     owner
         .api
         .send(&bogus_id(), &json!({"content": "hi"}))
@@ -294,7 +294,7 @@ async fn bot_posts_with_bot_token() {
     bot.api
         .send(&g.general, &json!({"content": "early"}))
         .await
-        .err(403, 50001);
+        .err(404, 10003);
     srv.authorize(&owner, &bot, &g, perm::VIEW_CHANNEL | perm::SEND_MESSAGES)
         .await;
     let m = bot
@@ -414,8 +414,8 @@ async fn read_failures() {
     let outsider = srv.user("outsider").await;
     let m = owner.api.say(&g.general, "secret").await;
     let mid = m["id"].as_str().unwrap();
-    outsider.api.messages(&g.general, "").await.err(403, 50001);
-    outsider.api.message(&g.general, mid).await.err(403, 50001);
+    outsider.api.messages(&g.general, "").await.err(404, 10003);
+    outsider.api.message(&g.general, mid).await.err(404, 10003);
     owner
         .api
         .message(&g.general, &bogus_id())

@@ -23,7 +23,7 @@ async fn list_roles() {
         assert_eq!(everyone["position"], 0);
         assert_eq!(everyone["permissions"], perm::EVERYONE_DEFAULT.to_string());
     }
-    outsider.api.roles(&g.id).await.err(403, 50001);
+    outsider.api.roles(&g.id).await.err(404, 10004);
     owner.api.roles(&bogus_id()).await.err(404, 10004);
     srv.api().roles(&g.id).await.unauthorized();
 }
@@ -107,7 +107,7 @@ async fn create_role_failures() {
         .api
         .create_role(&g.id, &json!({"name": "x"}))
         .await
-        .err(403, 50001);
+        .err(404, 10004);
     owner
         .api
         .create_role(&bogus_id(), &json!({"name": "x"}))
@@ -219,7 +219,7 @@ async fn list_members_paging() {
         .api
         .members(&g.id, "limit=10")
         .await
-        .err(403, 50001);
+        .err(404, 10004);
     owner.api.members(&bogus_id(), "").await.err(404, 10004);
     srv.api().members(&g.id, "").await.unauthorized();
 }
@@ -249,7 +249,7 @@ async fn get_member() {
         .member(&g.id, &bogus_id())
         .await
         .err_any(404, &[10007, 10013]);
-    outsider.api.member(&g.id, &owner.id).await.err(403, 50001);
+    outsider.api.member(&g.id, &owner.id).await.err(404, 10004);
     owner
         .api
         .member(&bogus_id(), &owner.id)
@@ -344,7 +344,7 @@ async fn member_role_failures() {
         .api
         .add_role(&g.id, &member.id, rid)
         .await
-        .err(403, 50001);
+        .err(404, 10004);
     owner
         .api
         .add_role(&bogus_id(), &member.id, rid)

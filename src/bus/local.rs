@@ -36,6 +36,7 @@ impl Bus for LocalBus {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bus::Audience;
     use crate::model::Snowflake;
 
     #[tokio::test]
@@ -47,7 +48,7 @@ mod tests {
                 topic: Topic::Guild(Snowflake(1)),
                 event: "MESSAGE_CREATE".into(),
                 data: format!("{{\"n\":{n}}}"),
-                channel_id: None,
+                audience: Audience::Everyone,
                 subject_user: None,
             });
         }

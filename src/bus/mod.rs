@@ -31,11 +31,23 @@ pub struct Envelope {
     pub event: String,
     /// The dispatch `d`, serialised once.
     pub data: String,
-    /// When set, only members who can VIEW_CHANNEL here receive the event.
-    pub channel_id: Option<Snowflake>,
+    /// Who in the topic may receive it.
+    pub audience: Audience,
     /// The user the event is about, for events that a session receives about itself even
     /// without the intent (GUILD_MEMBER_UPDATE for the current user).
     pub subject_user: Option<Snowflake>,
+}
+
+/// Which sessions of a topic may receive an event, decided by the gateway with the guild's
+/// permissions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Audience {
+    /// Every session following the topic (subject to intents).
+    Everyone,
+    /// Members who can VIEW_CHANNEL in this channel.
+    Channel(Snowflake),
+    /// Members holding at least one of these guild-wide permission bits.
+    AnyGuildPermission(u64),
 }
 
 /// Publish/subscribe between service and gateway.

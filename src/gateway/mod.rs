@@ -5,6 +5,7 @@ mod protocol;
 mod registry;
 mod session;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
@@ -12,8 +13,10 @@ use tokio::sync::broadcast::error::RecvError;
 
 pub use protocol::ConnectParams;
 
-use crate::bus::{Envelope, Topic};
+use crate::bus::{Audience, Envelope, Topic};
 use crate::model::Snowflake;
+use crate::permissions::Permissions;
+use crate::service::visibility::GuildPermissions;
 use crate::service::Service;
 use protocol::{intents, required_intent};
 use registry::{Outbound, Recipient, Registry};
@@ -21,10 +24,12 @@ use registry::{Outbound, Recipient, Registry};
 /// Heartbeat interval announced in HELLO (Discord's current value).
 pub const HEARTBEAT_INTERVAL_MS: u64 = 41_250;
 
-/// One node's gateway: its sessions and its single bus subscription.
+/// One node's gateway: its sessions, its single bus subscription, and a permission view of
+/// each guild its sessions follow.
 pub struct Gateway {
     service: Arc<Service>,
     registry: Mutex<Registry>,
+    views: Mutex<HashMap<Snowflake, GuildPermissions>>,
 }
 
 impl Gateway {
@@ -33,6 +38,7 @@ impl Gateway {
         let gateway = Arc::new(Gateway {
             service,
             registry: Mutex::new(Registry::default()),
+            views: Mutex::new(HashMap::new()),
         });
         let fanout = Arc::clone(&gateway);
         tokio::spawn(async move { fanout.fanout().await });
@@ -45,11 +51,23 @@ impl Gateway {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Tells the bus which topics this node now needs or no longer needs.
+    fn views(&self) -> MutexGuard<'_, HashMap<Snowflake, GuildPermissions>> {
+        self.views
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Tells the bus which topics this node now needs or no longer needs; a guild nobody here
+    /// follows any more also loses its permission view.
     fn apply_topics(&self, watch: Vec<Topic>, unwatch: Vec<Topic>) {
         let bus = self.service.bus();
         watch.into_iter().for_each(|topic| bus.watch(topic));
-        unwatch.into_iter().for_each(|topic| bus.unwatch(topic));
+        for topic in unwatch {
+            if let Topic::Guild(guild_id) = topic {
+                self.views().remove(&guild_id);
+            }
+            bus.unwatch(topic);
+        }
     }
 
     async fn fanout(self: Arc<Self>) {
@@ -58,9 +76,10 @@ impl Gateway {
             match events.recv().await {
                 Ok(envelope) => self.deliver(&envelope).await,
                 Err(RecvError::Lagged(missed)) => {
-                    // Sessions may have missed events; resuming them is the gateway issue's
-                    // job (op 7). Until then, say so loudly.
+                    // The views may be stale and sessions may have missed events; resuming
+                    // them is the gateway issue's job (op 7). Rebuild views from the store.
                     tracing::warn!(missed, "gateway fan-out lagged behind the bus");
+                    self.views().clear();
                 }
                 Err(RecvError::Closed) => break,
             }
@@ -69,22 +88,27 @@ impl Gateway {
 
     /// Delivers one event to the local sessions that may receive it.
     async fn deliver(&self, envelope: &Envelope) {
-        let joined_guild = match envelope.topic {
-            Topic::User(user_id) if envelope.event == "GUILD_CREATE" => {
-                guild_id_of(&envelope.data).map(|guild_id| (user_id, guild_id))
-            }
-            _ => None,
+        let guild_id = match envelope.topic {
+            Topic::Guild(guild_id) => Some(guild_id),
+            Topic::User(_) => None,
         };
-        let recipients = {
-            let mut registry = self.registry();
-            if let Some((user_id, guild_id)) = joined_guild {
-                let watch = registry.join_guild(user_id, guild_id);
-                drop(registry);
-                self.apply_topics(watch, Vec::new());
-                registry = self.registry();
+        self.follow_joined_guild(envelope);
+        let filtered = guild_id.filter(|_| envelope.audience != Audience::Everyone);
+        if let Some(guild_id) = filtered {
+            if !self.ensure_view(guild_id).await {
+                tracing::error!(event = %envelope.event, %guild_id, "no permission view; event not delivered");
+                return;
             }
-            registry.recipients(envelope.topic)
-        };
+        }
+        // State changes apply before delivery: a member who just got access receives the
+        // event announcing it.
+        if let Some(guild_id) = guild_id {
+            if let Some(view) = self.views().get_mut(&guild_id) {
+                view.apply_update(&envelope.event, &envelope.data);
+            }
+        }
+
+        let recipients = self.registry().recipients(envelope.topic);
         let required = required_intent(&envelope.event);
         let mut recipients: Vec<Recipient> = recipients
             .into_iter()
@@ -94,31 +118,84 @@ impl Gateway {
                         && envelope.subject_user == Some(r.user_id))
             })
             .collect();
-        if recipients.is_empty() {
-            return;
-        }
-        if let (Topic::Guild(guild_id), Some(channel_id)) = (envelope.topic, envelope.channel_id) {
-            let mut candidates: Vec<Snowflake> = recipients.iter().map(|r| r.user_id).collect();
-            candidates.sort_unstable();
-            candidates.dedup();
-            match self
-                .service
-                .channel_viewers(guild_id, channel_id, &candidates)
-                .await
-            {
-                Ok(viewers) => recipients.retain(|r| viewers.contains(&r.user_id)),
-                Err(err) => {
-                    tracing::error!(%err, event = %envelope.event, "visibility check failed; event not delivered");
-                    return;
+        if let Some(guild_id) = filtered {
+            let mut views = self.views();
+            match (views.get_mut(&guild_id), envelope.audience) {
+                (Some(view), Audience::Channel(channel_id)) => {
+                    recipients.retain(|r| view.can_view(r.user_id, channel_id))
                 }
+                (Some(view), Audience::AnyGuildPermission(bits)) => {
+                    let wanted = Permissions::from_bits_truncate(bits);
+                    recipients.retain(|r| {
+                        view.guild_permissions(r.user_id)
+                            .is_some_and(|p| p.intersects(wanted))
+                    })
+                }
+                (_, Audience::Everyone) => {}
+                (None, _) => recipients.clear(),
             }
         }
+        self.send(envelope, &recipients);
 
+        if let Some(guild_id) = guild_id {
+            if let Some(view) = self.views().get_mut(&guild_id) {
+                view.apply_removal(&envelope.event, &envelope.data);
+            }
+        }
+        self.unfollow_left_guild(envelope);
+    }
+
+    /// Loads the guild's permission view if this node has none; false if it cannot.
+    async fn ensure_view(&self, guild_id: Snowflake) -> bool {
+        if self.views().contains_key(&guild_id) {
+            return true;
+        }
+        match self.service.permission_view(guild_id).await {
+            Ok(Some(view)) => {
+                self.views().entry(guild_id).or_insert(view);
+                true
+            }
+            Ok(None) => false,
+            Err(err) => {
+                tracing::error!(%err, %guild_id, "loading a permission view failed");
+                false
+            }
+        }
+    }
+
+    /// GUILD_CREATE to a user: their sessions start following the guild.
+    fn follow_joined_guild(&self, envelope: &Envelope) {
+        if let (Topic::User(user_id), "GUILD_CREATE") = (envelope.topic, envelope.event.as_str()) {
+            if let Some(guild_id) = guild_id_of(&envelope.data) {
+                let watch = self.registry().join_guild(user_id, guild_id);
+                self.apply_topics(watch, Vec::new());
+            }
+        }
+    }
+
+    /// GUILD_DELETE: to a user (left, kicked, banned) their sessions stop following the guild;
+    /// to a guild (deleted) every session does.
+    fn unfollow_left_guild(&self, envelope: &Envelope) {
+        if envelope.event != "GUILD_DELETE" {
+            return;
+        }
+        let unwatch = match envelope.topic {
+            Topic::User(user_id) => match guild_id_of(&envelope.data) {
+                Some(guild_id) => self.registry().leave_guild(user_id, guild_id),
+                None => return,
+            },
+            Topic::Guild(guild_id) => self.registry().drop_guild(guild_id),
+        };
+        self.apply_topics(Vec::new(), unwatch);
+    }
+
+    /// Hands the event to each recipient, rendering the content-less variant at most once.
+    fn send(&self, envelope: &Envelope, recipients: &[Recipient]) {
         let event: Arc<str> = Arc::from(envelope.event.as_str());
         let full: Arc<str> = Arc::from(envelope.data.as_str());
         let mut without_content: Option<Arc<str>> = None;
         let mut slow = Vec::new();
-        for recipient in &recipients {
+        for recipient in recipients {
             let data = if needs_content_stripped(&envelope.event, recipient, &full) {
                 without_content
                     .get_or_insert_with(|| strip_message_content(&full))

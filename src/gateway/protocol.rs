@@ -51,6 +51,7 @@ impl CloseCode {
 pub mod intents {
     pub const GUILDS: u64 = 1 << 0;
     pub const GUILD_MEMBERS: u64 = 1 << 1;
+    pub const GUILD_MODERATION: u64 = 1 << 2;
     pub const GUILD_MESSAGES: u64 = 1 << 9;
     pub const MESSAGE_CONTENT: u64 = 1 << 15;
     /// Every documented intent (sum = 53608447).
@@ -73,6 +74,7 @@ pub fn required_intent(event: &str) -> Option<u64> {
         "GUILD_MEMBER_ADD" | "GUILD_MEMBER_UPDATE" | "GUILD_MEMBER_REMOVE" => {
             Some(intents::GUILD_MEMBERS)
         }
+        "GUILD_BAN_ADD" | "GUILD_BAN_REMOVE" => Some(intents::GUILD_MODERATION),
         "MESSAGE_CREATE" | "MESSAGE_UPDATE" | "MESSAGE_DELETE" | "MESSAGE_DELETE_BULK" => {
             Some(intents::GUILD_MESSAGES)
         }

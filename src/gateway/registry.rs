@@ -79,6 +79,39 @@ impl Registry {
         watch
     }
 
+    /// All sessions of `user_id` stop following `guild_id` (kicked, banned, left); returns the
+    /// topics no local session needs any more.
+    pub fn leave_guild(&mut self, user_id: Snowflake, guild_id: Snowflake) -> Vec<Topic> {
+        let session_ids: Vec<u64> = self
+            .by_topic
+            .get(&Topic::User(user_id))
+            .map(|ids| ids.iter().copied().collect())
+            .unwrap_or_default();
+        self.unfollow_guild(guild_id, &session_ids)
+    }
+
+    /// Every session stops following a deleted guild.
+    pub fn drop_guild(&mut self, guild_id: Snowflake) -> Vec<Topic> {
+        let session_ids: Vec<u64> = self
+            .by_topic
+            .get(&Topic::Guild(guild_id))
+            .map(|ids| ids.iter().copied().collect())
+            .unwrap_or_default();
+        self.unfollow_guild(guild_id, &session_ids)
+    }
+
+    fn unfollow_guild(&mut self, guild_id: Snowflake, session_ids: &[u64]) -> Vec<Topic> {
+        let mut unwatch = Vec::new();
+        for session_id in session_ids {
+            if let Some((_, guilds)) = self.sessions.get_mut(session_id) {
+                if guilds.remove(&guild_id) && self.unfollow(Topic::Guild(guild_id), *session_id) {
+                    unwatch.push(Topic::Guild(guild_id));
+                }
+            }
+        }
+        unwatch
+    }
+
     /// The sessions following `topic`.
     pub fn recipients(&self, topic: Topic) -> Vec<Recipient> {
         self.by_topic
@@ -154,5 +187,10 @@ mod tests {
         let g = Snowflake(11);
         assert_eq!(registry.join_guild(Snowflake(5), g), vec![Topic::Guild(g)]);
         assert_eq!(registry.recipients(Topic::Guild(g)).len(), 2);
+        assert_eq!(registry.leave_guild(Snowflake(5), g), vec![Topic::Guild(g)]);
+        assert!(registry.recipients(Topic::Guild(g)).is_empty());
+        registry.join_guild(Snowflake(5), g);
+        assert_eq!(registry.drop_guild(g), vec![Topic::Guild(g)]);
+        assert!(registry.recipients(Topic::Guild(g)).is_empty());
     }
 }

@@ -1,13 +1,14 @@
-//! `GET/POST /guilds/{id}/channels`, `GET /channels/{id}`.
+//! `GET/POST /guilds/{id}/channels`, `GET/PATCH/DELETE /channels/{id}`, and
+//! `PUT/DELETE /channels/{id}/permissions/{overwrite_id}`.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, put};
 use axum::Router;
 
 use super::extract::{snowflake, Auth, Body};
-use super::{created, ok, ApiResult, AppState};
-use crate::service::NewChannel;
+use super::{created, no_content, ok, ApiResult, AppState};
+use crate::service::{ChannelPatch, NewChannel, OverwritePut};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -15,7 +16,14 @@ pub fn routes() -> Router<AppState> {
             "/guilds/{id}/channels",
             get(guild_channels).post(create_channel),
         )
-        .route("/channels/{id}", get(channel))
+        .route(
+            "/channels/{id}",
+            get(channel).patch(update_channel).delete(delete_channel),
+        )
+        .route(
+            "/channels/{id}/permissions/{oid}",
+            put(put_overwrite).delete(delete_overwrite),
+        )
 }
 
 async fn guild_channels(
@@ -52,4 +60,60 @@ async fn channel(
         .service
         .channel(&caller, snowflake("channel_id", &id)?)
         .await?)
+}
+
+async fn update_channel(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    Body(patch): Body<ChannelPatch>,
+) -> ApiResult<Response> {
+    ok(state
+        .service
+        .update_channel(&caller, snowflake("channel_id", &id)?, patch)
+        .await?)
+}
+
+async fn delete_channel(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    ok(state
+        .service
+        .delete_channel(&caller, snowflake("channel_id", &id)?)
+        .await?)
+}
+
+async fn put_overwrite(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path((id, oid)): Path<(String, String)>,
+    Body(body): Body<OverwritePut>,
+) -> ApiResult<Response> {
+    let (channel_id, target) = (
+        snowflake("channel_id", &id)?,
+        snowflake("overwrite_id", &oid)?,
+    );
+    state
+        .service
+        .put_overwrite(&caller, channel_id, target, body)
+        .await?;
+    no_content()
+}
+
+async fn delete_overwrite(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path((id, oid)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let (channel_id, target) = (
+        snowflake("channel_id", &id)?,
+        snowflake("overwrite_id", &oid)?,
+    );
+    state
+        .service
+        .delete_overwrite(&caller, channel_id, target)
+        .await?;
+    no_content()
 }

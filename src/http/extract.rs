@@ -108,6 +108,28 @@ fn classify_decode_error(message: &str, path: &mut Vec<String>) -> (&'static str
     (code, text)
 }
 
+/// The `X-Audit-Log-Reason` header (URL-encoded, 1–512 characters), decoded.
+pub struct AuditReason(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for AuditReason {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let reason = parts
+            .headers
+            .get("x-audit-log-reason")
+            .and_then(|value| value.to_str().ok())
+            .map(|raw| {
+                percent_encoding::percent_decode_str(raw)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+            .filter(|reason| !reason.is_empty())
+            .map(|reason| reason.chars().take(512).collect());
+        Ok(AuditReason(reason))
+    }
+}
+
 /// A query string decoded into `T` (`?&k=v` and repeated keys tolerated).
 pub struct QueryParams<T>(pub T);
 

@@ -1,4 +1,4 @@
-//! `POST /guilds`, `GET /guilds/{id}`.
+//! `POST /guilds`, `GET/PATCH/DELETE /guilds/{id}`.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -7,12 +7,14 @@ use axum::Router;
 use serde::Deserialize;
 
 use super::extract::{snowflake, Auth, Body};
-use super::{created, ok, ApiResult, AppState};
+use super::{created, no_content, ok, ApiResult, AppState};
+use crate::service::GuildPatch;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/guilds", post(create_guild))
-        .route("/guilds/{id}", get(guild))
+    Router::new().route("/guilds", post(create_guild)).route(
+        "/guilds/{id}",
+        get(guild).patch(update_guild).delete(delete_guild),
+    )
 }
 
 #[derive(Deserialize)]
@@ -37,4 +39,28 @@ async fn guild(
         .service
         .guild(&caller, snowflake("guild_id", &id)?)
         .await?)
+}
+
+async fn update_guild(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    Body(patch): Body<GuildPatch>,
+) -> ApiResult<Response> {
+    ok(state
+        .service
+        .update_guild(&caller, snowflake("guild_id", &id)?, patch)
+        .await?)
+}
+
+async fn delete_guild(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    state
+        .service
+        .delete_guild(&caller, snowflake("guild_id", &id)?)
+        .await?;
+    no_content()
 }

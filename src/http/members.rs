@@ -2,19 +2,24 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::{get, put};
+use axum::routing::{get, patch, put};
 use axum::Router;
 use serde::Deserialize;
 
-use super::extract::{snowflake, Auth, QueryParams};
+use super::extract::{snowflake, Auth, Body, QueryParams};
 use super::{no_content, ok, ApiResult, AppState};
 use crate::error::ApiError;
 use crate::model::Snowflake;
+use crate::service::MemberPatch;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/guilds/{id}/members", get(guild_members))
-        .route("/guilds/{id}/members/{uid}", get(guild_member))
+        .route("/guilds/{id}/members/@me", patch(update_current_member))
+        .route(
+            "/guilds/{id}/members/{uid}",
+            get(guild_member).patch(update_member).delete(kick_member),
+        )
         .route(
             "/guilds/{id}/members/{uid}/roles/{rid}",
             put(add_member_role).delete(remove_member_role),
@@ -94,6 +99,50 @@ async fn set_member_role(
             snowflake("role_id", &rid)?,
             grant,
         )
+        .await?;
+    no_content()
+}
+
+async fn update_member(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path((id, uid)): Path<(String, String)>,
+    Body(patch): Body<MemberPatch>,
+) -> ApiResult<Response> {
+    let (guild_id, user_id) = (snowflake("guild_id", &id)?, snowflake("user_id", &uid)?);
+    ok(state
+        .service
+        .update_member(&caller, guild_id, user_id, patch)
+        .await?)
+}
+
+#[derive(Deserialize)]
+struct CurrentMemberPatch {
+    #[serde(default, with = "crate::service::double_option")]
+    nick: Option<Option<String>>,
+}
+
+async fn update_current_member(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    Body(patch): Body<CurrentMemberPatch>,
+) -> ApiResult<Response> {
+    ok(state
+        .service
+        .update_current_member(&caller, snowflake("guild_id", &id)?, patch.nick)
+        .await?)
+}
+
+async fn kick_member(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path((id, uid)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let (guild_id, user_id) = (snowflake("guild_id", &id)?, snowflake("user_id", &uid)?);
+    state
+        .service
+        .kick_member(&caller, guild_id, user_id)
         .await?;
     no_content()
 }

@@ -3,6 +3,7 @@
 
 mod applications;
 mod auth;
+mod bans;
 mod channels;
 mod extract;
 mod gateway;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(channels::routes())
         .merge(roles::routes())
         .merge(members::routes())
+        .merge(bans::routes())
         .merge(invites::routes())
         .merge(messages::routes())
         .merge(gateway::routes());

@@ -2,17 +2,18 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{delete, get};
 use axum::Router;
 
 use super::extract::{snowflake, Auth, Body};
-use super::{ok, ApiResult, AppState};
+use super::{no_content, ok, ApiResult, AppState};
 use crate::service::UserPatch;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/users/@me", get(current_user).patch(update_current_user))
         .route("/users/@me/guilds", get(current_user_guilds))
+        .route("/users/@me/guilds/{id}", delete(leave_guild))
         .route("/users/{id}", get(user))
 }
 
@@ -41,4 +42,16 @@ async fn user(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     ok(state.service.user(snowflake("user_id", &id)?).await?)
+}
+
+async fn leave_guild(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    state
+        .service
+        .leave_guild(&caller, snowflake("guild_id", &id)?)
+        .await?;
+    no_content()
 }

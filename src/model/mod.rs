@@ -2,6 +2,7 @@
 //! types follow Discord's wire format so a value can be sent as it is.
 
 pub mod application;
+pub mod ban;
 pub mod channel;
 pub mod guild;
 pub mod invite;
@@ -12,6 +13,7 @@ pub mod snowflake;
 pub mod user;
 
 pub use application::Application;
+pub use ban::Ban;
 pub use channel::{Channel, ChannelType};
 pub use guild::Guild;
 pub use invite::Invite;

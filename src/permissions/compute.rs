@@ -83,8 +83,86 @@ pub fn base_permissions(
     apply_timeout(combined, member)
 }
 
+/// A channel's overwrites indexed for lookup: role and member overwrites each sorted by id,
+/// so a member with r roles costs r binary searches instead of a scan of every overwrite.
+/// Build it once per channel state and reuse it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexedOverwrites {
+    roles: Vec<(u64, Permissions, Permissions)>,
+    members: Vec<(u64, Permissions, Permissions)>,
+}
+
+impl IndexedOverwrites {
+    pub fn new(overwrites: &[PermissionOverwrite]) -> Self {
+        let mut index = IndexedOverwrites::default();
+        for o in overwrites {
+            let list = match o.kind {
+                OverwriteKind::Role => &mut index.roles,
+                OverwriteKind::Member => &mut index.members,
+            };
+            list.push((o.id, o.allow, o.deny));
+        }
+        // Discord keeps one overwrite per target; if a list repeats one, the last wins.
+        for list in [&mut index.roles, &mut index.members] {
+            list.reverse();
+            list.sort_by_key(|(id, _, _)| *id);
+            list.dedup_by_key(|(id, _, _)| *id);
+        }
+        index
+    }
+
+    /// Whether this member has an overwrite of its own here (its result is then personal).
+    pub fn has_member(&self, id: u64) -> bool {
+        find(&self.members, id).is_some()
+    }
+}
+
+fn find(list: &[(u64, Permissions, Permissions)], id: u64) -> Option<(Permissions, Permissions)> {
+    list.binary_search_by_key(&id, |(key, _, _)| *key)
+        .ok()
+        .map(|at| (list[at].1, list[at].2))
+}
+
+/// How the algorithm finds an overwrite's (allow, deny): by scanning a plain list or by
+/// binary search in an index. One algorithm serves both.
+trait OverwriteLookup {
+    fn role(&self, id: u64) -> Option<(Permissions, Permissions)>;
+    fn member(&self, id: u64) -> Option<(Permissions, Permissions)>;
+}
+
+impl OverwriteLookup for [PermissionOverwrite] {
+    fn role(&self, id: u64) -> Option<(Permissions, Permissions)> {
+        scan(self, OverwriteKind::Role, id)
+    }
+    fn member(&self, id: u64) -> Option<(Permissions, Permissions)> {
+        scan(self, OverwriteKind::Member, id)
+    }
+}
+
+impl OverwriteLookup for IndexedOverwrites {
+    fn role(&self, id: u64) -> Option<(Permissions, Permissions)> {
+        find(&self.roles, id)
+    }
+    fn member(&self, id: u64) -> Option<(Permissions, Permissions)> {
+        find(&self.members, id)
+    }
+}
+
+/// The last overwrite for the target wins, as in `IndexedOverwrites`.
+fn scan(
+    list: &[PermissionOverwrite],
+    kind: OverwriteKind,
+    id: u64,
+) -> Option<(Permissions, Permissions)> {
+    list.iter()
+        .rev()
+        .find(|o| o.kind == kind && o.id == id)
+        .map(|o| (o.allow, o.deny))
+}
+
 /// Channel permissions from the base set: @everyone overwrite, then all of the member's role
-/// overwrites combined (deny then allow), then the member's own; then the implicit rules.
+/// overwrites combined (deny then allow), then the member's own; then timeouts and the
+/// implicit rules. Scans the list: right for one-off checks with few overwrites.
 pub fn channel_permissions(
     base: Permissions,
     guild_id: u64,
@@ -92,31 +170,51 @@ pub fn channel_permissions(
     overwrites: &[PermissionOverwrite],
     kind: ChannelKind,
 ) -> Permissions {
+    apply_overwrites(base, guild_id, member, overwrites, kind)
+}
+
+/// `channel_permissions` over overwrites indexed once per channel (the fan-out's hot path).
+pub fn channel_permissions_indexed(
+    base: Permissions,
+    guild_id: u64,
+    member: &MemberFacts<'_>,
+    overwrites: &IndexedOverwrites,
+    kind: ChannelKind,
+) -> Permissions {
+    apply_overwrites(base, guild_id, member, overwrites, kind)
+}
+
+fn apply_overwrites<L: OverwriteLookup + ?Sized>(
+    base: Permissions,
+    guild_id: u64,
+    member: &MemberFacts<'_>,
+    overwrites: &L,
+    kind: ChannelKind,
+) -> Permissions {
+    // ADMINISTRATOR counts only from the base set; an overwrite granting it changes nothing.
     if base.contains(Permissions::ADMINISTRATOR) {
         return Permissions::all();
     }
     let mut perms = base;
-    if let Some(everyone) = overwrites
-        .iter()
-        .find(|o| o.kind == OverwriteKind::Role && o.id == guild_id)
-    {
-        perms = (perms - everyone.deny) | everyone.allow;
+    if let Some((allow, deny)) = overwrites.role(guild_id) {
+        perms = (perms - deny) | allow;
     }
     let (mut allow, mut deny) = (Permissions::empty(), Permissions::empty());
-    for overwrite in overwrites.iter().filter(|o| {
-        o.kind == OverwriteKind::Role && o.id != guild_id && member.role_ids.contains(&o.id)
-    }) {
-        allow |= overwrite.allow;
-        deny |= overwrite.deny;
+    for &role_id in member.role_ids.iter().filter(|id| **id != guild_id) {
+        if let Some((role_allow, role_deny)) = overwrites.role(role_id) {
+            allow |= role_allow;
+            deny |= role_deny;
+        }
     }
     perms = (perms - deny) | allow;
-    if let Some(own) = overwrites
-        .iter()
-        .find(|o| o.kind == OverwriteKind::Member && o.id == member.user_id)
-    {
-        perms = (perms - own.deny) | own.allow;
+    if let Some((own_allow, own_deny)) = overwrites.member(member.user_id) {
+        perms = (perms - own_deny) | own_allow;
     }
-    apply_implicit(apply_timeout(perms, member), kind)
+    if member.timed_out && !member.is_owner {
+        // Base ADMINISTRATOR returned above; nothing granted by an overwrite exempts.
+        perms &= Permissions::VIEW_CHANNEL | Permissions::READ_MESSAGE_HISTORY;
+    }
+    apply_implicit(perms, kind)
 }
 
 fn apply_timeout(perms: Permissions, member: &MemberFacts<'_>) -> Permissions {

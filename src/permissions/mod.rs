@@ -6,7 +6,7 @@ mod compute;
 mod flags;
 
 pub use compute::{
-    base_permissions, channel_permissions, ChannelKind, MemberFacts, OverwriteKind,
-    PermissionOverwrite,
+    base_permissions, channel_permissions, channel_permissions_indexed, ChannelKind,
+    IndexedOverwrites, MemberFacts, OverwriteKind, PermissionOverwrite,
 };
 pub use flags::Permissions;

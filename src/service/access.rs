@@ -19,10 +19,6 @@ impl GuildAccess {
         self.member.user_id == self.guild.owner_id
     }
 
-    fn role(&self, id: Snowflake) -> Option<&Role> {
-        self.roles.iter().find(|role| role.id == id)
-    }
-
     /// Runs `compute` with the permission facts of any member of this guild.
     fn with_facts<R>(&self, member: &Member, compute: impl FnOnce(&MemberFacts<'_>) -> R) -> R {
         let role_ids: Vec<u64> = member.roles.iter().map(|id| id.0).collect();
@@ -100,25 +96,49 @@ impl GuildAccess {
     pub fn outranks_role(&self, role: &Role) -> bool {
         self.is_owner() || role.position < self.highest_position_of(&self.member)
     }
+
+    /// Whether the caller may kick, ban, time out or rename `target`: the owner is above
+    /// everyone and nobody acts on the owner; otherwise the target's highest role must be
+    /// strictly below the caller's.
+    pub fn outranks_member(&self, target: &Member) -> bool {
+        if target.user_id == self.guild.owner_id {
+            return false;
+        }
+        self.is_owner() || self.highest_position_of(target) < self.highest_position_of(&self.member)
+    }
+
+    /// 50013 unless the caller holds every bit it is trying to hand out.
+    pub fn require_grantable(&self, granted: Permissions) -> Result<(), ApiError> {
+        if self.base().contains(granted) {
+            Ok(())
+        } else {
+            Err(ApiError::missing_permissions())
+        }
+    }
+
+    pub fn role(&self, id: Snowflake) -> Option<&Role> {
+        self.roles.iter().find(|role| role.id == id)
+    }
 }
 
 impl Service {
-    /// The caller's access to a guild: 10004 if it does not exist, 50001 if not a member.
+    /// The caller's standing in a guild. A guild the caller is not a member of answers exactly
+    /// like an unknown one (10004), so ids never reveal what exists.
     pub async fn guild_access(
         &self,
         caller: &Caller,
         guild_id: Snowflake,
     ) -> Result<GuildAccess, ApiError> {
+        let member = self
+            .store
+            .member(guild_id, caller.id())
+            .await?
+            .ok_or_else(ApiError::unknown_guild)?;
         let guild = self
             .store
             .guild(guild_id)
             .await?
             .ok_or_else(ApiError::unknown_guild)?;
-        let member = self
-            .store
-            .member(guild_id, caller.id())
-            .await?
-            .ok_or_else(ApiError::missing_access)?;
         let roles = self.store.roles_of_guild(guild_id).await?;
         Ok(GuildAccess {
             guild,
@@ -127,23 +147,69 @@ impl Service {
         })
     }
 
-    /// The caller's access to a channel it can see: 10003 if unknown, 50001 if it is not a
-    /// member of the channel's guild or lacks VIEW_CHANNEL. Returns the computed permissions.
+    /// `guild_access`, then 50013 unless the caller holds all of `needed` guild-wide. Every
+    /// guild-scoped operation authorizes through this (or `require_channel`).
+    pub async fn require_guild(
+        &self,
+        caller: &Caller,
+        guild_id: Snowflake,
+        needed: Permissions,
+    ) -> Result<GuildAccess, ApiError> {
+        let access = self.guild_access(caller, guild_id).await?;
+        access.require(needed)?;
+        Ok(access)
+    }
+
+    /// The caller's access to a channel: unknown, or in a guild the caller is not a member of,
+    /// is 10003; a member who cannot VIEW_CHANNEL gets 50001.
     pub async fn channel_access(
         &self,
         caller: &Caller,
         channel_id: Snowflake,
-    ) -> Result<(GuildAccess, Channel, Permissions), ApiError> {
+    ) -> Result<ChannelAccess, ApiError> {
         let channel = self
             .store
             .channel(channel_id)
             .await?
             .ok_or_else(ApiError::unknown_channel)?;
-        let access = self.guild_access(caller, channel.guild_id).await?;
-        let perms = access.in_channel(&channel);
+        let guild = match self.guild_access(caller, channel.guild_id).await {
+            Ok(access) => access,
+            Err(err) if err.code == ApiError::unknown_guild().code => {
+                return Err(ApiError::unknown_channel())
+            }
+            Err(err) => return Err(err),
+        };
+        let perms = guild.in_channel(&channel);
         if !perms.contains(Permissions::VIEW_CHANNEL) {
             return Err(ApiError::missing_access());
         }
-        Ok((access, channel, perms))
+        Ok(ChannelAccess {
+            guild,
+            channel,
+            perms,
+        })
     }
+
+    /// `channel_access`, then 50013 unless the caller holds all of `needed` in the channel.
+    pub async fn require_channel(
+        &self,
+        caller: &Caller,
+        channel_id: Snowflake,
+        needed: Permissions,
+    ) -> Result<ChannelAccess, ApiError> {
+        let access = self.channel_access(caller, channel_id).await?;
+        if !access.perms.contains(needed) {
+            return Err(ApiError::missing_permissions());
+        }
+        Ok(access)
+    }
+}
+
+/// A caller's access to one channel it can see.
+#[derive(Debug, Clone)]
+pub struct ChannelAccess {
+    pub guild: GuildAccess,
+    pub channel: Channel,
+    /// The caller's permissions in the channel (implicit rules applied).
+    pub perms: Permissions,
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{check_length, Caller, Service};
-use crate::bus::Topic;
+use crate::bus::{Audience, Topic};
 use crate::error::{ApiError, FormErrors};
 use crate::model::{Application, CurrentUser, Member, Role, RoleTags, Snowflake, User};
 use crate::permissions::Permissions;
@@ -165,7 +165,7 @@ impl Service {
             Topic::Guild(guild_id),
             "GUILD_ROLE_CREATE",
             &json!({ "guild_id": guild_id, "role": role }),
-            None,
+            Audience::Everyone,
             None,
         )?;
         self.announce_join(guild_id, &member).await?;

@@ -1,12 +1,13 @@
-//! Guild channels: listing what the caller can see, creating, reading.
+//! Guild channels: listing what the caller can see, creating, editing (with category
+//! permission sync), deleting, and permission overwrites.
 
 use serde::Deserialize;
 
-use super::{check_length, Caller, Service};
-use crate::bus::Topic;
+use super::{check_length, Caller, ChannelAccess, GuildAccess, Service};
+use crate::bus::{Audience, Topic};
 use crate::error::{ApiError, FormErrors};
 use crate::model::{Channel, ChannelType, Snowflake};
-use crate::permissions::{PermissionOverwrite, Permissions};
+use crate::permissions::{ChannelKind, OverwriteKind, PermissionOverwrite, Permissions};
 
 /// `POST /guilds/{id}/channels` body.
 #[derive(Debug, Deserialize)]
@@ -26,6 +27,39 @@ pub struct NewChannel {
     pub permission_overwrites: Option<Vec<PermissionOverwrite>>,
     #[serde(default)]
     pub rate_limit_per_user: Option<u32>,
+}
+
+/// `PATCH /channels/{id}` body; absent fields stay as they are.
+#[derive(Debug, Default, Deserialize)]
+pub struct ChannelPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub position: Option<i64>,
+    #[serde(default, with = "super::double_option")]
+    pub topic: Option<Option<String>>,
+    #[serde(default)]
+    pub nsfw: Option<bool>,
+    #[serde(default)]
+    pub rate_limit_per_user: Option<u32>,
+    /// `Some(None)` detaches the channel from its category.
+    #[serde(default, with = "super::double_option")]
+    pub parent_id: Option<Option<Snowflake>>,
+    #[serde(default)]
+    pub permission_overwrites: Option<Vec<PermissionOverwrite>>,
+    #[serde(default)]
+    pub lock_permissions: Option<bool>,
+}
+
+/// `PUT /channels/{id}/permissions/{overwrite_id}` body.
+#[derive(Debug, Deserialize)]
+pub struct OverwritePut {
+    #[serde(rename = "type")]
+    pub kind: OverwriteKind,
+    #[serde(default)]
+    pub allow: Option<Permissions>,
+    #[serde(default)]
+    pub deny: Option<Permissions>,
 }
 
 impl Service {
@@ -52,7 +86,7 @@ impl Service {
         caller: &Caller,
         channel_id: Snowflake,
     ) -> Result<Channel, ApiError> {
-        Ok(self.channel_access(caller, channel_id).await?.1)
+        Ok(self.channel_access(caller, channel_id).await?.channel)
     }
 
     /// Needs MANAGE_CHANNELS (and MANAGE_ROLES to set overwrites); fires CHANNEL_CREATE.
@@ -62,9 +96,9 @@ impl Service {
         guild_id: Snowflake,
         body: NewChannel,
     ) -> Result<Channel, ApiError> {
-        let access = self.guild_access(caller, guild_id).await?;
-        access.require(Permissions::MANAGE_CHANNELS)?;
-
+        let access = self
+            .require_guild(caller, guild_id, Permissions::MANAGE_CHANNELS)
+            .await?;
         let mut form = FormErrors::default();
         check_length(&mut form, "name", &body.name, 1, 100);
         let kind = match ChannelType::try_from(body.kind.unwrap_or(0)) {
@@ -74,40 +108,16 @@ impl Service {
                 ChannelType::GuildText
             }
         };
-        if let Some(topic) = &body.topic {
-            check_length(&mut form, "topic", topic, 0, 1024);
-        }
-        if body.rate_limit_per_user.is_some_and(|limit| limit > 21_600) {
-            form.add(
-                &["rate_limit_per_user"],
-                "NUMBER_TYPE_MAX",
-                "int value should be less than or equal to 21600.",
-            );
-        }
+        check_channel_fields(&mut form, body.topic.as_deref(), body.rate_limit_per_user);
         let channels = self.store.channels_of_guild(guild_id).await?;
         if let Some(parent_id) = body.parent_id {
-            let is_category = channels
-                .iter()
-                .any(|c| c.id == parent_id && c.kind == ChannelType::GuildCategory);
-            if !is_category || kind == ChannelType::GuildCategory {
-                form.add(
-                    &["parent_id"],
-                    "CHANNEL_PARENT_INVALID",
-                    "Category does not exist",
-                );
-            }
+            check_parent(&mut form, &channels, parent_id, kind);
         }
         form.finish()?;
 
         let overwrites = body.permission_overwrites.unwrap_or_default();
-        if !overwrites.is_empty() {
-            access.require(Permissions::MANAGE_ROLES)?;
-            let held = access.base();
-            if overwrites.iter().any(|o| !held.contains(o.allow | o.deny)) {
-                return Err(ApiError::missing_permissions());
-            }
-        }
-        let is_voice = kind.permission_kind() == crate::permissions::ChannelKind::Voice;
+        check_overwrites_grantable(&access, &overwrites)?;
+        let is_voice = kind.permission_kind() == ChannelKind::Voice;
         let channel = Channel {
             id: self.next_id(),
             kind,
@@ -125,13 +135,254 @@ impl Service {
             user_limit: is_voice.then_some(0),
         };
         self.store.create_channel(channel.clone()).await?;
-        self.publish(
-            Topic::Guild(guild_id),
-            "CHANNEL_CREATE",
-            &channel,
-            Some(channel.id),
-            None,
-        )?;
+        self.publish_channel("CHANNEL_CREATE", &channel)?;
         Ok(channel)
+    }
+
+    /// `PATCH /channels/{id}`: MANAGE_CHANNELS (and MANAGE_ROLES when overwrites change).
+    /// Editing a category's overwrites carries them to the children that were in sync.
+    pub async fn update_channel(
+        &self,
+        caller: &Caller,
+        channel_id: Snowflake,
+        patch: ChannelPatch,
+    ) -> Result<Channel, ApiError> {
+        let ChannelAccess {
+            guild: access,
+            channel: before,
+            perms,
+        } = self
+            .require_channel(caller, channel_id, Permissions::MANAGE_CHANNELS)
+            .await?;
+        let mut form = FormErrors::default();
+        if let Some(name) = &patch.name {
+            check_length(&mut form, "name", name, 1, 100);
+        }
+        check_channel_fields(
+            &mut form,
+            patch.topic.as_ref().and_then(|t| t.as_deref()),
+            patch.rate_limit_per_user,
+        );
+        let channels = self.store.channels_of_guild(before.guild_id).await?;
+        if let Some(Some(parent_id)) = patch.parent_id {
+            check_parent(&mut form, &channels, parent_id, before.kind);
+        }
+        form.finish()?;
+
+        let mut channel = before.clone();
+        if let Some(name) = patch.name {
+            channel.name = name;
+        }
+        if let Some(position) = patch.position {
+            channel.position = position;
+        }
+        if let Some(topic) = patch.topic {
+            channel.topic = topic;
+        }
+        if let Some(nsfw) = patch.nsfw {
+            channel.nsfw = nsfw;
+        }
+        if let Some(limit) = patch.rate_limit_per_user {
+            channel.rate_limit_per_user = limit;
+        }
+        if let Some(parent_id) = patch.parent_id {
+            channel.parent_id = parent_id;
+        }
+        if let Some(overwrites) = patch.permission_overwrites {
+            channel.permission_overwrites = overwrites;
+        }
+        if patch.lock_permissions == Some(true) {
+            if let Some(parent) = channel
+                .parent_id
+                .and_then(|id| channels.iter().find(|c| c.id == id))
+            {
+                channel.permission_overwrites = parent.permission_overwrites.clone();
+            }
+        }
+        if channel.permission_overwrites != before.permission_overwrites {
+            require_manage_roles(perms)?;
+            let added: Vec<_> = channel
+                .permission_overwrites
+                .iter()
+                .filter(|o| !before.permission_overwrites.contains(o))
+                .cloned()
+                .collect();
+            check_overwrites_grantable(&access, &added)?;
+        }
+        let mut changed = vec![channel.clone()];
+        if before.kind == ChannelType::GuildCategory
+            && channel.permission_overwrites != before.permission_overwrites
+        {
+            for child in channels.iter().filter(|c| {
+                c.parent_id == Some(channel.id)
+                    && c.permission_overwrites == before.permission_overwrites
+            }) {
+                let mut child = child.clone();
+                child.permission_overwrites = channel.permission_overwrites.clone();
+                changed.push(child);
+            }
+        }
+        self.store.update_channels(changed.clone()).await?;
+        for updated in &changed {
+            self.publish_channel("CHANNEL_UPDATE", updated)?;
+        }
+        Ok(channel)
+    }
+
+    /// `DELETE /channels/{id}`: MANAGE_CHANNELS; children of a category are detached.
+    pub async fn delete_channel(
+        &self,
+        caller: &Caller,
+        channel_id: Snowflake,
+    ) -> Result<Channel, ApiError> {
+        let channel = self
+            .require_channel(caller, channel_id, Permissions::MANAGE_CHANNELS)
+            .await?
+            .channel;
+        let detached = self.store.delete_channel(channel_id).await?;
+        self.publish_channel("CHANNEL_DELETE", &channel)?;
+        for child in &detached {
+            self.publish_channel("CHANNEL_UPDATE", child)?;
+        }
+        Ok(channel)
+    }
+
+    /// `PUT /channels/{id}/permissions/{overwrite_id}`: MANAGE_ROLES in the channel, and only
+    /// bits the caller holds there.
+    pub async fn put_overwrite(
+        &self,
+        caller: &Caller,
+        channel_id: Snowflake,
+        target: Snowflake,
+        body: OverwritePut,
+    ) -> Result<(), ApiError> {
+        let ChannelAccess {
+            guild: access,
+            mut channel,
+            perms,
+        } = self.channel_access(caller, channel_id).await?;
+        require_manage_roles(perms)?;
+        let overwrite = PermissionOverwrite {
+            id: target.0,
+            kind: body.kind,
+            allow: body.allow.unwrap_or_default(),
+            deny: body.deny.unwrap_or_default(),
+        };
+        let held = if access.base().contains(Permissions::ADMINISTRATOR) {
+            Permissions::all()
+        } else {
+            perms
+        };
+        if !held.contains(overwrite.allow | overwrite.deny) {
+            return Err(ApiError::missing_permissions());
+        }
+        match overwrite.kind {
+            OverwriteKind::Role if access.role(target).is_none() => {
+                return Err(ApiError::unknown_role())
+            }
+            OverwriteKind::Member
+                if self.store.member(channel.guild_id, target).await?.is_none() =>
+            {
+                return Err(ApiError::unknown_member())
+            }
+            _ => {}
+        }
+        match channel
+            .permission_overwrites
+            .iter_mut()
+            .find(|o| o.id == target.0)
+        {
+            Some(existing) => *existing = overwrite,
+            None => channel.permission_overwrites.push(overwrite),
+        }
+        self.store.update_channels(vec![channel.clone()]).await?;
+        self.publish_channel("CHANNEL_UPDATE", &channel)
+    }
+
+    /// `DELETE /channels/{id}/permissions/{overwrite_id}`: MANAGE_ROLES in the channel.
+    pub async fn delete_overwrite(
+        &self,
+        caller: &Caller,
+        channel_id: Snowflake,
+        target: Snowflake,
+    ) -> Result<(), ApiError> {
+        let ChannelAccess {
+            mut channel, perms, ..
+        } = self.channel_access(caller, channel_id).await?;
+        require_manage_roles(perms)?;
+        let before = channel.permission_overwrites.len();
+        channel.permission_overwrites.retain(|o| o.id != target.0);
+        if channel.permission_overwrites.len() == before {
+            return Ok(());
+        }
+        self.store.update_channels(vec![channel.clone()]).await?;
+        self.publish_channel("CHANNEL_UPDATE", &channel)
+    }
+
+    /// Channel events are delivered only to members who can view the channel.
+    fn publish_channel(&self, event: &str, channel: &Channel) -> Result<(), ApiError> {
+        self.publish(
+            Topic::Guild(channel.guild_id),
+            event,
+            channel,
+            Audience::Channel(channel.id),
+            None,
+        )
+    }
+}
+
+/// MANAGE_ROLES as computed in the channel ("Manage Permissions"): an overwrite can grant it
+/// there, or take it away.
+fn require_manage_roles(channel_perms: Permissions) -> Result<(), ApiError> {
+    if channel_perms.contains(Permissions::MANAGE_ROLES) {
+        Ok(())
+    } else {
+        Err(ApiError::missing_permissions())
+    }
+}
+
+/// Setting overwrites needs MANAGE_ROLES, and only bits the caller holds may be set.
+fn check_overwrites_grantable(
+    access: &GuildAccess,
+    overwrites: &[PermissionOverwrite],
+) -> Result<(), ApiError> {
+    if overwrites.is_empty() {
+        return Ok(());
+    }
+    access.require(Permissions::MANAGE_ROLES)?;
+    let bits = overwrites
+        .iter()
+        .fold(Permissions::empty(), |acc, o| acc | o.allow | o.deny);
+    access.require_grantable(bits)
+}
+
+fn check_channel_fields(form: &mut FormErrors, topic: Option<&str>, rate_limit: Option<u32>) {
+    if let Some(topic) = topic {
+        check_length(form, "topic", topic, 0, 1024);
+    }
+    if rate_limit.is_some_and(|limit| limit > 21_600) {
+        form.add(
+            &["rate_limit_per_user"],
+            "NUMBER_TYPE_MAX",
+            "int value should be less than or equal to 21600.",
+        );
+    }
+}
+
+fn check_parent(
+    form: &mut FormErrors,
+    channels: &[Channel],
+    parent_id: Snowflake,
+    kind: ChannelType,
+) {
+    let is_category = channels
+        .iter()
+        .any(|c| c.id == parent_id && c.kind == ChannelType::GuildCategory);
+    if !is_category || kind == ChannelType::GuildCategory {
+        form.add(
+            &["parent_id"],
+            "CHANNEL_PARENT_INVALID",
+            "Category does not exist",
+        );
     }
 }

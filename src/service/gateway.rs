@@ -3,10 +3,10 @@
 
 use serde_json::{json, Value};
 
-use super::{Caller, GuildAccess, Service};
+use super::visibility::GuildPermissions;
+use super::{Caller, Service};
 use crate::error::ApiError;
 use crate::model::Snowflake;
-use crate::permissions::Permissions;
 
 /// Gateway API versions this server speaks.
 pub const SUPPORTED_VERSIONS: [u8; 2] = [9, 10];
@@ -88,39 +88,25 @@ impl Service {
         self.guild_create_payload(guild_id, &access.member).await
     }
 
-    /// Of `candidates` (user ids with sessions on this node), those who can VIEW_CHANNEL in
-    /// `channel_id`. Loads the guild's roles and the channel once per event.
-    pub async fn channel_viewers(
+    /// A consistent read of what delivery filtering needs to know about a guild, or `None`
+    /// when the guild is gone.
+    pub async fn permission_view(
         &self,
         guild_id: Snowflake,
-        channel_id: Snowflake,
-        candidates: &[Snowflake],
-    ) -> Result<Vec<Snowflake>, ApiError> {
-        let (Some(guild), Some(channel)) = (
-            self.store.guild(guild_id).await?,
-            self.store.channel(channel_id).await?,
-        ) else {
-            return Ok(Vec::new());
+    ) -> Result<Option<GuildPermissions>, ApiError> {
+        let Some(guild) = self.store.guild(guild_id).await? else {
+            return Ok(None);
         };
         let roles = self.store.roles_of_guild(guild_id).await?;
-        let mut viewers = Vec::new();
-        for &user_id in candidates {
-            let Some(member) = self.store.member(guild_id, user_id).await? else {
-                continue;
-            };
-            let access = GuildAccess {
-                guild: guild.clone(),
-                roles: roles.clone(),
-                member,
-            };
-            if access
-                .in_channel(&channel)
-                .contains(Permissions::VIEW_CHANNEL)
-            {
-                viewers.push(user_id);
-            }
-        }
-        Ok(viewers)
+        let channels = self.store.channels_of_guild(guild_id).await?;
+        let members = self.store.member_records_of_guild(guild_id).await?;
+        Ok(Some(GuildPermissions::new(
+            guild_id,
+            guild.owner_id,
+            &roles,
+            &channels,
+            &members,
+        )))
     }
 
     /// Answers op 8 with one GUILD_MEMBERS_CHUNK `d` (members the caller can list).

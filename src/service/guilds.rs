@@ -1,13 +1,40 @@
 //! Guilds: creation (with @everyone and a `general` channel), reading, and the GUILD_CREATE
 //! payload a session receives for each of its guilds.
 
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{check_length, Caller, Service};
-use crate::bus::Topic;
+use crate::bus::{Audience, Topic};
 use crate::error::{ApiError, FormErrors};
 use crate::model::{Channel, ChannelType, Guild, Member, Role, Snowflake};
+use crate::permissions::Permissions;
 use crate::store::NewGuild;
+
+/// `PATCH /guilds/{id}` body; absent fields stay as they are.
+#[derive(Debug, Default, Deserialize)]
+pub struct GuildPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, with = "super::double_option")]
+    pub description: Option<Option<String>>,
+    #[serde(default, with = "super::double_option")]
+    pub icon: Option<Option<String>>,
+    #[serde(default, with = "super::double_option")]
+    pub system_channel_id: Option<Option<Snowflake>>,
+    #[serde(default)]
+    pub afk_timeout: Option<u32>,
+    #[serde(default)]
+    pub verification_level: Option<u8>,
+    #[serde(default)]
+    pub default_message_notifications: Option<u8>,
+    #[serde(default)]
+    pub explicit_content_filter: Option<u8>,
+    #[serde(default)]
+    pub preferred_locale: Option<String>,
+    #[serde(default)]
+    pub owner_id: Option<Snowflake>,
+}
 
 /// Above this many members a guild is `large` (Discord's default `large_threshold`).
 const LARGE_THRESHOLD: u64 = 250;
@@ -50,7 +77,7 @@ impl Service {
             Topic::User(caller.id()),
             "GUILD_CREATE",
             &self.guild_create_payload(guild_id, &owner).await?,
-            None,
+            Audience::Everyone,
             None,
         )?;
         let access = self.guild_access(caller, guild_id).await?;
@@ -61,6 +88,138 @@ impl Service {
     pub async fn guild(&self, caller: &Caller, guild_id: Snowflake) -> Result<Value, ApiError> {
         let access = self.guild_access(caller, guild_id).await?;
         Ok(rest_guild(&access.guild, &access.roles))
+    }
+
+    /// `PATCH /guilds/{id}`: MANAGE_GUILD; only the owner can hand ownership over.
+    pub async fn update_guild(
+        &self,
+        caller: &Caller,
+        guild_id: Snowflake,
+        patch: GuildPatch,
+    ) -> Result<Value, ApiError> {
+        let access = self
+            .require_guild(caller, guild_id, Permissions::MANAGE_GUILD)
+            .await?;
+        let mut guild = access.guild.clone();
+        let mut form = FormErrors::default();
+        if let Some(name) = &patch.name {
+            check_length(&mut form, "name", name.trim(), 2, 100);
+        }
+        if let Some(Some(description)) = &patch.description {
+            check_length(&mut form, "description", description, 0, 300);
+        }
+        if patch
+            .afk_timeout
+            .is_some_and(|t| ![60, 300, 900, 1800, 3600].contains(&t))
+        {
+            form.add(
+                &["afk_timeout"],
+                "BASE_TYPE_CHOICES",
+                "Value must be one of {60, 300, 900, 1800, 3600}.",
+            );
+        }
+        for (field, value, max) in [
+            ("verification_level", patch.verification_level, 4),
+            (
+                "default_message_notifications",
+                patch.default_message_notifications,
+                1,
+            ),
+            ("explicit_content_filter", patch.explicit_content_filter, 2),
+        ] {
+            if value.is_some_and(|v| v > max) {
+                form.add(
+                    &[field],
+                    "BASE_TYPE_CHOICES",
+                    format!("Value must be between 0 and {max}."),
+                );
+            }
+        }
+        if let Some(Some(channel_id)) = patch.system_channel_id {
+            let in_guild = self
+                .store
+                .channel(channel_id)
+                .await?
+                .is_some_and(|c| c.guild_id == guild_id);
+            if !in_guild {
+                form.add(
+                    &["system_channel_id"],
+                    "BASE_TYPE_CHOICES",
+                    "Unknown channel",
+                );
+            }
+        }
+        if let Some(owner_id) = patch.owner_id {
+            if owner_id != guild.owner_id {
+                if !access.is_owner() {
+                    return Err(ApiError::missing_permissions());
+                }
+                if self.store.member(guild_id, owner_id).await?.is_none() {
+                    form.add(
+                        &["owner_id"],
+                        "BASE_TYPE_CHOICES",
+                        "The new owner must be a member.",
+                    );
+                }
+            }
+        }
+        form.finish()?;
+        if let Some(name) = patch.name {
+            guild.name = name.trim().to_owned();
+        }
+        if let Some(description) = patch.description {
+            guild.description = description;
+        }
+        if let Some(icon) = patch.icon {
+            guild.icon = icon;
+        }
+        if let Some(channel) = patch.system_channel_id {
+            guild.system_channel_id = channel;
+        }
+        if let Some(timeout) = patch.afk_timeout {
+            guild.afk_timeout = timeout;
+        }
+        if let Some(level) = patch.verification_level {
+            guild.verification_level = level;
+        }
+        if let Some(level) = patch.default_message_notifications {
+            guild.default_message_notifications = level;
+        }
+        if let Some(level) = patch.explicit_content_filter {
+            guild.explicit_content_filter = level;
+        }
+        if let Some(locale) = patch.preferred_locale {
+            guild.preferred_locale = locale;
+        }
+        if let Some(owner_id) = patch.owner_id {
+            guild.owner_id = owner_id;
+        }
+        self.store.update_guild(guild.clone()).await?;
+        let body = rest_guild(&guild, &access.roles);
+        self.publish(
+            Topic::Guild(guild_id),
+            "GUILD_UPDATE",
+            &body,
+            Audience::Everyone,
+            None,
+        )?;
+        Ok(body)
+    }
+
+    /// `DELETE /guilds/{id}`: the owner only; every member's sessions get GUILD_DELETE.
+    pub async fn delete_guild(&self, caller: &Caller, guild_id: Snowflake) -> Result<(), ApiError> {
+        let access = self.guild_access(caller, guild_id).await?;
+        if !access.is_owner() {
+            return Err(ApiError::missing_permissions());
+        }
+        self.store.delete_guild(guild_id).await?;
+        self.publish(
+            Topic::Guild(guild_id),
+            "GUILD_DELETE",
+            &json!({ "id": guild_id }),
+            Audience::Everyone,
+            None,
+        )
     }
 
     /// The full GUILD_CREATE `d` for `member`'s sessions: the guild with roles, channels, and
@@ -110,14 +269,14 @@ impl Service {
             Topic::Guild(guild_id),
             "GUILD_MEMBER_ADD",
             &added,
-            None,
+            Audience::Everyone,
             Some(member.user_id),
         )?;
         self.publish(
             Topic::User(member.user_id),
             "GUILD_CREATE",
             &self.guild_create_payload(guild_id, member).await?,
-            None,
+            Audience::Everyone,
             None,
         )
     }

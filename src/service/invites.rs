@@ -31,10 +31,10 @@ impl Service {
         channel_id: Snowflake,
         body: NewInvite,
     ) -> Result<Value, ApiError> {
-        let (_, channel, perms) = self.channel_access(caller, channel_id).await?;
-        if !perms.contains(Permissions::CREATE_INSTANT_INVITE) {
-            return Err(ApiError::missing_permissions());
-        }
+        let channel = self
+            .require_channel(caller, channel_id, Permissions::CREATE_INSTANT_INVITE)
+            .await?
+            .channel;
         let max_age = body.max_age.unwrap_or(86_400);
         let max_uses = body.max_uses.unwrap_or(0);
         let mut form = FormErrors::default();
@@ -86,6 +86,18 @@ impl Service {
     pub async fn accept_invite(&self, caller: &Caller, code: &str) -> Result<Value, ApiError> {
         caller.require_user()?;
         let invite = self.usable_invite(code).await?;
+        if self
+            .store
+            .ban(invite.guild_id, caller.id())
+            .await?
+            .is_some()
+        {
+            return Err(ApiError::new(
+                403,
+                40007,
+                "The user is banned from this guild.",
+            ));
+        }
         if self
             .store
             .member(invite.guild_id, caller.id())

@@ -1,11 +1,33 @@
-//! Guild members: listing, reading, and adding/removing roles under the role hierarchy.
+//! Guild members: listing, reading, editing (nick, roles, timeout, voice mute/deaf), role
+//! add/remove, kick and leave — each under the role hierarchy.
+
+use serde::Deserialize;
+use serde_json::json;
 
 use super::guilds::merge;
-use super::{Caller, Service};
-use crate::bus::Topic;
-use crate::error::ApiError;
-use crate::model::{Member, Snowflake};
+use super::{Caller, GuildAccess, Service};
+use crate::bus::{Audience, Topic};
+use crate::error::{ApiError, FormErrors};
+use crate::model::{Member, Snowflake, User};
 use crate::permissions::Permissions;
+
+/// Longest timeout Discord allows.
+const MAX_TIMEOUT_DAYS: i64 = 28;
+
+/// `PATCH /guilds/{id}/members/{uid}` body; absent fields stay as they are.
+#[derive(Debug, Default, Deserialize)]
+pub struct MemberPatch {
+    #[serde(default, with = "super::double_option")]
+    pub nick: Option<Option<String>>,
+    #[serde(default)]
+    pub roles: Option<Vec<Snowflake>>,
+    #[serde(default)]
+    pub mute: Option<bool>,
+    #[serde(default)]
+    pub deaf: Option<bool>,
+    #[serde(default, with = "super::double_option")]
+    pub communication_disabled_until: Option<Option<String>>,
+}
 
 impl Service {
     /// Members ordered by user id, after `after`, at most `limit` (1–1000).
@@ -27,14 +49,86 @@ impl Service {
         user_id: Snowflake,
     ) -> Result<Member, ApiError> {
         self.guild_access(caller, guild_id).await?;
-        self.store
-            .member(guild_id, user_id)
-            .await?
-            .ok_or_else(ApiError::unknown_member)
+        self.member_or_unknown(guild_id, user_id).await
     }
 
-    /// `PUT`/`DELETE /guilds/{id}/members/{uid}/roles/{rid}`: needs MANAGE_ROLES and the role
-    /// strictly below the caller's highest role; managed roles and @everyone cannot be moved.
+    /// `PATCH /guilds/{id}/members/{uid}`: each field needs its own permission (nick:
+    /// MANAGE_NICKNAMES, roles: MANAGE_ROLES, mute/deaf: MUTE/DEAFEN_MEMBERS, timeout:
+    /// MODERATE_MEMBERS) and acting on another member needs to outrank it.
+    pub async fn update_member(
+        &self,
+        caller: &Caller,
+        guild_id: Snowflake,
+        user_id: Snowflake,
+        patch: MemberPatch,
+    ) -> Result<Member, ApiError> {
+        let access = self.guild_access(caller, guild_id).await?;
+        let mut member = self.member_or_unknown(guild_id, user_id).await?;
+        let is_self = user_id == caller.id();
+        let mut form = FormErrors::default();
+
+        if let Some(nick) = patch.nick {
+            if let Some(nick) = &nick {
+                super::check_length(&mut form, "nick", nick, 1, 32);
+            }
+            let allowed = if is_self {
+                access.require(Permissions::CHANGE_NICKNAME).is_ok()
+                    || access.require(Permissions::MANAGE_NICKNAMES).is_ok()
+            } else {
+                access.require(Permissions::MANAGE_NICKNAMES).is_ok()
+                    && access.outranks_member(&member)
+            };
+            if !allowed {
+                return Err(ApiError::missing_permissions());
+            }
+            member.nick = nick.filter(|n| !n.is_empty());
+        }
+        if let Some(roles) = patch.roles {
+            access.require(Permissions::MANAGE_ROLES)?;
+            member.roles = checked_role_change(&access, &member.roles, roles, &mut form)?;
+        }
+        if let Some(mute) = patch.mute {
+            access.require(Permissions::MUTE_MEMBERS)?;
+            member.mute = mute;
+        }
+        if let Some(deaf) = patch.deaf {
+            access.require(Permissions::DEAFEN_MEMBERS)?;
+            member.deaf = deaf;
+        }
+        if let Some(until) = patch.communication_disabled_until {
+            access.require(Permissions::MODERATE_MEMBERS)?;
+            if !access.outranks_member(&member)
+                || access.base_of(&member).contains(Permissions::ADMINISTRATOR)
+            {
+                return Err(ApiError::missing_permissions());
+            }
+            member.communication_disabled_until = match until {
+                None => None,
+                Some(raw) => check_timeout(&raw, &mut form),
+            };
+        }
+        form.finish()?;
+        self.store.update_member(member.clone()).await?;
+        self.publish_member_update(&member)?;
+        Ok(member)
+    }
+
+    /// `PATCH /guilds/{id}/members/@me`: the caller's own nickname.
+    pub async fn update_current_member(
+        &self,
+        caller: &Caller,
+        guild_id: Snowflake,
+        nick: Option<Option<String>>,
+    ) -> Result<Member, ApiError> {
+        let patch = MemberPatch {
+            nick,
+            ..MemberPatch::default()
+        };
+        self.update_member(caller, guild_id, caller.id(), patch)
+            .await
+    }
+
+    /// `PUT`/`DELETE /guilds/{id}/members/{uid}/roles/{rid}`.
     pub async fn set_member_role(
         &self,
         caller: &Caller,
@@ -44,39 +138,165 @@ impl Service {
         grant: bool,
     ) -> Result<(), ApiError> {
         let access = self.guild_access(caller, guild_id).await?;
-        let role = access
+        if access.role(role_id).is_none() || role_id == guild_id {
+            return Err(ApiError::unknown_role());
+        }
+        let mut member = self.member_or_unknown(guild_id, user_id).await?;
+        access.require(Permissions::MANAGE_ROLES)?;
+        let mut wanted: Vec<Snowflake> = member
             .roles
             .iter()
-            .find(|role| role.id == role_id && role.id != guild_id)
-            .cloned()
-            .ok_or_else(ApiError::unknown_role)?;
-        let mut member = self
-            .store
-            .member(guild_id, user_id)
-            .await?
-            .ok_or_else(ApiError::unknown_member)?;
-        access.require(Permissions::MANAGE_ROLES)?;
-        if role.managed || !access.outranks_role(&role) {
-            return Err(ApiError::missing_permissions());
+            .copied()
+            .filter(|r| *r != role_id)
+            .collect();
+        if grant {
+            wanted.push(role_id);
         }
-        let has = member.roles.contains(&role_id);
-        if has == grant {
+        let mut form = FormErrors::default();
+        let roles = checked_role_change(&access, &member.roles, wanted, &mut form)?;
+        form.finish()?;
+        if roles == member.roles {
             return Ok(());
         }
-        if grant {
-            member.roles.push(role_id);
-        } else {
-            member.roles.retain(|id| *id != role_id);
-        }
+        member.roles = roles;
         self.store.update_member(member.clone()).await?;
-        let mut update = serde_json::to_value(&member).map_err(|_| ApiError::internal())?;
-        merge(&mut update, serde_json::json!({ "guild_id": guild_id }));
+        self.publish_member_update(&member)
+    }
+
+    /// `DELETE /guilds/{id}/members/{uid}`: KICK_MEMBERS and outranking the member.
+    pub async fn kick_member(
+        &self,
+        caller: &Caller,
+        guild_id: Snowflake,
+        user_id: Snowflake,
+    ) -> Result<(), ApiError> {
+        let access = self
+            .require_guild(caller, guild_id, Permissions::KICK_MEMBERS)
+            .await?;
+        let member = self.member_or_unknown(guild_id, user_id).await?;
+        if !access.outranks_member(&member) {
+            return Err(ApiError::missing_permissions());
+        }
+        if self.store.remove_member(guild_id, user_id).await? {
+            self.announce_leave(
+                guild_id,
+                member.user.unwrap_or_else(|| unknown_user(user_id)),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// `DELETE /users/@me/guilds/{id}`: the owner cannot leave (transfer or delete instead).
+    pub async fn leave_guild(&self, caller: &Caller, guild_id: Snowflake) -> Result<(), ApiError> {
+        let access = self.guild_access(caller, guild_id).await?;
+        if access.is_owner() {
+            return Err(ApiError::new(400, 50055, "Invalid Guild"));
+        }
+        if self.store.remove_member(guild_id, caller.id()).await? {
+            self.announce_leave(guild_id, caller.user.user.clone())?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn member_or_unknown(
+        &self,
+        guild_id: Snowflake,
+        user_id: Snowflake,
+    ) -> Result<Member, ApiError> {
+        self.store
+            .member(guild_id, user_id)
+            .await?
+            .ok_or_else(ApiError::unknown_member)
+    }
+
+    /// After a member left: GUILD_MEMBER_REMOVE to the guild, GUILD_DELETE to the user.
+    pub(super) fn announce_leave(&self, guild_id: Snowflake, user: User) -> Result<(), ApiError> {
+        let user_id = user.id;
         self.publish(
             Topic::Guild(guild_id),
-            "GUILD_MEMBER_UPDATE",
-            &update,
-            None,
+            "GUILD_MEMBER_REMOVE",
+            &json!({ "guild_id": guild_id, "user": user }),
+            Audience::Everyone,
             Some(user_id),
+        )?;
+        self.publish(
+            Topic::User(user_id),
+            "GUILD_DELETE",
+            &json!({ "id": guild_id }),
+            Audience::Everyone,
+            None,
         )
     }
+
+    fn publish_member_update(&self, member: &Member) -> Result<(), ApiError> {
+        let mut update = serde_json::to_value(member).map_err(|_| ApiError::internal())?;
+        merge(&mut update, json!({ "guild_id": member.guild_id }));
+        self.publish(
+            Topic::Guild(member.guild_id),
+            "GUILD_MEMBER_UPDATE",
+            &update,
+            Audience::Everyone,
+            Some(member.user_id),
+        )
+    }
+}
+
+/// The member's new role list, if every role added or removed exists, is not @everyone or
+/// managed, and is strictly below the caller's highest role.
+fn checked_role_change(
+    access: &GuildAccess,
+    current: &[Snowflake],
+    wanted: Vec<Snowflake>,
+    form: &mut FormErrors,
+) -> Result<Vec<Snowflake>, ApiError> {
+    let mut roles: Vec<Snowflake> = Vec::new();
+    for (index, id) in wanted.iter().enumerate() {
+        if access.role(*id).is_none() || *id == access.guild.id {
+            form.add(
+                &["roles", &index.to_string()],
+                "BASE_TYPE_CHOICES",
+                format!("Unknown role {id}"),
+            );
+        } else if !roles.contains(id) {
+            roles.push(*id);
+        }
+    }
+    let added = roles.iter().filter(|id| !current.contains(id));
+    let removed = current.iter().filter(|id| !roles.contains(id));
+    for id in added.chain(removed) {
+        if let Some(role) = access.role(*id) {
+            if role.managed || !access.outranks_role(role) {
+                return Err(ApiError::missing_permissions());
+            }
+        }
+    }
+    Ok(roles)
+}
+
+/// Parses a timeout end; it must not be more than 28 days ahead. A past time clears it.
+fn check_timeout(raw: &str, form: &mut FormErrors) -> Option<String> {
+    let Ok(until) = chrono::DateTime::parse_from_rfc3339(raw) else {
+        form.add(
+            &["communication_disabled_until"],
+            "DATE_TIME_TYPE_PARSE",
+            "Could not parse the timestamp.",
+        );
+        return None;
+    };
+    let until = until.with_timezone(&chrono::Utc);
+    let now = chrono::Utc::now();
+    if until > now + chrono::Duration::days(MAX_TIMEOUT_DAYS) {
+        form.add(
+            &["communication_disabled_until"],
+            "COMMUNICATION_DISABLED_TIMESTAMP_TOO_LARGE",
+            "Timeouts can be at most 28 days.",
+        );
+        return None;
+    }
+    (until > now).then(|| crate::model::timestamp(until))
+}
+
+/// A user record that vanished between reads still gets a well-formed event.
+fn unknown_user(user_id: Snowflake) -> User {
+    User::new(user_id, String::new(), false)
 }

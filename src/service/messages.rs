@@ -3,8 +3,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Caller, GuildAccess, Service};
-use crate::bus::Topic;
+use super::{Caller, ChannelAccess, GuildAccess, Service};
+use crate::bus::{Audience, Topic};
 use crate::error::{ApiError, FormErrors};
 use crate::model::message::{MESSAGE_TYPE_DEFAULT, MESSAGE_TYPE_REPLY};
 use crate::model::{Channel, Member, Message, MessageReference, Snowflake, User};
@@ -52,7 +52,11 @@ impl Service {
         channel_id: Snowflake,
         body: NewMessage,
     ) -> Result<Message, ApiError> {
-        let (access, channel, perms) = self.channel_access(caller, channel_id).await?;
+        let ChannelAccess {
+            guild: access,
+            channel,
+            perms,
+        } = self.channel_access(caller, channel_id).await?;
         if !channel.kind.holds_messages() {
             return Err(ApiError::new(
                 400,
@@ -119,7 +123,7 @@ impl Service {
             Topic::Guild(channel.guild_id),
             "MESSAGE_CREATE",
             &message,
-            Some(channel_id),
+            Audience::Channel(channel_id),
             None,
         )?;
         Ok(message)
@@ -140,7 +144,7 @@ impl Service {
                 "int value should be between 1 and 100.",
             ));
         }
-        let (_, _, perms) = self.channel_access(caller, channel_id).await?;
+        let perms = self.channel_access(caller, channel_id).await?.perms;
         if !perms.contains(Permissions::READ_MESSAGE_HISTORY) {
             return Ok(Vec::new());
         }
@@ -160,10 +164,8 @@ impl Service {
         channel_id: Snowflake,
         message_id: Snowflake,
     ) -> Result<Message, ApiError> {
-        let (_, _, perms) = self.channel_access(caller, channel_id).await?;
-        if !perms.contains(Permissions::READ_MESSAGE_HISTORY) {
-            return Err(ApiError::missing_permissions());
-        }
+        self.require_channel(caller, channel_id, Permissions::READ_MESSAGE_HISTORY)
+            .await?;
         self.store
             .message(channel_id, message_id)
             .await?

@@ -4,6 +4,7 @@
 mod access;
 mod applications;
 mod auth;
+mod bans;
 mod channels;
 pub mod gateway;
 mod guilds;
@@ -12,21 +13,24 @@ mod members;
 mod messages;
 mod roles;
 mod users;
+pub mod visibility;
 
 use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use access::GuildAccess;
+pub use access::{ChannelAccess, GuildAccess};
 pub use applications::AuthorizeBot;
 pub use auth::{Caller, Credentials, Registration};
-pub use channels::NewChannel;
+pub use channels::{ChannelPatch, NewChannel, OverwritePut};
+pub use guilds::GuildPatch;
 pub use invites::NewInvite;
+pub use members::MemberPatch;
 pub use messages::{MessageQuery, NewMessage};
-pub use roles::NewRole;
+pub use roles::{RoleFields, RolePosition};
 pub use users::UserPatch;
 
-use crate::bus::{Bus, Envelope, Topic};
+use crate::bus::{Audience, Bus, Envelope, Topic};
 use crate::error::{ApiError, StoreError};
 use crate::model::{Snowflake, SnowflakeGenerator};
 use crate::store::Store;
@@ -85,7 +89,7 @@ impl Service {
         topic: Topic,
         event: &str,
         data: &T,
-        channel_id: Option<Snowflake>,
+        audience: Audience,
         subject_user: Option<Snowflake>,
     ) -> Result<(), ApiError> {
         let data = serde_json::to_string(data).map_err(|err| {
@@ -96,10 +100,23 @@ impl Service {
             topic,
             event: event.to_owned(),
             data,
-            channel_id,
+            audience,
             subject_user,
         });
         Ok(())
+    }
+}
+
+/// Distinguishes an absent field (`None`: no change) from an explicit `null` (`Some(None)`).
+pub mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        Option::<T>::deserialize(deserializer).map(Some)
     }
 }
 

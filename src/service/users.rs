@@ -13,21 +13,8 @@ pub struct UserPatch {
     #[serde(default)]
     pub username: Option<String>,
     /// `Some(None)` clears the display name.
-    #[serde(default, with = "serde_with_double_option")]
+    #[serde(default, with = "super::double_option")]
     pub global_name: Option<Option<String>>,
-}
-
-/// Distinguishes an absent field (no change) from an explicit `null` (clear it).
-mod serde_with_double_option {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-    where
-        D: Deserializer<'de>,
-        T: Deserialize<'de>,
-    {
-        Option::<T>::deserialize(deserializer).map(Some)
-    }
 }
 
 impl Service {

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::{nonce_key, MessageWindow, NewGuild, Store, StoreResult, UserRecord};
 use crate::error::StoreError;
 use crate::model::{
-    Application, Channel, CurrentUser, Guild, Invite, Member, Message, Role, Snowflake,
+    Application, Ban, Channel, CurrentUser, Guild, Invite, Member, Message, Role, Snowflake,
 };
 
 const SCHEMA: &str = "
@@ -34,6 +34,9 @@ CREATE TABLE IF NOT EXISTS members (
     guild_id INTEGER NOT NULL, user_id INTEGER NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (guild_id, user_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS members_by_user ON members (user_id, guild_id);
+CREATE TABLE IF NOT EXISTS bans (
+    guild_id INTEGER NOT NULL, user_id INTEGER NOT NULL, reason TEXT,
+    PRIMARY KEY (guild_id, user_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS invites (code TEXT PRIMARY KEY, guild_id INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY, channel_id INTEGER NOT NULL, author_id INTEGER NOT NULL, nonce TEXT,
@@ -206,10 +209,7 @@ fn insert_role(conn: &Connection, guild_id: Snowflake, role: &Role) -> rusqlite:
         for mut other in roles {
             if other.id != guild_id && other.position >= role.position {
                 other.position += 1;
-                conn.execute(
-                    "UPDATE roles SET data = ?2 WHERE id = ?1",
-                    params![id(other.id), to_json(&other)?],
-                )?;
+                write_role(conn, &other)?;
             }
         }
     }
@@ -238,6 +238,47 @@ fn insert_member(conn: &Connection, member: &Member) -> rusqlite::Result<()> {
         ],
     )?;
     Ok(())
+}
+
+fn write_channel(conn: &Connection, channel: &Channel) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE channels SET data = ?2 WHERE id = ?1",
+        params![id(channel.id), to_json(channel)?],
+    )?;
+    Ok(())
+}
+
+fn write_role(conn: &Connection, role: &Role) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE roles SET data = ?2 WHERE id = ?1",
+        params![id(role.id), to_json(role)?],
+    )?;
+    Ok(())
+}
+
+fn write_member(conn: &Connection, member: &Member) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE members SET data = ?3 WHERE guild_id = ?1 AND user_id = ?2",
+        params![
+            id(member.guild_id),
+            id(member.user_id),
+            to_json(&stored_member(member))?
+        ],
+    )?;
+    Ok(())
+}
+
+fn read_ban(
+    conn: &Connection,
+    user_id: i64,
+    reason: Option<String>,
+) -> rusqlite::Result<Option<Ban>> {
+    Ok(
+        read_user(conn, Snowflake(user_id as u64))?.map(|record| Ban {
+            reason,
+            user: record.user.user,
+        }),
+    )
 }
 
 /// Members are stored without their user object; ids live in columns.
@@ -517,6 +558,26 @@ impl Store for EmbeddedStore {
         .await
     }
 
+    async fn member_records_of_guild(&self, guild_id: Snowflake) -> StoreResult<Vec<Member>> {
+        self.with(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT user_id, data FROM members WHERE guild_id = ?1 ORDER BY user_id",
+            )?;
+            let rows = stmt.query_map([id(guild_id)], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+            })?;
+            rows.map(|row| {
+                let (user_id, data) = row?;
+                let mut member: Member = from_json(&data)?;
+                member.guild_id = guild_id;
+                member.user_id = Snowflake(user_id as u64);
+                Ok(member)
+            })
+            .collect()
+        })
+        .await
+    }
+
     async fn member_count(&self, guild_id: Snowflake) -> StoreResult<u64> {
         self.with(move |conn| {
             conn.query_row(
@@ -530,16 +591,213 @@ impl Store for EmbeddedStore {
     }
 
     async fn update_member(&self, member: Member) -> StoreResult<()> {
+        self.with(move |conn| write_member(conn, &member)).await
+    }
+
+    async fn update_guild(&self, guild: Guild) -> StoreResult<()> {
         self.with(move |conn| {
             conn.execute(
-                "UPDATE members SET data = ?3 WHERE guild_id = ?1 AND user_id = ?2",
-                params![
-                    id(member.guild_id),
-                    id(member.user_id),
-                    to_json(&stored_member(&member))?
-                ],
+                "UPDATE guilds SET data = ?2 WHERE id = ?1",
+                params![id(guild.id), to_json(&guild)?],
             )?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn delete_guild(&self, guild_id: Snowflake) -> StoreResult<()> {
+        self.in_transaction(move |tx| {
+            let g = id(guild_id);
+            tx.execute(
+                "DELETE FROM messages WHERE channel_id IN (SELECT id FROM channels WHERE guild_id = ?1)",
+                [g],
+            )?;
+            for table in ["channels", "roles", "members", "invites", "bans"] {
+                tx.execute(&format!("DELETE FROM {table} WHERE guild_id = ?1"), [g])?;
+            }
+            tx.execute("DELETE FROM guilds WHERE id = ?1", [g])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update_channels(&self, channels: Vec<Channel>) -> StoreResult<()> {
+        self.in_transaction(move |tx| channels.iter().try_for_each(|c| write_channel(tx, c)))
+            .await
+    }
+
+    async fn delete_channel(&self, channel_id: Snowflake) -> StoreResult<Vec<Channel>> {
+        self.in_transaction(move |tx| {
+            let Some(channel): Option<Channel> = one(
+                tx,
+                "SELECT data FROM channels WHERE id = ?1",
+                [id(channel_id)],
+            )?
+            else {
+                return Ok(Vec::new());
+            };
+            tx.execute(
+                "DELETE FROM messages WHERE channel_id = ?1",
+                [id(channel_id)],
+            )?;
+            tx.execute("DELETE FROM channels WHERE id = ?1", [id(channel_id)])?;
+            let siblings: Vec<Channel> = many(
+                tx,
+                "SELECT data FROM channels WHERE guild_id = ?1 ORDER BY id",
+                [id(channel.guild_id)],
+            )?;
+            let mut detached = Vec::new();
+            for mut child in siblings
+                .into_iter()
+                .filter(|c| c.parent_id == Some(channel_id))
+            {
+                child.parent_id = None;
+                write_channel(tx, &child)?;
+                detached.push(child);
+            }
+            Ok(detached)
+        })
+        .await
+    }
+
+    async fn update_roles(&self, guild_id: Snowflake, roles: Vec<Role>) -> StoreResult<()> {
+        self.in_transaction(move |tx| {
+            for role in &roles {
+                let owner: Option<i64> = tx
+                    .query_row(
+                        "SELECT guild_id FROM roles WHERE id = ?1",
+                        [id(role.id)],
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                if owner == Some(id(guild_id)) {
+                    write_role(tx, role)?;
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_role(
+        &self,
+        guild_id: Snowflake,
+        role_id: Snowflake,
+    ) -> StoreResult<Vec<Channel>> {
+        self.in_transaction(move |tx| {
+            tx.execute(
+                "DELETE FROM roles WHERE id = ?1 AND guild_id = ?2",
+                [id(role_id), id(guild_id)],
+            )?;
+            let members = read_members(
+                tx,
+                "SELECT guild_id, user_id, data FROM members WHERE guild_id = ?1",
+                [id(guild_id)],
+            )?;
+            for mut member in members.into_iter().filter(|m| m.roles.contains(&role_id)) {
+                member.roles.retain(|r| *r != role_id);
+                write_member(tx, &member)?;
+            }
+            let channels: Vec<Channel> = many(
+                tx,
+                "SELECT data FROM channels WHERE guild_id = ?1 ORDER BY id",
+                [id(guild_id)],
+            )?;
+            let mut changed = Vec::new();
+            for mut channel in channels {
+                let before = channel.permission_overwrites.len();
+                channel.permission_overwrites.retain(|o| o.id != role_id.0);
+                if channel.permission_overwrites.len() != before {
+                    write_channel(tx, &channel)?;
+                    changed.push(channel);
+                }
+            }
+            Ok(changed)
+        })
+        .await
+    }
+
+    async fn remove_member(&self, guild_id: Snowflake, user_id: Snowflake) -> StoreResult<bool> {
+        self.with(move |conn| {
+            conn.execute(
+                "DELETE FROM members WHERE guild_id = ?1 AND user_id = ?2",
+                [id(guild_id), id(user_id)],
+            )
+            .map(|n| n > 0)
+        })
+        .await
+    }
+
+    async fn ban_member(
+        &self,
+        guild_id: Snowflake,
+        user_id: Snowflake,
+        reason: Option<String>,
+    ) -> StoreResult<()> {
+        self.in_transaction(move |tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO bans (guild_id, user_id, reason) VALUES (?1, ?2, ?3)",
+                params![id(guild_id), id(user_id), reason],
+            )?;
+            tx.execute(
+                "DELETE FROM members WHERE guild_id = ?1 AND user_id = ?2",
+                [id(guild_id), id(user_id)],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn ban(&self, guild_id: Snowflake, user_id: Snowflake) -> StoreResult<Option<Ban>> {
+        self.with(move |conn| {
+            let reason: Option<Option<String>> = conn
+                .query_row(
+                    "SELECT reason FROM bans WHERE guild_id = ?1 AND user_id = ?2",
+                    [id(guild_id), id(user_id)],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            match reason {
+                Some(reason) => read_ban(conn, id(user_id), reason),
+                None => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn bans(
+        &self,
+        guild_id: Snowflake,
+        after: Snowflake,
+        before: Snowflake,
+        limit: u32,
+    ) -> StoreResult<Vec<Ban>> {
+        self.with(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT user_id, reason FROM bans WHERE guild_id = ?1 AND user_id > ?2 AND user_id < ?3
+                 ORDER BY user_id LIMIT ?4",
+            )?;
+            let rows = stmt
+                .query_map(params![id(guild_id), id(after), id(before), limit], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, Option<String>>(1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut bans = Vec::new();
+            for (user_id, reason) in rows {
+                bans.extend(read_ban(conn, user_id, reason)?);
+            }
+            Ok(bans)
+        })
+        .await
+    }
+
+    async fn remove_ban(&self, guild_id: Snowflake, user_id: Snowflake) -> StoreResult<bool> {
+        self.with(move |conn| {
+            conn.execute(
+                "DELETE FROM bans WHERE guild_id = ?1 AND user_id = ?2",
+                [id(guild_id), id(user_id)],
+            )
+            .map(|n| n > 0)
         })
         .await
     }
@@ -595,10 +853,7 @@ impl Store for EmbeddedStore {
                 one(tx, "SELECT data FROM channels WHERE id = ?1", [id(message.channel_id)])?;
             if let Some(mut channel) = channel {
                 channel.last_message_id = Some(message.id);
-                tx.execute(
-                    "UPDATE channels SET data = ?2 WHERE id = ?1",
-                    params![id(channel.id), to_json(&channel)?],
-                )?;
+                write_channel(tx, &channel)?;
             }
             Ok(())
         })
@@ -661,6 +916,36 @@ impl Store for EmbeddedStore {
                     Ok(newer)
                 }
             }
+        })
+        .await
+    }
+
+    async fn delete_recent_messages(
+        &self,
+        guild_id: Snowflake,
+        author_id: Snowflake,
+        since: Snowflake,
+    ) -> StoreResult<Vec<(Snowflake, Vec<Snowflake>)>> {
+        self.in_transaction(move |tx| {
+            let mut stmt = tx.prepare_cached(
+                "SELECT channel_id, id FROM messages WHERE author_id = ?1 AND id > ?2
+                 AND channel_id IN (SELECT id FROM channels WHERE guild_id = ?3) ORDER BY channel_id, id",
+            )?;
+            let rows = stmt
+                .query_map([id(author_id), id(since), id(guild_id)], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut deleted: Vec<(Snowflake, Vec<Snowflake>)> = Vec::new();
+            for (channel, message) in rows {
+                tx.execute("DELETE FROM messages WHERE id = ?1", [message])?;
+                let (channel, message) = (Snowflake(channel as u64), Snowflake(message as u64));
+                match deleted.last_mut() {
+                    Some((last, ids)) if *last == channel => ids.push(message),
+                    _ => deleted.push((channel, vec![message])),
+                }
+            }
+            Ok(deleted)
         })
         .await
     }

@@ -9,7 +9,7 @@ pub use embedded::EmbeddedStore;
 
 use crate::error::StoreError;
 use crate::model::{
-    Application, Channel, CurrentUser, Guild, Invite, Member, Message, Role, Snowflake, User,
+    Application, Ban, Channel, CurrentUser, Guild, Invite, Member, Message, Role, Snowflake, User,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -80,17 +80,35 @@ pub trait Store: Send + Sync + 'static {
 
     async fn create_guild(&self, guild: NewGuild) -> StoreResult<()>;
     async fn guild(&self, id: Snowflake) -> StoreResult<Option<Guild>>;
+    async fn update_guild(&self, guild: Guild) -> StoreResult<()>;
+    /// Deletes the guild and everything in it (roles, channels, members, invites, messages,
+    /// bans) in one transaction.
+    async fn delete_guild(&self, id: Snowflake) -> StoreResult<()>;
     /// Ids of the guilds the user is a member of, ascending.
     async fn guild_ids_of_user(&self, user_id: Snowflake) -> StoreResult<Vec<Snowflake>>;
 
     async fn create_channel(&self, channel: Channel) -> StoreResult<()>;
     async fn channel(&self, id: Snowflake) -> StoreResult<Option<Channel>>;
     async fn channels_of_guild(&self, guild_id: Snowflake) -> StoreResult<Vec<Channel>>;
+    /// Replaces the given channels in one transaction (an edit and the children it syncs).
+    async fn update_channels(&self, channels: Vec<Channel>) -> StoreResult<()>;
+    /// Deletes a channel and its messages; children of a deleted category are detached and
+    /// returned as they are now.
+    async fn delete_channel(&self, id: Snowflake) -> StoreResult<Vec<Channel>>;
 
     /// Inserts the role at `role.position`, moving the roles at or above it up by one.
     async fn create_role(&self, guild_id: Snowflake, role: Role) -> StoreResult<()>;
     /// All roles of a guild, @everyone included.
     async fn roles_of_guild(&self, guild_id: Snowflake) -> StoreResult<Vec<Role>>;
+    /// Replaces the given roles of the guild in one transaction (an edit, or new positions).
+    async fn update_roles(&self, guild_id: Snowflake, roles: Vec<Role>) -> StoreResult<()>;
+    /// Deletes a role, takes it off every member and out of every channel overwrite; returns
+    /// the channels whose overwrites changed, as they are now.
+    async fn delete_role(
+        &self,
+        guild_id: Snowflake,
+        role_id: Snowflake,
+    ) -> StoreResult<Vec<Channel>>;
 
     /// Adds a member, creating `managed_role` first in the same transaction when given.
     /// Fails with `Conflict("member")` when already a member.
@@ -104,8 +122,31 @@ pub trait Store: Send + Sync + 'static {
         after: Snowflake,
         limit: u32,
     ) -> StoreResult<Vec<Member>>;
+    /// Every member of the guild without `user` filled in (for permission views).
+    async fn member_records_of_guild(&self, guild_id: Snowflake) -> StoreResult<Vec<Member>>;
     async fn member_count(&self, guild_id: Snowflake) -> StoreResult<u64>;
     async fn update_member(&self, member: Member) -> StoreResult<()>;
+    /// Returns whether a member was removed.
+    async fn remove_member(&self, guild_id: Snowflake, user_id: Snowflake) -> StoreResult<bool>;
+
+    /// Records the ban and removes the member (if one) in one transaction.
+    async fn ban_member(
+        &self,
+        guild_id: Snowflake,
+        user_id: Snowflake,
+        reason: Option<String>,
+    ) -> StoreResult<()>;
+    async fn ban(&self, guild_id: Snowflake, user_id: Snowflake) -> StoreResult<Option<Ban>>;
+    /// Bans with user ids in (after, before), ascending, at most `limit`.
+    async fn bans(
+        &self,
+        guild_id: Snowflake,
+        after: Snowflake,
+        before: Snowflake,
+        limit: u32,
+    ) -> StoreResult<Vec<Ban>>;
+    /// Returns whether a ban was lifted.
+    async fn remove_ban(&self, guild_id: Snowflake, user_id: Snowflake) -> StoreResult<bool>;
 
     async fn create_invite(&self, invite: Invite) -> StoreResult<()>;
     async fn invite(&self, code: &str) -> StoreResult<Option<Invite>>;
@@ -121,6 +162,14 @@ pub trait Store: Send + Sync + 'static {
         window: MessageWindow,
         limit: u32,
     ) -> StoreResult<Vec<Message>>;
+    /// Deletes the author's messages in the guild's channels newer than `since`; returns the
+    /// deleted ids per channel.
+    async fn delete_recent_messages(
+        &self,
+        guild_id: Snowflake,
+        author_id: Snowflake,
+        since: Snowflake,
+    ) -> StoreResult<Vec<(Snowflake, Vec<Snowflake>)>>;
     /// The author's message in the channel carrying `nonce`, made after `since`.
     async fn message_by_nonce(
         &self,

@@ -1582,3 +1582,400 @@ impl Gw {
         }
     }
 }
+
+// =============================================================================================
+// Issue 3 (/work/contract3.md) helpers — APPENDED section, used by roles_manage.rs,
+// channels_manage.rs, members_moderation.rs, guild_manage.rs and permission_changes.rs.
+// Nothing above this line is changed by it.
+// =============================================================================================
+
+/// More permission bits (permissions.md) next to `perm::*`.
+pub mod perm3 {
+    #[allow(unused_imports)]
+    pub use super::perm::*;
+    pub const BAN_MEMBERS: u64 = 1 << 2;
+    pub const ADD_REACTIONS: u64 = 1 << 6;
+    pub const VIEW_AUDIT_LOG: u64 = 1 << 7;
+    pub const EMBED_LINKS: u64 = 1 << 14;
+    pub const ATTACH_FILES: u64 = 1 << 15;
+    pub const MENTION_EVERYONE: u64 = 1 << 17;
+    pub const MUTE_MEMBERS: u64 = 1 << 22;
+    pub const DEAFEN_MEMBERS: u64 = 1 << 23;
+    pub const CHANGE_NICKNAME: u64 = 1 << 26;
+    pub const MANAGE_NICKNAMES: u64 = 1 << 27;
+    pub const MANAGE_WEBHOOKS: u64 = 1 << 29;
+    pub const MODERATE_MEMBERS: u64 = 1 << 40;
+}
+
+/// More intents (gateway.md) next to `intents::*`.
+pub mod intents3 {
+    #[allow(unused_imports)]
+    pub use super::intents::*;
+    pub const GUILD_MODERATION: u64 = 1 << 2;
+    /// DEFAULT + GUILD_MODERATION (ban events).
+    pub const ALL3: u64 = DEFAULT | GUILD_MODERATION;
+}
+
+/// A permission overwrite body `{id, type, allow, deny}` (allow/deny as decimal strings).
+pub fn ow3(id: &str, kind: u8, allow: u64, deny: u64) -> Value {
+    json!({"id": id, "type": kind, "allow": allow.to_string(), "deny": deny.to_string()})
+}
+
+/// `v["id"]` as an owned string (panics when absent).
+pub fn sid(v: &Value) -> String {
+    str_field(v, "id").to_string()
+}
+
+/// ISO8601 timestamp `secs` seconds from now (negative = in the past).
+pub fn iso_from_now(secs: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(secs))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Parses an ISO8601 timestamp to unix milliseconds.
+pub fn iso_ms(v: &Value, ctx: &str) -> i64 {
+    let s = v
+        .as_str()
+        .unwrap_or_else(|| panic!("{ctx}: timestamp must be a string, got {v}"));
+    chrono::DateTime::parse_from_rfc3339(s)
+        .unwrap_or_else(|e| panic!("{ctx}: {s:?} is not ISO8601: {e}"))
+        .timestamp_millis()
+}
+
+/// Role ids of a member object.
+pub fn member_role_ids(m: &Value) -> Vec<String> {
+    let mut v: Vec<String> = m["roles"]
+        .as_array()
+        .unwrap_or_else(|| panic!("member.roles must be an array in {m}"))
+        .iter()
+        .map(|r| r.as_str().expect("role id string").to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Overwrites of a channel object as a sorted list of (id, type, allow, deny).
+pub fn overwrite_set(c: &Value) -> Vec<(String, i64, u64, u64)> {
+    let mut v: Vec<(String, i64, u64, u64)> = c["permission_overwrites"]
+        .as_array()
+        .unwrap_or_else(|| panic!("permission_overwrites must be an array in {c}"))
+        .iter()
+        .map(|o| {
+            (
+                str_field(o, "id").to_string(),
+                o["type"].as_i64().expect("overwrite type int"),
+                perm_str(&o["allow"], "overwrite.allow"),
+                perm_str(&o["deny"], "overwrite.deny"),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The same set for a list of `ow3` bodies.
+pub fn overwrite_set_of(list: &[Value]) -> Vec<(String, i64, u64, u64)> {
+    overwrite_set(&json!({ "permission_overwrites": list }))
+}
+
+/// Status and exact JSON body of `got` must equal `want` (the "unknown id" answer).
+pub fn assert_same_answer(got: &Resp, want: &Resp, ctx: &str) {
+    assert!(
+        want.status == 404,
+        "{ctx}: reference answer {} must be a 404, got {} {}",
+        want.what,
+        want.status,
+        want.text
+    );
+    assert_eq!(
+        (got.status, &got.body),
+        (want.status, &want.body),
+        "{ctx}: a non-member must get exactly the unknown-id answer\n  got  {} -> {} {}\n  want {} -> {} {}",
+        got.what,
+        got.status,
+        got.text,
+        want.what,
+        want.status,
+        want.text
+    );
+    got.assert_json_content_type();
+}
+
+/// Either of several (status, code) answers (where the contract leaves the choice open).
+pub fn assert_error_in(r: &Resp, allowed: &[(u16, i64)], ctx: &str) {
+    let code = r.body["code"].as_i64();
+    assert!(
+        allowed
+            .iter()
+            .any(|(s, c)| *s == r.status && Some(*c) == code),
+        "{ctx}: {} expected one of {allowed:?}, got {} {}",
+        r.what,
+        r.status,
+        r.text
+    );
+    r.assert_json_content_type();
+}
+
+impl Server {
+    /// Registers `name` and joins it to `g` through an invite made by `inviter`.
+    pub async fn joined_user(&self, inviter: &User, g: &Guild, name: &str) -> User {
+        let u = self.user(name).await;
+        self.join(inviter, g, &u).await;
+        u
+    }
+
+    /// Creates a channel as `by` (201) with extra body fields merged into `{name}`.
+    pub async fn channel3(&self, by: &User, g: &Guild, body: Value) -> Value {
+        by.api.create_channel(&g.id, &body).await.ok(201)
+    }
+
+    /// `by` adds role `role_id` to `user` (204).
+    pub async fn give3(&self, by: &User, g: &Guild, user_id: &str, role_id: &str) {
+        by.api.add_role(&g.id, user_id, role_id).await.ok(204);
+    }
+
+    /// Whether a newly created role is placed below the existing ones (Discord: position 1,
+    /// others move up) rather than on top. Probed in a scratch guild of a scratch user, so the
+    /// calling test's users and guilds are untouched.
+    pub async fn new_roles_go_below(&self) -> bool {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let probe = self.user(&format!("rank-probe-{nanos}")).await;
+        let scratch = probe
+            .api
+            .create_guild(&json!({"name": "rank probe"}))
+            .await
+            .ok(201);
+        let gid = str_field(&scratch, "id").to_string();
+        let a = probe
+            .api
+            .create_role(&gid, &json!({"name": "first"}))
+            .await
+            .ok(200);
+        let b = probe
+            .api
+            .create_role(&gid, &json!({"name": "second"}))
+            .await
+            .ok(200);
+        let roles = probe.api.roles(&gid).await.ok(200);
+        let pos = |r: &Value| {
+            roles
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["id"] == r["id"])
+                .unwrap_or_else(|| panic!("role {} not listed in {roles}", r["id"]))["position"]
+                .as_i64()
+                .unwrap()
+        };
+        let (pa, pb) = (pos(&a), pos(&b));
+        assert_ne!(pa, pb, "two new roles got the same position: {roles}");
+        pb < pa
+    }
+
+    /// Roles created by the owner with these names/permissions so that their positions ascend in
+    /// the order of `specs` (whatever side new roles are inserted on); returned in that order.
+    pub async fn ranked_roles(&self, owner: &User, g: &Guild, specs: &[(&str, u64)]) -> Vec<Value> {
+        let below = self.new_roles_go_below().await;
+        let order: Vec<&(&str, u64)> = if below {
+            specs.iter().rev().collect()
+        } else {
+            specs.iter().collect()
+        };
+        for (name, p) in order {
+            self.role(owner, g, name, *p).await;
+        }
+        let all = owner.api.roles(&g.id).await.ok(200);
+        let mut ours: Vec<Value> = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| specs.iter().any(|(n, _)| r["name"] == *n))
+            .cloned()
+            .collect();
+        ours.sort_by_key(|r| r["position"].as_i64().unwrap());
+        assert_eq!(ours.len(), specs.len(), "roles created: {all}");
+        let names: Vec<&str> = ours.iter().map(|r| r["name"].as_str().unwrap()).collect();
+        let want: Vec<&str> = specs.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names, want,
+            "roles must ascend in creation-derived order (distinct positions): {all}"
+        );
+        ours
+    }
+
+    /// An invite code to `channel` made by `by`.
+    pub async fn invite_code(&self, by: &User, channel: &str) -> String {
+        let inv = by.api.create_invite(channel, &json!({})).await.ok(200);
+        str_field(&inv, "code").to_string()
+    }
+}
+
+impl Api {
+    /// Like `req` with extra request headers.
+    pub async fn req_h(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let url = format!("{}/api/{}{}", self.base, self.version, path);
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut rb = self.http.request(m, &url);
+        if let Some(a) = &self.auth {
+            rb = rb.header("Authorization", a);
+        }
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        if let Some(b) = body {
+            rb = rb
+                .header("Content-Type", "application/json")
+                .body(serde_json::to_vec(b).unwrap());
+        }
+        let what = format!("{method} {url}");
+        let r = rb
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{what}: request failed: {e}"));
+        let status = r.status().as_u16();
+        let content_type = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap_or("<non-ascii>").to_string());
+        let text = r
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("{what}: reading body: {e}"));
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            what,
+            status,
+            content_type,
+            text,
+            body,
+        }
+    }
+
+    // ----- roles -----
+    pub async fn patch_role(&self, guild_id: &str, role_id: &str, body: &Value) -> Resp {
+        self.patch(&format!("/guilds/{guild_id}/roles/{role_id}"), body)
+            .await
+    }
+    pub async fn delete_role(&self, guild_id: &str, role_id: &str) -> Resp {
+        self.delete(&format!("/guilds/{guild_id}/roles/{role_id}"))
+            .await
+    }
+    /// PATCH /guilds/{id}/roles with `[{id, position}]`.
+    pub async fn patch_role_positions(&self, guild_id: &str, body: &Value) -> Resp {
+        self.patch(&format!("/guilds/{guild_id}/roles"), body).await
+    }
+
+    // ----- channels -----
+    pub async fn put_overwrite(&self, channel_id: &str, overwrite_id: &str, body: &Value) -> Resp {
+        self.req(
+            "PUT",
+            &format!("/channels/{channel_id}/permissions/{overwrite_id}"),
+            Some(body),
+        )
+        .await
+    }
+    pub async fn delete_overwrite(&self, channel_id: &str, overwrite_id: &str) -> Resp {
+        self.delete(&format!(
+            "/channels/{channel_id}/permissions/{overwrite_id}"
+        ))
+        .await
+    }
+    pub async fn patch_channel(&self, channel_id: &str, body: &Value) -> Resp {
+        self.patch(&format!("/channels/{channel_id}"), body).await
+    }
+    pub async fn delete_channel(&self, channel_id: &str) -> Resp {
+        self.delete(&format!("/channels/{channel_id}")).await
+    }
+
+    // ----- members -----
+    pub async fn patch_member(&self, guild_id: &str, user_id: &str, body: &Value) -> Resp {
+        self.patch(&format!("/guilds/{guild_id}/members/{user_id}"), body)
+            .await
+    }
+    pub async fn patch_my_member(&self, guild_id: &str, body: &Value) -> Resp {
+        self.patch(&format!("/guilds/{guild_id}/members/@me"), body)
+            .await
+    }
+    pub async fn kick(&self, guild_id: &str, user_id: &str) -> Resp {
+        self.delete(&format!("/guilds/{guild_id}/members/{user_id}"))
+            .await
+    }
+    pub async fn leave_guild(&self, guild_id: &str) -> Resp {
+        self.delete(&format!("/users/@me/guilds/{guild_id}")).await
+    }
+
+    // ----- bans -----
+    /// `query` without the leading `?` ("" for none).
+    pub async fn bans(&self, guild_id: &str, query: &str) -> Resp {
+        let q = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
+        self.get(&format!("/guilds/{guild_id}/bans{q}")).await
+    }
+    pub async fn get_ban(&self, guild_id: &str, user_id: &str) -> Resp {
+        self.get(&format!("/guilds/{guild_id}/bans/{user_id}"))
+            .await
+    }
+    pub async fn ban(&self, guild_id: &str, user_id: &str, body: &Value) -> Resp {
+        self.req(
+            "PUT",
+            &format!("/guilds/{guild_id}/bans/{user_id}"),
+            Some(body),
+        )
+        .await
+    }
+    pub async fn ban_with_reason(
+        &self,
+        guild_id: &str,
+        user_id: &str,
+        body: &Value,
+        reason: &str,
+    ) -> Resp {
+        self.req_h(
+            "PUT",
+            &format!("/guilds/{guild_id}/bans/{user_id}"),
+            Some(body),
+            &[("X-Audit-Log-Reason", reason)],
+        )
+        .await
+    }
+    pub async fn unban(&self, guild_id: &str, user_id: &str) -> Resp {
+        self.delete(&format!("/guilds/{guild_id}/bans/{user_id}"))
+            .await
+    }
+
+    // ----- guild -----
+    pub async fn patch_guild(&self, guild_id: &str, body: &Value) -> Resp {
+        self.patch(&format!("/guilds/{guild_id}"), body).await
+    }
+    pub async fn delete_guild(&self, guild_id: &str) -> Resp {
+        self.delete(&format!("/guilds/{guild_id}")).await
+    }
+}
+
+impl Gw {
+    /// The MESSAGE_CREATE for message `m` must arrive (within EVENT_TIMEOUT).
+    pub async fn expect_msg(&mut self, m: &Value) -> Value {
+        let id = m["id"].clone();
+        self.expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["id"] == id)
+            .await
+    }
+
+    /// The MESSAGE_CREATE for message `m` must not arrive (watched for QUIET).
+    pub async fn expect_no_msg(&mut self, m: &Value) {
+        let id = m["id"].clone();
+        self.expect_no_dispatch_where("MESSAGE_CREATE", QUIET, |d| d["id"] == id)
+            .await
+    }
+}

@@ -1,0 +1,1 @@
+"""Helpers of the permission differential test (test_permissions_differential.py)."""
