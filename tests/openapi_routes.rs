@@ -54,6 +54,7 @@ async fn every_documented_operation_is_routed_and_nothing_else() {
             .replace("{uid}", "2")
             .replace("{rid}", "3")
             .replace("{mid}", "4")
+            .replace("{oid}", "5")
             .replace("{code}", "nope");
         for api in [anonymous.clone(), anonymous.v9()] {
             let resp = api
@@ -69,9 +70,10 @@ async fn every_documented_operation_is_routed_and_nothing_else() {
     }
 
     for (method, path) in [
-        ("DELETE", "/channels/1"),
-        ("PATCH", "/guilds/1"),
-        ("GET", "/guilds/1/bans"),
+        ("GET", "/channels/1/pins"),
+        ("POST", "/channels/1/typing"),
+        ("GET", "/guilds/1/emojis"),
+        ("DELETE", "/users/@me"),
         ("GET", "/not-a-route"),
     ] {
         let resp = anonymous.req(method, path, None).await;

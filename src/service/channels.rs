@@ -209,23 +209,8 @@ impl Service {
                 .collect();
             check_overwrites_grantable(&access, &added)?;
         }
-        let mut changed = vec![channel.clone()];
-        if before.kind == ChannelType::GuildCategory
-            && channel.permission_overwrites != before.permission_overwrites
-        {
-            for child in channels.iter().filter(|c| {
-                c.parent_id == Some(channel.id)
-                    && c.permission_overwrites == before.permission_overwrites
-            }) {
-                let mut child = child.clone();
-                child.permission_overwrites = channel.permission_overwrites.clone();
-                changed.push(child);
-            }
-        }
-        self.store.update_channels(changed.clone()).await?;
-        for updated in &changed {
-            self.publish_channel("CHANNEL_UPDATE", updated)?;
-        }
+        self.save_with_synced_children(&before, channel.clone(), &channels)
+            .await?;
         Ok(channel)
     }
 
@@ -287,6 +272,7 @@ impl Service {
             }
             _ => {}
         }
+        let before = channel.clone();
         match channel
             .permission_overwrites
             .iter_mut()
@@ -295,8 +281,9 @@ impl Service {
             Some(existing) => *existing = overwrite,
             None => channel.permission_overwrites.push(overwrite),
         }
-        self.store.update_channels(vec![channel.clone()]).await?;
-        self.publish_channel("CHANNEL_UPDATE", &channel)
+        let channels = self.store.channels_of_guild(channel.guild_id).await?;
+        self.save_with_synced_children(&before, channel, &channels)
+            .await
     }
 
     /// `DELETE /channels/{id}/permissions/{overwrite_id}`: MANAGE_ROLES in the channel.
@@ -310,13 +297,44 @@ impl Service {
             mut channel, perms, ..
         } = self.channel_access(caller, channel_id).await?;
         require_manage_roles(perms)?;
-        let before = channel.permission_overwrites.len();
+        let before = channel.clone();
         channel.permission_overwrites.retain(|o| o.id != target.0);
-        if channel.permission_overwrites.len() == before {
+        if channel.permission_overwrites == before.permission_overwrites {
             return Ok(());
         }
-        self.store.update_channels(vec![channel.clone()]).await?;
-        self.publish_channel("CHANNEL_UPDATE", &channel)
+        let channels = self.store.channels_of_guild(channel.guild_id).await?;
+        self.save_with_synced_children(&before, channel, &channels)
+            .await
+    }
+
+    /// Saves an edited channel; when a category's overwrites changed, children that were in
+    /// sync with it (same overwrites before the edit) get the new ones too. One transaction,
+    /// then one CHANNEL_UPDATE per saved channel.
+    async fn save_with_synced_children(
+        &self,
+        before: &Channel,
+        channel: Channel,
+        channels: &[Channel],
+    ) -> Result<(), ApiError> {
+        let mut changed = vec![channel.clone()];
+        if before.kind == ChannelType::GuildCategory
+            && channel.permission_overwrites != before.permission_overwrites
+        {
+            for child in channels.iter().filter(|c| {
+                c.parent_id == Some(channel.id)
+                    && c.permission_overwrites == before.permission_overwrites
+            }) {
+                changed.push(Channel {
+                    permission_overwrites: channel.permission_overwrites.clone(),
+                    ..child.clone()
+                });
+            }
+        }
+        self.store.update_channels(changed.clone()).await?;
+        for updated in &changed {
+            self.publish_channel("CHANNEL_UPDATE", updated)?;
+        }
+        Ok(())
     }
 
     /// Channel events are delivered only to members who can view the channel.

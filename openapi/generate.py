@@ -1,0 +1,650 @@
+#!/usr/bin/env python3
+"""Generates openapi/openapi.json and openapi/routes.txt.
+
+Run from anywhere: `python3 openapi/generate.py`. Both outputs are rewritten next to this file;
+edit this script, never the generated files. Schemas Discord also has are copied from Discord's
+official spec (discord/discord-api-spec, `specs/openapi.json`), read from $DISCORD_SPEC or, by
+default, /work/shared/reference/discord/spec/openapi.json.
+"""
+import copy
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "openapi.json")
+ROUTES_OUT = os.path.join(HERE, "routes.txt")
+DISCORD_SPEC = os.environ.get("DISCORD_SPEC", "/work/shared/reference/discord/spec/openapi.json")
+try:
+    with open(DISCORD_SPEC) as f:
+        DISCORD = json.load(f)
+except OSError as err:
+    sys.exit(f"cannot read Discord's spec ({err}); set DISCORD_SPEC to a copy of "
+             "https://github.com/discord/discord-api-spec/blob/main/specs/openapi.json")
+DS = DISCORD["components"]["schemas"]
+DP = DISCORD["paths"]
+
+
+def ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable_ref(name):
+    return {"oneOf": [{"type": "null"}, ref(name)]}
+
+
+def discord_props(schema_name, fields):
+    """Copy the listed properties verbatim from Discord's schema (order kept as given)."""
+    props = DS[schema_name]["properties"]
+    out = {}
+    for f in fields:
+        if f not in props:
+            raise KeyError(f"{schema_name}.{f} not in Discord's spec")
+        out[f] = copy.deepcopy(props[f])
+    return out
+
+
+def obj(props, required=None, description=None):
+    o = {"type": "object"}
+    if description:
+        o["description"] = description
+    o["properties"] = props
+    if required:
+        missing = [r for r in required if r not in props]
+        assert not missing, missing
+        o["required"] = list(required)
+    return o
+
+
+schemas = {}
+
+# ---------------------------------------------------------------- primitives (Discord)
+schemas["SnowflakeType"] = copy.deepcopy(DS["SnowflakeType"])
+schemas["Int53Type"] = copy.deepcopy(DS["Int53Type"])
+schemas["UInt32Type"] = copy.deepcopy(DS["UInt32Type"])
+schemas["SnowflakeInput"] = {
+    "description": "A snowflake id in a request body: a decimal string or a JSON integer (both accepted).",
+    "anyOf": [ref("SnowflakeType"), {"type": "integer", "minimum": 0}],
+}
+schemas["PermissionsInput"] = {
+    "description": "A permission bit set in a request: a decimal string (as Discord returns it) or a JSON integer.",
+    "anyOf": [{"type": "string", "pattern": "^(0|[1-9][0-9]*)$"}, {"type": "integer", "minimum": 0}],
+}
+schemas["ChannelPermissionOverwrites"] = copy.deepcopy(DS["ChannelPermissionOverwrites"])
+schemas["MessageReferenceType"] = copy.deepcopy(DS["MessageReferenceType"])
+
+# ---------------------------------------------------------------- errors
+schemas["FieldError"] = obj(
+    {
+        "code": {
+            "type": "string",
+            "description": "Symbolic validation error code, e.g. BASE_TYPE_REQUIRED, BASE_TYPE_MAX_LENGTH, "
+            "BASE_TYPE_BAD_LENGTH, USERNAME_ALREADY_TAKEN, INVALID_LOGIN.",
+        },
+        "message": {"type": "string", "description": "Human-readable error message"},
+    },
+    ["code", "message"],
+    "One validation error for a field (leaf of the `errors` tree).",
+)
+schemas["InnerErrors"] = {
+    "type": "object",
+    "properties": {
+        "_errors": {
+            "type": "array",
+            "description": "The list of errors for this field",
+            "items": ref("FieldError"),
+        }
+    },
+    "additionalProperties": False,
+    "required": ["_errors"],
+}
+schemas["ErrorDetails"] = copy.deepcopy(DS["ErrorDetails"])
+schemas["ErrorResponse"] = obj(
+    {
+        "code": {"type": "integer", "description": "Discord internal error code (0 for plain HTTP errors)."},
+        "message": {"type": "string", "description": "Human-readable error message"},
+        "errors": ref("ErrorDetails"),
+    },
+    ["code", "message"],
+    "Errors object returned by the API (Discord's body: code, message and, for 50035, a nested `errors` tree).",
+)
+
+# ---------------------------------------------------------------- auth (ours)
+schemas["RegisterRequest"] = obj(
+    {
+        "username": {"type": "string", "minLength": 2, "maxLength": 32, "description": "unique username"},
+        "password": {"type": "string", "minLength": 8},
+        "email": {"type": ["string", "null"]},
+    },
+    ["username", "password"],
+)
+schemas["LoginRequest"] = obj(
+    {
+        "login": {"type": "string", "description": "username or email"},
+        "password": {"type": "string"},
+    },
+    ["login", "password"],
+)
+schemas["UserTokenResponse"] = obj(
+    {
+        "token": {"type": "string", "description": "user token (JWT), sent raw in the Authorization header"},
+        "user_id": ref("SnowflakeType"),
+    },
+    ["token", "user_id"],
+)
+
+# ---------------------------------------------------------------- users (Discord, trimmed)
+USER_PII_FIELDS = ["id", "username", "discriminator", "global_name", "avatar", "bot", "system", "mfa_enabled",
+                   "locale", "verified", "email", "flags", "premium_type", "public_flags"]
+p = discord_props("UserPIIResponse", USER_PII_FIELDS)
+p["discriminator"]["description"] = 'always "0" (no discriminators)'
+p["locale"] = {"type": "string", "description": "the user's locale, e.g. en-US"}
+p["premium_type"] = {"type": "integer", "format": "int32", "description": "0 (none)"}
+schemas["UserPIIResponse"] = obj(p, USER_PII_FIELDS)
+
+p = discord_props("UserResponse", ["id", "username", "discriminator", "global_name", "avatar", "bot", "system",
+                                   "flags", "public_flags"])
+schemas["UserResponse"] = obj(p, ["id", "username", "discriminator", "global_name", "avatar"],
+                              "Public user (never carries email).")
+schemas["CurrentUserPatchRequest"] = obj(
+    {
+        "username": {"type": "string", "minLength": 2, "maxLength": 32},
+        "global_name": {"type": ["string", "null"]},
+    },
+    description="Differs from Discord's BotAccountPatchRequest: username is optional and global_name is accepted.",
+)
+p = discord_props("MyGuildResponse", ["id", "name", "icon", "owner", "permissions", "features"])
+p["features"] = {"type": "array", "items": {"type": "string"}, "uniqueItems": True}
+schemas["MyGuildResponse"] = obj(p, list(p))
+
+# ---------------------------------------------------------------- applications
+APP_FIELDS = ["id", "name", "icon", "description", "bot_public", "bot_require_code_grant", "owner", "verify_key",
+              "flags", "team", "bot"]
+p = discord_props("PrivateApplicationResponse", APP_FIELDS)
+p["team"] = {"type": "null", "description": "always null (no teams)"}
+p["id"]["description"] = "equals the id of the application's bot user"
+schemas["PrivateApplicationResponse"] = obj(p, APP_FIELDS)
+schemas["CreateApplicationRequest"] = obj({"name": {"type": "string"}}, ["name"])
+schemas["ApplicationBotTokenResponse"] = obj(
+    {"token": {"type": "string", "description": "bot token; send as `Authorization: Bot <token>`"}},
+    ["token"],
+)
+
+# ---------------------------------------------------------------- oauth2 (ours)
+schemas["OAuth2AuthorizeRequest"] = obj(
+    {
+        "guild_id": ref("SnowflakeInput"),
+        "permissions": ref("PermissionsInput"),
+        "authorize": {"type": "boolean", "const": True},
+    },
+    ["guild_id", "authorize"],
+)
+schemas["OAuth2AuthorizeResponse"] = obj({"location": {"type": "string"}}, ["location"])
+
+# ---------------------------------------------------------------- roles (Discord)
+schemas["GuildRoleColorsResponse"] = copy.deepcopy(DS["GuildRoleColorsResponse"])
+schemas["GuildRoleTagsResponse"] = obj(discord_props("GuildRoleTagsResponse", ["bot_id"]))
+ROLE_FIELDS = ["id", "name", "color", "colors", "hoist", "icon", "unicode_emoji", "position", "permissions",
+               "managed", "mentionable", "flags", "tags"]
+p = discord_props("GuildRoleResponse", ROLE_FIELDS)
+schemas["GuildRoleResponse"] = obj(p, [f for f in ROLE_FIELDS if f != "tags"])
+schemas["RoleColors"] = copy.deepcopy(DS["RoleColors"])
+p = discord_props("CreateRoleRequest", ["name", "permissions", "color", "colors", "hoist", "mentionable"])
+p["permissions"] = {"oneOf": [{"type": "null"}, ref("PermissionsInput")],
+                    "description": "may only contain bits the caller holds"}
+schemas["CreateRoleRequest"] = obj(p)
+
+# ---------------------------------------------------------------- guilds
+GUILD_FIELDS = ["id", "name", "icon", "owner_id", "afk_timeout", "verification_level",
+                "default_message_notifications", "explicit_content_filter", "roles", "emojis", "features",
+                "mfa_level", "system_channel_flags", "premium_tier", "preferred_locale", "nsfw_level", "stickers",
+                "premium_progress_bar_enabled"]
+p = discord_props("GuildResponse", GUILD_FIELDS)
+for k in ["afk_timeout", "verification_level", "default_message_notifications", "explicit_content_filter",
+          "mfa_level", "premium_tier", "nsfw_level"]:
+    p[k] = {"type": "integer", "format": "int32"}
+p["preferred_locale"] = {"type": "string"}
+p["features"] = {"type": "array", "items": {"type": "string"}, "uniqueItems": True}
+p["emojis"] = {"type": "array", "items": {"type": "object"}}
+p["stickers"] = {"type": "array", "items": {"type": "object"}}
+p["roles"]["description"] = "includes @everyone, whose id equals the guild id"
+schemas["GuildResponse"] = obj(p, GUILD_FIELDS)
+schemas["CreateGuildRequest"] = obj({"name": {"type": "string"}}, ["name"])
+
+# ---------------------------------------------------------------- channels (Discord)
+schemas["ChannelPermissionOverwriteResponse"] = copy.deepcopy(DS["ChannelPermissionOverwriteResponse"])
+CHANNEL_FIELDS = ["id", "type", "guild_id", "name", "position", "parent_id", "topic", "nsfw",
+                  "permission_overwrites", "last_message_id", "rate_limit_per_user", "flags"]
+p = discord_props("GuildChannelResponse", CHANNEL_FIELDS)
+p["type"] = {"type": "integer", "format": "int32", "description": "channel type (0 = GUILD_TEXT)"}
+schemas["GuildChannelResponse"] = obj(p, CHANNEL_FIELDS)
+p = discord_props("ChannelPermissionOverwriteRequest", ["id", "type", "allow", "deny"])
+p["id"] = ref("SnowflakeInput")
+p["allow"] = {"oneOf": [{"type": "null"}, ref("PermissionsInput")]}
+p["deny"] = {"oneOf": [{"type": "null"}, ref("PermissionsInput")]}
+schemas["ChannelPermissionOverwriteRequest"] = obj(p, ["id"])
+p = discord_props("CreateGuildChannelRequest", ["name", "type", "topic", "parent_id", "position", "nsfw",
+                                                 "permission_overwrites"])
+p["type"] = {"type": ["integer", "null"], "format": "int32", "default": 0}
+p["parent_id"] = {"oneOf": [{"type": "null"}, ref("SnowflakeInput")]}
+schemas["CreateGuildChannelRequest"] = obj(p, ["name"])
+
+# ---------------------------------------------------------------- members (Discord)
+MEMBER_FIELDS = ["user", "nick", "avatar", "roles", "joined_at", "premium_since", "deaf", "mute", "flags",
+                 "pending", "communication_disabled_until"]
+p = discord_props("GuildMemberResponse", MEMBER_FIELDS)
+schemas["GuildMemberResponse"] = obj(p, MEMBER_FIELDS)
+MSG_MEMBER_FIELDS = ["roles", "joined_at", "deaf", "mute", "flags", "nick"]
+schemas["MessageMemberResponse"] = obj(
+    discord_props("GuildMemberResponse", MSG_MEMBER_FIELDS), MSG_MEMBER_FIELDS,
+    "The author's guild member (without `user`); not in Discord's REST MessageResponse, present in its "
+    "MESSAGE_CREATE dispatch.")
+
+# ---------------------------------------------------------------- invites (Discord)
+p = discord_props("InviteGuildResponse", ["id", "name", "icon", "splash", "banner", "description", "features",
+                                          "verification_level", "vanity_url_code", "nsfw_level", "nsfw",
+                                          "premium_subscription_count"])
+p["features"] = {"type": "array", "items": {"type": "string"}, "uniqueItems": True}
+p["verification_level"] = {"type": ["integer", "null"], "format": "int32"}
+p["nsfw_level"] = {"type": ["integer", "null"], "format": "int32"}
+schemas["InviteGuildResponse"] = obj(p, ["id", "name", "icon"])
+p = discord_props("InviteChannelResponse", ["id", "name", "type"])
+p["type"] = {"type": "integer", "format": "int32"}
+schemas["InviteChannelResponse"] = obj(p, ["id", "name", "type"])
+INVITE_FIELDS = ["code", "type", "guild", "channel", "inviter", "uses", "max_uses", "max_age", "temporary",
+                 "created_at", "expires_at"]
+p = discord_props("GuildInviteResponse", INVITE_FIELDS)
+p["type"] = {"type": "integer", "const": 0, "format": "int32", "description": "0 = GUILD"}
+schemas["GuildInviteResponse"] = obj(p, INVITE_FIELDS)
+p = discord_props("CreateGuildInviteRequest", ["max_age", "max_uses", "temporary", "unique"])
+schemas["CreateGuildInviteRequest"] = obj(p)
+
+# ---------------------------------------------------------------- messages
+for n in ["RichEmbed", "RichEmbedAuthor", "RichEmbedField", "RichEmbedFooter", "RichEmbedImage",
+          "RichEmbedProvider", "RichEmbedThumbnail", "RichEmbedVideo",
+          "MessageEmbedAuthorResponse", "MessageEmbedFieldResponse", "MessageEmbedFooterResponse",
+          "MessageEmbedImageResponse", "MessageEmbedProviderResponse", "MessageEmbedVideoResponse",
+          "MessageReferenceResponse"]:
+    schemas[n] = copy.deepcopy(DS[n])
+s = copy.deepcopy(DS["MessageEmbedResponse"])
+del s["properties"]["components"]
+schemas["MessageEmbedResponse"] = s
+
+p = discord_props("MessageReferenceRequest", ["message_id", "channel_id", "guild_id", "fail_if_not_exists"])
+p["message_id"] = ref("SnowflakeInput")
+p["channel_id"] = {"oneOf": [{"type": "null"}, ref("SnowflakeInput")]}
+p["guild_id"] = {"oneOf": [{"type": "null"}, ref("SnowflakeInput")]}
+schemas["MessageReferenceRequest"] = obj(p, ["message_id"])
+
+p = discord_props("MessageCreateRequest", ["content", "nonce", "enforce_nonce", "tts", "message_reference",
+                                           "embeds"])
+p["content"]["maxLength"] = 2000
+schemas["MessageCreateRequest"] = obj(
+    p, description="At least one of content or embeds must be non-empty (else 400, code 50006). "
+    "Unknown fields are ignored.")
+
+MSG_FIELDS = ["id", "type", "channel_id", "guild_id", "author", "member", "content", "timestamp",
+              "edited_timestamp", "tts", "mention_everyone", "mentions", "mention_roles", "attachments", "embeds",
+              "pinned", "nonce", "message_reference", "referenced_message", "flags", "components"]
+MSG_OPTIONAL = {"nonce", "message_reference", "referenced_message"}
+base = {}
+for f in MSG_FIELDS:
+    if f == "guild_id":
+        base[f] = ref("SnowflakeType")
+    elif f == "member":
+        base[f] = ref("MessageMemberResponse")
+    elif f == "type":
+        base[f] = {"type": "integer", "format": "int32", "description": "0 = DEFAULT, 19 = REPLY"}
+    elif f == "attachments":
+        base[f] = {"type": "array", "items": {"type": "object"}, "description": "always empty (no uploads yet)"}
+    elif f == "components":
+        base[f] = {"type": "array", "items": {"type": "object"}}
+    else:
+        base.update(discord_props("MessageResponse", [f]))
+basic = {k: v for k, v in base.items() if k != "referenced_message"}
+schemas["BasicMessageResponse"] = obj(basic, [f for f in MSG_FIELDS if f in basic and f not in MSG_OPTIONAL])
+schemas["MessageResponse"] = obj(base, [f for f in MSG_FIELDS if f not in MSG_OPTIONAL])
+
+# ---------------------------------------------------------------- gateway (Discord)
+for n in ["GatewayResponse", "GatewayBotResponse", "GatewayBotSessionStartLimitResponse"]:
+    schemas[n] = copy.deepcopy(DS[n])
+schemas["GatewayResponse"]["properties"]["url"]["description"] = "public URL with the ws:// (or wss://) scheme"
+schemas["GatewayBotResponse"]["properties"]["shards"]["description"] = "always 1"
+
+# ================================================================= responses / parameters
+def err_resp(desc, examples):
+    return {
+        "description": desc,
+        "content": {"application/json": {"schema": ref("ErrorResponse"), "examples": examples}},
+    }
+
+
+responses = {
+    "BadRequest": err_resp("Invalid request (400)", {
+        "invalid_form_body": {"value": {"code": 50035, "message": "Invalid Form Body", "errors": {
+            "content": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH",
+                                     "message": "Must be 2000 or fewer in length."}]}}}},
+        "malformed_json": {"value": {"code": 50109, "message": "The request body contains invalid JSON."}},
+        "empty_message": {"value": {"code": 50006, "message": "Cannot send an empty message"}},
+    }),
+    "Unauthorized": err_resp("Missing or invalid token (401)", {
+        "unauthorized": {"value": {"code": 0, "message": "401: Unauthorized"}},
+    }),
+    "Forbidden": err_resp("Not allowed (403): 50001 missing access, 50013 missing permissions, "
+                          "20001 bots cannot use this endpoint", {
+        "missing_access": {"value": {"code": 50001, "message": "Missing Access"}},
+        "missing_permissions": {"value": {"code": 50013, "message": "Missing Permissions"}},
+        "bot_forbidden": {"value": {"code": 20001, "message": "Bots cannot use this endpoint"}},
+    }),
+    "NotFound": err_resp("Unknown resource (404): 10002 application, 10003 channel, 10004 guild, 10006 invite, "
+                         "10007 member, 10008 message, 10011 role, 10013 user", {
+        "unknown_guild": {"value": {"code": 10004, "message": "Unknown Guild"}},
+        "unknown_channel": {"value": {"code": 10003, "message": "Unknown Channel"}},
+    }),
+}
+
+def path_param(name, desc, schema=None):
+    return {"name": name, "in": "path", "required": True, "description": desc,
+            "schema": schema or ref("SnowflakeType")}
+
+
+def q(name, schema, desc=None, required=False):
+    d = {"name": name, "in": "query", "schema": schema}
+    if desc:
+        d["description"] = desc
+    if required:
+        d["required"] = True
+    return d
+
+
+BOTH = [{"BotToken": []}, {"UserToken": []}]
+BOT = [{"BotToken": []}]
+USER = [{"UserToken": []}]
+NONE = [{}]
+
+
+def json_body(schema_name, required=True):
+    return {"required": required, "content": {"application/json": {"schema": ref(schema_name)}}}
+
+
+def ok(code, desc, schema):
+    r = {"description": desc}
+    if schema is not None:
+        r["content"] = {"application/json": {"schema": schema}}
+    return {str(code): r}
+
+
+def op(op_id, summary, tag, security, success, errors, body=None, params=None, description=None):
+    o = {"operationId": op_id, "summary": summary, "tags": [tag]}
+    if description:
+        o["description"] = description
+    if params:
+        o["parameters"] = params
+    if body:
+        o["requestBody"] = body
+    o["security"] = security
+    resps = dict(success)
+    for code in errors:
+        name = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound"}[code]
+        resps[str(code)] = {"$ref": f"#/components/responses/{name}"}
+    o["responses"] = resps
+    return o
+
+
+GUILD_ID = path_param("id", "guild id")
+CHANNEL_ID = path_param("id", "channel id")
+
+paths = {}
+paths["/auth/register"] = {"post": op(
+    "auth_register", "Register a user account", "auth", NONE,
+    ok(201, "Account created", ref("UserTokenResponse")), [400], json_body("RegisterRequest"),
+    description="Duplicate username: 400 code 50035 with errors.username._errors[0].code USERNAME_ALREADY_TAKEN.")}
+paths["/auth/login"] = {"post": op(
+    "auth_login", "Log in and obtain a user token", "auth", NONE,
+    ok(200, "Logged in", ref("UserTokenResponse")), [400], json_body("LoginRequest"),
+    description="Wrong login or password: 400 code 50035 with errors.login._errors[0].code and "
+    "errors.password._errors[0].code INVALID_LOGIN.")}
+paths["/users/@me"] = {
+    "get": op("get_my_user", "Get the current user", "users", BOTH,
+              ok(200, "The current user", ref("UserPIIResponse")), [401]),
+    "patch": op("update_my_user", "Modify the current user", "users", BOTH,
+                ok(200, "The updated user", ref("UserPIIResponse")), [400, 401],
+                json_body("CurrentUserPatchRequest")),
+}
+paths["/users/@me/guilds"] = {"get": op(
+    "list_my_guilds", "List the current user's guilds", "users", BOTH,
+    ok(200, "Guilds the user is a member of", {"type": "array", "items": ref("MyGuildResponse")}), [401])}
+paths["/users/{id}"] = {
+    "parameters": [path_param("id", "user id")],
+    "get": op("get_user", "Get a user", "users", BOTH,
+              ok(200, "The public user", ref("UserResponse")), [401, 404],
+              description="Unknown user: 404 code 10013."),
+}
+paths["/applications"] = {"post": op(
+    "create_application", "Create an application with its bot user", "applications", USER,
+    ok(201, "The new application", ref("PrivateApplicationResponse")), [400, 401, 403],
+    json_body("CreateApplicationRequest"),
+    description="User tokens only; a bot token gets 403 code 20001. The application id equals its bot user's id.")}
+paths["/applications/@me"] = {"get": op(
+    "get_my_application", "Get the bot's application", "applications", BOT,
+    ok(200, "The application", ref("PrivateApplicationResponse")), [401])}
+paths["/applications/{id}/bot/reset"] = {
+    "parameters": [path_param("id", "application id")],
+    "post": op("reset_application_bot_token", "Reset (issue) the bot token", "applications", USER,
+               ok(200, "The new bot token", ref("ApplicationBotTokenResponse")), [401, 403, 404],
+               description="Owner's user token only. A reset invalidates the previous token. "
+               "Unknown application: 404 code 10002."),
+}
+paths["/oauth2/applications/@me"] = {"get": op(
+    "get_my_oauth2_application", "Get the bot's application (OAuth2 route)", "oauth2", BOT,
+    ok(200, "The application", ref("PrivateApplicationResponse")), [401])}
+paths["/oauth2/authorize"] = {"post": op(
+    "oauth2_authorize", "Authorize a bot into a guild", "oauth2", USER,
+    ok(200, "Authorized", ref("OAuth2AuthorizeResponse")), [400, 401, 403, 404],
+    json_body("OAuth2AuthorizeRequest"),
+    params=[q("client_id", ref("SnowflakeType"), "application id", True),
+            q("scope", {"type": "string"}, 'must contain "bot"', True),
+            q("permissions", {"type": "string", "pattern": "^(0|[1-9][0-9]*)$"}, "permission bit set")],
+    description="Caller needs MANAGE_GUILD in guild_id. The bot becomes a member with a managed role "
+    "(name = application name, managed: true, tags.bot_id, permissions = the requested bits).")}
+paths["/guilds"] = {"post": op(
+    "create_guild", "Create a guild", "guilds", BOTH,
+    ok(201, "The new guild", ref("GuildResponse")), [400, 401], json_body("CreateGuildRequest"),
+    description="The caller becomes the owner; the @everyone role has id = guild id and permissions "
+    "\"1071698660929\"; a text channel \"general\" (type 0) is created.")}
+paths["/guilds/{id}"] = {
+    "parameters": [GUILD_ID],
+    "get": op("get_guild", "Get a guild", "guilds", BOTH, ok(200, "The guild", ref("GuildResponse")),
+              [401, 403, 404], description="Members only (else 403 code 50001); unknown guild: 404 code 10004."),
+}
+paths["/guilds/{id}/channels"] = {
+    "parameters": [GUILD_ID],
+    "get": op("list_guild_channels", "List a guild's channels", "channels", BOTH,
+              ok(200, "The channels", {"type": "array", "items": ref("GuildChannelResponse")}),
+              [401, 403, 404]),
+    "post": op("create_guild_channel", "Create a guild channel", "channels", BOTH,
+               ok(201, "The new channel", ref("GuildChannelResponse")), [400, 401, 403, 404],
+               json_body("CreateGuildChannelRequest"), description="Needs MANAGE_CHANNELS."),
+}
+paths["/channels/{id}"] = {
+    "parameters": [CHANNEL_ID],
+    "get": op("get_channel", "Get a channel", "channels", BOTH, ok(200, "The channel", ref("GuildChannelResponse")),
+              [401, 403, 404],
+              description="Needs VIEW_CHANNEL (else 403 code 50001); unknown channel: 404 code 10003."),
+}
+paths["/guilds/{id}/roles"] = {
+    "parameters": [GUILD_ID],
+    "get": op("list_guild_roles", "List a guild's roles", "roles", BOTH,
+              ok(200, "The roles", {"type": "array", "items": ref("GuildRoleResponse")}), [401, 403, 404]),
+    "post": op("create_guild_role", "Create a role", "roles", BOTH,
+               ok(200, "The new role", ref("GuildRoleResponse")), [400, 401, 403, 404],
+               json_body("CreateRoleRequest", required=False),
+               description="Needs MANAGE_ROLES; may only grant permission bits the caller holds."),
+}
+paths["/guilds/{id}/members"] = {
+    "parameters": [GUILD_ID],
+    "get": op("list_guild_members", "List guild members", "members", BOTH,
+              ok(200, "Members in ascending user id order",
+                 {"type": "array", "items": ref("GuildMemberResponse")}), [400, 401, 403, 404],
+              params=[q("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1}),
+                      q("after", ref("SnowflakeType"), "return members with a user id greater than this")]),
+}
+paths["/guilds/{id}/members/{uid}"] = {
+    "parameters": [GUILD_ID, path_param("uid", "user id")],
+    "get": op("get_guild_member", "Get a guild member", "members", BOTH,
+              ok(200, "The member", ref("GuildMemberResponse")), [401, 403, 404],
+              description="Unknown member: 404 code 10007."),
+}
+ROLE_DESC = ("Needs MANAGE_ROLES and the role below the caller's highest role. Unknown role: 404 code 10011; "
+             "unknown member: 404 code 10007.")
+paths["/guilds/{id}/members/{uid}/roles/{rid}"] = {
+    "parameters": [GUILD_ID, path_param("uid", "user id"), path_param("rid", "role id")],
+    "put": op("add_guild_member_role", "Add a role to a member", "members", BOTH,
+              ok(204, "Role added", None), [401, 403, 404], description=ROLE_DESC),
+    "delete": op("delete_guild_member_role", "Remove a role from a member", "members", BOTH,
+                 ok(204, "Role removed", None), [401, 403, 404], description=ROLE_DESC),
+}
+paths["/channels/{id}/invites"] = {
+    "parameters": [CHANNEL_ID],
+    "post": op("create_channel_invite", "Create an invite", "invites", BOTH,
+               ok(200, "The invite", ref("GuildInviteResponse")), [400, 401, 403, 404],
+               json_body("CreateGuildInviteRequest", required=False), description="Needs CREATE_INSTANT_INVITE."),
+}
+paths["/invites/{code}"] = {
+    "parameters": [path_param("code", "invite code", {"type": "string"})],
+    "get": op("invite_resolve", "Resolve an invite", "invites", [{}, {"BotToken": []}, {"UserToken": []}],
+              ok(200, "The invite", ref("GuildInviteResponse")), [404],
+              description="No authentication needed. Unknown invite: 404 code 10006."),
+    "post": op("invite_accept", "Accept an invite (join its guild)", "invites", USER,
+               ok(200, "The invite", ref("GuildInviteResponse")), [401, 403, 404],
+               description="User tokens only (bots: 403 code 20001). The user becomes a member: GUILD_MEMBER_ADD "
+               "to the guild, GUILD_CREATE to the joiner's gateway sessions."),
+}
+paths["/channels/{id}/messages"] = {
+    "parameters": [CHANNEL_ID],
+    "get": op("list_messages", "List messages", "messages", BOTH,
+              ok(200, "Messages, newest first", {"type": "array", "items": ref("MessageResponse")}),
+              [400, 401, 403, 404],
+              params=[q("around", ref("SnowflakeType")), q("before", ref("SnowflakeType")),
+                      q("after", ref("SnowflakeType")),
+                      q("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50})]),
+    "post": op("create_message", "Send a message", "messages", BOTH,
+               ok(200, "The message", ref("MessageResponse")), [400, 401, 403, 404],
+               json_body("MessageCreateRequest"),
+               description="Needs VIEW_CHANNEL and SEND_MESSAGES (403 code 50013). content over 2000 characters: "
+               "400 code 50035 with errors.content._errors[0].code BASE_TYPE_MAX_LENGTH; nothing to send: 400 "
+               "code 50006. A reply (message_reference) has type 19 and carries referenced_message."),
+}
+paths["/channels/{id}/messages/{mid}"] = {
+    "parameters": [CHANNEL_ID, path_param("mid", "message id")],
+    "get": op("get_message", "Get a message", "messages", BOTH, ok(200, "The message", ref("MessageResponse")),
+              [401, 403, 404], description="Unknown message: 404 code 10008."),
+}
+paths["/gateway"] = {"get": op(
+    "get_gateway", "Get the gateway URL", "gateway", NONE, ok(200, "Gateway URL", ref("GatewayResponse")), [])}
+paths["/gateway/bot"] = {"get": op(
+    "get_bot_gateway", "Get the gateway URL with session limits", "gateway", BOT,
+    ok(200, "Gateway URL and session start limits", ref("GatewayBotResponse")), [401])}
+
+INFO_DESC = """\
+HTTP API of **accord**, a chat server compatible with Discord's HTTP API v10. This document lists exactly the
+routes the server serves; object shapes are taken from Discord's OpenAPI spec (discord/discord-api-spec, MIT,
+see LICENSE-discord-api-spec) trimmed to the fields accord returns, plus accord's own account routes.
+
+## Conventions
+- Base path `/api/v10`; every route is served identically under `/api/v9`.
+- JSON responses carry exactly `Content-Type: application/json`. Ids are snowflake strings; request bodies
+  may give ids as integers or strings. Unknown fields in request bodies are ignored.
+- Authentication: user tokens (JWT from `/auth/register` or `/auth/login`) are sent raw
+  (`Authorization: <jwt>`); bot tokens as `Authorization: Bot <token>`. A missing or bad token gives
+  401 `{"code":0,"message":"401: Unauthorized"}`.
+- Errors: `{"code": int, "message": str, "errors"?: {...}}`. Validation errors are 400 code 50035
+  "Invalid Form Body" with a nested `errors` tree whose leaves are `{"_errors":[{"code","message"}]}`;
+  malformed JSON is 400 code 50109. An unknown route is 404 `{"code":0,"message":"404: Not Found"}`.
+
+## Gateway (WebSocket)
+The gateway URL is returned by `GET /gateway` (`ws://HOST:PORT`). The WebSocket is accepted on **any
+path**, e.g. `ws://HOST:PORT/?v=10&encoding=json`; uncompressed JSON text frames. Payloads are
+`{"op": int, "d": any, "s": int|null, "t": string|null}`.
+
+| op | name | direction | notes |
+|---|---|---|---|
+| 10 | HELLO | server | sent on connect: `{"heartbeat_interval": 41250}` |
+| 1 | HEARTBEAT | client | allowed at any time, also before IDENTIFY; answered by op 11 |
+| 11 | HEARTBEAT_ACK | server | reply to every op 1 |
+| 2 | IDENTIFY | client | `{token, properties, intents, ...}`; token = bot token (with or without `Bot `) or user JWT |
+| 8 | REQUEST_GUILD_MEMBERS | client | answered by GUILD_MEMBERS_CHUNK `{guild_id, members, chunk_index: 0, chunk_count: 1, nonce?}` |
+| 0 | DISPATCH | server | events, with `t` and `s` set |
+
+After IDENTIFY the server dispatches READY `{v: 10, user, guilds: [{id, unavailable: true}], session_id,
+resume_gateway_url, application: {id, flags} (bots), shard?}`, then one GUILD_CREATE per guild (the full
+guild plus joined_at, large, member_count, members, channels, threads, presences, voice_states,
+stage_instances, guild_scheduled_events).
+
+Dispatched events: MESSAGE_CREATE (to members who can VIEW_CHANNEL; intent GUILD_MESSAGES 1<<9),
+CHANNEL_CREATE and GUILD_ROLE_CREATE (intent GUILDS 1<<0), GUILD_MEMBER_ADD and GUILD_MEMBER_UPDATE
+(intent GUILD_MEMBERS 1<<1), GUILD_CREATE to a user's sessions when they join a guild.
+
+| close code | when |
+|---|---|
+| 4001 | unknown opcode |
+| 4002 | undecodable payload |
+| 4003 | any op other than 1 or 2 before IDENTIFY |
+| 4004 | authentication failed (bad token in IDENTIFY) |
+| 4005 | second IDENTIFY on the same connection |
+"""
+
+doc = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "accord HTTP API (Discord v10 compatible)",
+        "description": INFO_DESC,
+        "version": "10",
+        "license": {"name": "MIT (schemas derived from discord/discord-api-spec)", "identifier": "MIT"},
+    },
+    "servers": [{"url": "http://127.0.0.1:8080/api/v10"}],
+    "tags": [{"name": t} for t in ["auth", "users", "applications", "oauth2", "guilds", "channels", "roles",
+                                    "members", "invites", "messages", "gateway"]],
+    "security": BOTH,
+    "paths": paths,
+    "components": {
+        "schemas": dict(sorted(schemas.items())),
+        "responses": responses,
+        "securitySchemes": {
+            "BotToken": {"type": "apiKey", "in": "header", "name": "Authorization",
+                         "description": "Bot token, sent as `Bot <token>`"},
+            "UserToken": {"type": "apiKey", "in": "header", "name": "Authorization",
+                          "description": "User token (JWT from /auth/register or /auth/login), sent raw"},
+        },
+    },
+}
+
+# sanity: every $ref resolves
+def walk(o):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k == "$ref":
+                kind, name = v.split("/")[-2:]
+                assert name in doc["components"][kind], v
+            else:
+                walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v)
+
+
+walk(doc)
+# unused schemas
+text = json.dumps(doc)
+for n in schemas:
+    if f'"#/components/schemas/{n}"' not in text:
+        print("unused schema:", n)
+
+with open(OUT, "w") as f:
+    json.dump(doc, f, indent=2, ensure_ascii=False)
+    f.write("\n")
+
+routes = sorted(f"{m.upper()} {p}" for p, item in paths.items() for m in item if m != "parameters")
+with open(ROUTES_OUT, "w") as f:
+    f.write("\n".join(routes) + "\n")
+print(len(routes), "operations")
