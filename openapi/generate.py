@@ -44,6 +44,17 @@ def discord_props(schema_name, fields):
     return out
 
 
+def discord_body_props(path, method, fields):
+    """Copy the listed properties of an inline request body schema of one of Discord's operations."""
+    props = DP[path][method]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    out = {}
+    for f in fields:
+        if f not in props:
+            raise KeyError(f"{method.upper()} {path} body.{f} not in Discord's spec")
+        out[f] = copy.deepcopy(props[f])
+    return out
+
+
 def obj(props, required=None, description=None):
     o = {"type": "object"}
     if description:
@@ -193,12 +204,26 @@ p = discord_props("CreateRoleRequest", ["name", "permissions", "color", "colors"
 p["permissions"] = {"oneOf": [{"type": "null"}, ref("PermissionsInput")],
                     "description": "may only contain bits the caller holds"}
 schemas["CreateRoleRequest"] = obj(p)
+p = discord_props("UpdateRoleRequestPartial", ["name", "permissions", "color", "colors", "hoist", "mentionable"])
+p["permissions"] = {"oneOf": [{"type": "null"}, ref("PermissionsInput")],
+                    "description": "may only add bits the caller holds (bits the role already has may stay)"}
+p["name"]["description"] = "the @everyone role (id = guild id) cannot be renamed"
+schemas["UpdateRoleRequestPartial"] = obj(p, description="Absent fields stay as they are; `colors` wins over `color`.")
+p = discord_props("UpdateRolePositionsRequest", ["id", "position"])
+p["id"] = ref("SnowflakeInput")
+p["position"]["minimum"] = 1
+p["position"]["description"] = "new position; an entry without one is ignored. @everyone cannot be moved."
+schemas["UpdateRolePositionsRequest"] = obj(p, ["id"])
 
 # ---------------------------------------------------------------- guilds
-GUILD_FIELDS = ["id", "name", "icon", "owner_id", "afk_timeout", "verification_level",
-                "default_message_notifications", "explicit_content_filter", "roles", "emojis", "features",
-                "mfa_level", "system_channel_flags", "premium_tier", "preferred_locale", "nsfw_level", "stickers",
-                "premium_progress_bar_enabled"]
+GUILD_FIELDS = {"id", "name", "icon", "description", "splash", "discovery_splash", "features", "banner", "owner_id",
+                "application_id", "afk_channel_id", "afk_timeout", "system_channel_id", "system_channel_flags",
+                "verification_level", "roles", "default_message_notifications", "mfa_level",
+                "explicit_content_filter", "max_members", "max_video_channel_users", "vanity_url_code",
+                "premium_tier", "premium_subscription_count", "preferred_locale", "rules_channel_id",
+                "safety_alerts_channel_id", "public_updates_channel_id", "premium_progress_bar_enabled",
+                "nsfw_level", "emojis", "stickers"}
+GUILD_FIELDS = [f for f in DS["GuildResponse"]["properties"] if f in GUILD_FIELDS]
 p = discord_props("GuildResponse", GUILD_FIELDS)
 for k in ["afk_timeout", "verification_level", "default_message_notifications", "explicit_content_filter",
           "mfa_level", "premium_tier", "nsfw_level"]:
@@ -210,6 +235,20 @@ p["stickers"] = {"type": "array", "items": {"type": "object"}}
 p["roles"]["description"] = "includes @everyone, whose id equals the guild id"
 schemas["GuildResponse"] = obj(p, GUILD_FIELDS)
 schemas["CreateGuildRequest"] = obj({"name": {"type": "string"}}, ["name"])
+p = discord_props("GuildPatchRequestPartial", ["name", "description", "icon", "verification_level",
+                                               "default_message_notifications", "explicit_content_filter",
+                                               "preferred_locale", "afk_timeout", "system_channel_id"])
+p["icon"] = {"type": ["string", "null"], "description": "stored as given (no image processing)"}
+for k, hi in [("verification_level", 4), ("default_message_notifications", 1), ("explicit_content_filter", 2)]:
+    p[k] = {"type": ["integer", "null"], "minimum": 0, "maximum": hi, "format": "int32"}
+p["preferred_locale"] = {"type": ["string", "null"], "description": "e.g. en-US"}
+p["afk_timeout"] = {"type": ["integer", "null"], "enum": [None, 60, 300, 900, 1800, 3600], "format": "int32"}
+p["system_channel_id"] = {"oneOf": [{"type": "null"}, ref("SnowflakeInput")],
+                          "description": "a channel of this guild; null unsets it"}
+p["owner_id"] = {"allOf": [ref("SnowflakeInput")],
+                 "description": "transfers ownership: owner only (else 403 code 50013); the new owner must be a member"}
+schemas["GuildPatchRequestPartial"] = obj(p, description="Absent fields stay as they are; null clears the nullable "
+                                          "ones. `owner_id` is not in Discord's schema (Discord accepts it).")
 
 # ---------------------------------------------------------------- channels (Discord)
 schemas["ChannelPermissionOverwriteResponse"] = copy.deepcopy(DS["ChannelPermissionOverwriteResponse"])
@@ -222,18 +261,63 @@ p = discord_props("ChannelPermissionOverwriteRequest", ["id", "type", "allow", "
 p["id"] = ref("SnowflakeInput")
 p["allow"] = {"oneOf": [{"type": "null"}, ref("PermissionsInput")]}
 p["deny"] = {"oneOf": [{"type": "null"}, ref("PermissionsInput")]}
-schemas["ChannelPermissionOverwriteRequest"] = obj(p, ["id"])
+p["type"] = ref("ChannelPermissionOverwrites")
+p["allow"] = ref("PermissionsInput")
+p["deny"] = ref("PermissionsInput")
+schemas["ChannelPermissionOverwriteRequest"] = obj(p, ["id", "type"])
 p = discord_props("CreateGuildChannelRequest", ["name", "type", "topic", "parent_id", "position", "nsfw",
                                                  "permission_overwrites"])
 p["type"] = {"type": ["integer", "null"], "format": "int32", "default": 0}
 p["parent_id"] = {"oneOf": [{"type": "null"}, ref("SnowflakeInput")]}
 schemas["CreateGuildChannelRequest"] = obj(p, ["name"])
+p = discord_props("UpdateGuildChannelRequestPartial", ["name", "position", "topic", "nsfw", "rate_limit_per_user",
+                                                        "parent_id", "permission_overwrites"])
+p["topic"]["maxLength"] = 1024
+p["parent_id"] = {"oneOf": [{"type": "null"}, ref("SnowflakeInput")],
+                  "description": "a category of the guild; null detaches the channel"}
+p["permission_overwrites"]["description"] = ("replaces the channel's overwrites; needs MANAGE_ROLES and only bits "
+                                             "the caller holds")
+p["lock_permissions"] = {"type": ["boolean", "null"],
+                         "description": "true: copy the parent category's overwrites (accord; Discord accepts it "
+                         "on the channel-positions route)"}
+schemas["UpdateGuildChannelRequestPartial"] = obj(p, description="Absent fields stay as they are.")
+p = discord_body_props("/channels/{channel_id}/permissions/{overwrite_id}", "put", ["type", "allow", "deny"])
+p["type"] = ref("ChannelPermissionOverwrites")
+p["allow"] = {"oneOf": [{"type": "null"}, ref("PermissionsInput")], "default": "0"}
+p["deny"] = {"oneOf": [{"type": "null"}, ref("PermissionsInput")], "default": "0"}
+schemas["SetChannelPermissionOverwriteRequest"] = obj(
+    p, ["type"], "Discord's (inline) body of set_channel_permission_overwrite; `type` is required here.")
 
 # ---------------------------------------------------------------- members (Discord)
 MEMBER_FIELDS = ["user", "nick", "avatar", "roles", "joined_at", "premium_since", "deaf", "mute", "flags",
                  "pending", "communication_disabled_until"]
 p = discord_props("GuildMemberResponse", MEMBER_FIELDS)
 schemas["GuildMemberResponse"] = obj(p, MEMBER_FIELDS)
+p = discord_body_props("/guilds/{guild_id}/members/{user_id}", "patch",
+                       ["nick", "roles", "mute", "deaf", "communication_disabled_until"])
+p["nick"]["minLength"] = 1
+p["nick"]["description"] = "MANAGE_NICKNAMES (own nickname: CHANGE_NICKNAME); null removes it"
+p["roles"] = {"type": ["array", "null"], "items": ref("SnowflakeInput"),
+              "description": "the member's complete role list (without @everyone). MANAGE_ROLES; every role added "
+              "or removed must be below the caller's highest role and not managed"}
+p["mute"]["description"] = "MUTE_MEMBERS"
+p["deaf"]["description"] = "DEAFEN_MEMBERS"
+p["communication_disabled_until"]["description"] = (
+    "timeout end (ISO 8601), at most 28 days ahead; null ends it. MODERATE_MEMBERS; never on the owner or an "
+    "ADMINISTRATOR member")
+schemas["UpdateGuildMemberRequest"] = obj(
+    p, description="Discord's (inline) body of update_guild_member; absent fields stay as they are.")
+p = discord_body_props("/guilds/{guild_id}/members/@me", "patch", ["nick"])
+p["nick"]["minLength"] = 1
+p["nick"]["description"] = "CHANGE_NICKNAME (or MANAGE_NICKNAMES); null removes it"
+schemas["UpdateMyGuildMemberRequest"] = obj(p, description="Discord's (inline) body of update_my_guild_member.")
+
+# ---------------------------------------------------------------- bans (Discord)
+schemas["GuildBanResponse"] = copy.deepcopy(DS["GuildBanResponse"])
+schemas["BanUserFromGuildRequest"] = obj(discord_props("BanUserFromGuildRequest", ["delete_message_seconds"]))
+schemas["BanUserFromGuildRequest"]["properties"]["delete_message_seconds"]["description"] = (
+    "delete the user's messages of this many past seconds in the guild")
+
 MSG_MEMBER_FIELDS = ["roles", "joined_at", "deaf", "mute", "flags", "nick"]
 schemas["MessageMemberResponse"] = obj(
     discord_props("GuildMemberResponse", MSG_MEMBER_FIELDS), MSG_MEMBER_FIELDS,
@@ -326,18 +410,22 @@ responses = {
                                      "message": "Must be 2000 or fewer in length."}]}}}},
         "malformed_json": {"value": {"code": 50109, "message": "The request body contains invalid JSON."}},
         "empty_message": {"value": {"code": 50006, "message": "Cannot send an empty message"}},
+        "invalid_role": {"value": {"code": 50028, "message": "Invalid Role"}},
+        "invalid_guild": {"value": {"code": 50055, "message": "Invalid Guild"}},
     }),
     "Unauthorized": err_resp("Missing or invalid token (401)", {
         "unauthorized": {"value": {"code": 0, "message": "401: Unauthorized"}},
     }),
     "Forbidden": err_resp("Not allowed (403): 50001 missing access, 50013 missing permissions, "
-                          "20001 bots cannot use this endpoint", {
+                          "20001 bots cannot use this endpoint, 40007 user banned from the guild", {
         "missing_access": {"value": {"code": 50001, "message": "Missing Access"}},
         "missing_permissions": {"value": {"code": 50013, "message": "Missing Permissions"}},
         "bot_forbidden": {"value": {"code": 20001, "message": "Bots cannot use this endpoint"}},
+        "banned": {"value": {"code": 40007, "message": "The user is banned from this guild."}},
     }),
     "NotFound": err_resp("Unknown resource (404): 10002 application, 10003 channel, 10004 guild, 10006 invite, "
-                         "10007 member, 10008 message, 10011 role, 10013 user", {
+                         "10007 member, 10008 message, 10011 role, 10013 user, 10026 ban. A guild or channel of a "
+                         "guild the caller is not a member of is reported as unknown (10004 / 10003)", {
         "unknown_guild": {"value": {"code": 10004, "message": "Unknown Guild"}},
         "unknown_channel": {"value": {"code": 10003, "message": "Unknown Channel"}},
     }),
@@ -393,6 +481,12 @@ def op(op_id, summary, tag, security, success, errors, body=None, params=None, d
 
 GUILD_ID = path_param("id", "guild id")
 CHANNEL_ID = path_param("id", "channel id")
+USER_ID = path_param("uid", "user id")
+ROLE_ID = path_param("rid", "role id")
+OVERWRITE_ID = path_param("oid", "overwrite target: a role id (type 0) or a user id (type 1)")
+AUDIT_LOG_REASON = {"name": "X-Audit-Log-Reason", "in": "header", "required": False,
+                    "description": "URL-encoded reason (up to 512 characters), stored as the ban's reason",
+                    "schema": {"type": "string"}}
 
 paths = {}
 paths["/auth/register"] = {"post": op(
@@ -414,6 +508,12 @@ paths["/users/@me"] = {
 paths["/users/@me/guilds"] = {"get": op(
     "list_my_guilds", "List the current user's guilds", "users", BOTH,
     ok(200, "Guilds the user is a member of", {"type": "array", "items": ref("MyGuildResponse")}), [401])}
+paths["/users/@me/guilds/{id}"] = {
+    "parameters": [GUILD_ID],
+    "delete": op("leave_guild", "Leave a guild", "users", BOTH, ok(204, "Left the guild", None), [400, 401, 404],
+                 description="The owner cannot leave: 400 code 50055. Not a member or unknown guild: 404 code 10004. "
+                 "GUILD_MEMBER_REMOVE to the guild, GUILD_DELETE {id} to the caller's sessions."),
+}
 paths["/users/{id}"] = {
     "parameters": [path_param("id", "user id")],
     "get": op("get_user", "Get a user", "users", BOTH,
@@ -455,7 +555,14 @@ paths["/guilds"] = {"post": op(
 paths["/guilds/{id}"] = {
     "parameters": [GUILD_ID],
     "get": op("get_guild", "Get a guild", "guilds", BOTH, ok(200, "The guild", ref("GuildResponse")),
-              [401, 403, 404], description="Members only (else 403 code 50001); unknown guild: 404 code 10004."),
+              [401, 404], description="Members only: for a non-member, as for an unknown guild, 404 code 10004."),
+    "patch": op("update_guild", "Modify a guild", "guilds", BOTH, ok(200, "The updated guild", ref("GuildResponse")),
+                [400, 401, 403, 404], json_body("GuildPatchRequestPartial"),
+                description="Needs MANAGE_GUILD; transferring ownership (owner_id) is for the owner only. "
+                "Fires GUILD_UPDATE (the guild object)."),
+    "delete": op("delete_guild", "Delete a guild", "guilds", BOTH, ok(204, "Guild deleted", None), [401, 403, 404],
+                 description="Owner only (else 403 code 50013). GUILD_DELETE {id} to every member's sessions. "
+                 "Not in Discord's public spec."),
 }
 paths["/guilds/{id}/channels"] = {
     "parameters": [GUILD_ID],
@@ -470,7 +577,31 @@ paths["/channels/{id}"] = {
     "parameters": [CHANNEL_ID],
     "get": op("get_channel", "Get a channel", "channels", BOTH, ok(200, "The channel", ref("GuildChannelResponse")),
               [401, 403, 404],
-              description="Needs VIEW_CHANNEL (else 403 code 50001); unknown channel: 404 code 10003."),
+              description="Needs VIEW_CHANNEL (else 403 code 50001); unknown channel, or one in a guild the "
+              "caller is not a member of: 404 code 10003."),
+    "patch": op("update_channel", "Modify a channel", "channels", BOTH,
+                ok(200, "The updated channel", ref("GuildChannelResponse")), [400, 401, 403, 404],
+                json_body("UpdateGuildChannelRequestPartial"),
+                description="Needs MANAGE_CHANNELS, plus MANAGE_ROLES when the overwrites change (only bits the "
+                "caller holds). Editing a category's overwrites also applies them to every child that was in sync "
+                "with it. Fires CHANNEL_UPDATE per changed channel."),
+    "delete": op("delete_channel", "Delete a channel", "channels", BOTH,
+                 ok(200, "The deleted channel", ref("GuildChannelResponse")), [401, 403, 404],
+                 description="Needs MANAGE_CHANNELS. Fires CHANNEL_DELETE; deleting a category detaches its "
+                 "children (parent_id null, CHANNEL_UPDATE)."),
+}
+OVERWRITE_DESC = ("Needs MANAGE_ROLES as computed in the channel (\"Manage Permissions\"). Fires CHANNEL_UPDATE "
+                  "(for a category, also for the children that were in sync with it).")
+paths["/channels/{id}/permissions/{oid}"] = {
+    "parameters": [CHANNEL_ID, OVERWRITE_ID],
+    "put": op("set_channel_permission_overwrite", "Create or replace a permission overwrite", "channels", BOTH,
+              ok(204, "Overwrite saved", None), [400, 401, 403, 404],
+              json_body("SetChannelPermissionOverwriteRequest"),
+              description=OVERWRITE_DESC + " allow and deny may only hold bits the caller has in the channel "
+              "(else 403 code 50013). Unknown role (type 0): 404 code 10011; not a member (type 1): 404 code 10007."),
+    "delete": op("delete_channel_permission_overwrite", "Delete a permission overwrite", "channels", BOTH,
+                 ok(204, "Overwrite deleted (also when there was none)", None), [401, 403, 404],
+                 description=OVERWRITE_DESC),
 }
 paths["/guilds/{id}/roles"] = {
     "parameters": [GUILD_ID],
@@ -480,6 +611,28 @@ paths["/guilds/{id}/roles"] = {
                ok(200, "The new role", ref("GuildRoleResponse")), [400, 401, 403, 404],
                json_body("CreateRoleRequest", required=False),
                description="Needs MANAGE_ROLES; may only grant permission bits the caller holds."),
+    "patch": op("bulk_update_guild_roles", "Reorder roles", "roles", BOTH,
+                ok(200, "Every role of the guild, by position", {"type": "array", "items": ref("GuildRoleResponse")}),
+                [400, 401, 403, 404],
+                {"required": True, "content": {"application/json": {
+                    "schema": {"type": "array", "items": ref("UpdateRolePositionsRequest")}}}},
+                description="Needs MANAGE_ROLES; a role can only be moved if it is, and stays, below the caller's "
+                "highest role (the owner may move any). Unknown role id: 400 code 50035. Fires GUILD_ROLE_UPDATE "
+                "per moved role."),
+}
+paths["/guilds/{id}/roles/{rid}"] = {
+    "parameters": [GUILD_ID, ROLE_ID],
+    "patch": op("update_guild_role", "Modify a role", "roles", BOTH,
+                ok(200, "The updated role", ref("GuildRoleResponse")), [400, 401, 403, 404],
+                json_body("UpdateRoleRequestPartial"),
+                description="Needs MANAGE_ROLES and the role strictly below the caller's highest role. Unknown "
+                "role: 404 code 10011. Fires GUILD_ROLE_UPDATE {guild_id, role}."),
+    "delete": op("delete_guild_role", "Delete a role", "roles", BOTH, ok(204, "Role deleted", None),
+                 [400, 401, 403, 404],
+                 description="Needs MANAGE_ROLES and the role strictly below the caller's highest role. @everyone: "
+                 "400 code 50028; a managed role: 403 code 50013; unknown role: 404 code 10011. The role is removed "
+                 "from every member and from channel overwrites (CHANNEL_UPDATE per such channel). Fires "
+                 "GUILD_ROLE_DELETE {guild_id, role_id}."),
 }
 paths["/guilds/{id}/members"] = {
     "parameters": [GUILD_ID],
@@ -494,6 +647,49 @@ paths["/guilds/{id}/members/{uid}"] = {
     "get": op("get_guild_member", "Get a guild member", "members", BOTH,
               ok(200, "The member", ref("GuildMemberResponse")), [401, 403, 404],
               description="Unknown member: 404 code 10007."),
+    "patch": op("update_guild_member", "Modify a guild member", "members", BOTH,
+                ok(200, "The updated member", ref("GuildMemberResponse")), [400, 401, 403, 404],
+                json_body("UpdateGuildMemberRequest"),
+                description="Each field needs its own permission (see the body schema); changing another member's "
+                "nickname or timeout also needs the member's highest role strictly below the caller's, and nobody "
+                "can act on the owner (403 code 50013). Unknown member: 404 code 10007. Fires GUILD_MEMBER_UPDATE."),
+    "delete": op("delete_guild_member", "Kick a member", "members", BOTH, ok(204, "Member removed", None),
+                 [401, 403, 404],
+                 description="Needs KICK_MEMBERS and the member's highest role strictly below the caller's; the owner "
+                 "cannot be kicked (403 code 50013). Unknown member: 404 code 10007. GUILD_MEMBER_REMOVE "
+                 "{guild_id, user} to the guild, GUILD_DELETE {id} to the kicked user's sessions."),
+}
+paths["/guilds/{id}/members/@me"] = {
+    "parameters": [GUILD_ID],
+    "patch": op("update_my_guild_member", "Modify the current member", "members", BOTH,
+                ok(200, "The updated member", ref("GuildMemberResponse")), [400, 401, 403, 404],
+                json_body("UpdateMyGuildMemberRequest"),
+                description="Needs CHANGE_NICKNAME (or MANAGE_NICKNAMES). Fires GUILD_MEMBER_UPDATE."),
+}
+BAN_DESC = "Needs BAN_MEMBERS."
+paths["/guilds/{id}/bans"] = {
+    "parameters": [GUILD_ID],
+    "get": op("list_guild_bans", "List bans", "bans", BOTH,
+              ok(200, "The bans", {"type": "array", "items": ref("GuildBanResponse")}), [400, 401, 403, 404],
+              params=[q("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1000}),
+                      q("before", ref("SnowflakeType"), "return bans of users with an id less than this"),
+                      q("after", ref("SnowflakeType"), "return bans of users with an id greater than this")],
+              description=BAN_DESC),
+}
+paths["/guilds/{id}/bans/{uid}"] = {
+    "parameters": [GUILD_ID, USER_ID],
+    "get": op("get_guild_ban", "Get a ban", "bans", BOTH, ok(200, "The ban", ref("GuildBanResponse")),
+              [401, 403, 404], description=BAN_DESC + " Not banned: 404 code 10026."),
+    "put": op("ban_user_from_guild", "Ban a user", "bans", BOTH, ok(204, "User banned", None), [400, 401, 403, 404],
+              json_body("BanUserFromGuildRequest", required=False), params=[AUDIT_LOG_REASON],
+              description=BAN_DESC + " Banning a member also needs its highest role strictly below the caller's; "
+              "the owner cannot be banned (403 code 50013). Unknown user: 404 code 10013. A member is removed "
+              "(GUILD_MEMBER_REMOVE to the guild, GUILD_DELETE to the user), the user's messages of the last "
+              "delete_message_seconds are deleted (MESSAGE_DELETE_BULK per channel), and GUILD_BAN_ADD "
+              "{guild_id, user} fires. A banned user accepting an invite gets 403 code 40007."),
+    "delete": op("unban_user_from_guild", "Remove a ban", "bans", BOTH, ok(204, "Ban removed", None),
+                 [401, 403, 404],
+                 description=BAN_DESC + " Not banned: 404 code 10026. Fires GUILD_BAN_REMOVE {guild_id, user}."),
 }
 ROLE_DESC = ("Needs MANAGE_ROLES and the role below the caller's highest role. Unknown role: 404 code 10011; "
              "unknown member: 404 code 10007.")
@@ -517,8 +713,9 @@ paths["/invites/{code}"] = {
               description="No authentication needed. Unknown invite: 404 code 10006."),
     "post": op("invite_accept", "Accept an invite (join its guild)", "invites", USER,
                ok(200, "The invite", ref("GuildInviteResponse")), [401, 403, 404],
-               description="User tokens only (bots: 403 code 20001). The user becomes a member: GUILD_MEMBER_ADD "
-               "to the guild, GUILD_CREATE to the joiner's gateway sessions."),
+               description="User tokens only (bots: 403 code 20001); a user banned from the guild gets 403 code "
+               "40007. The user becomes a member: GUILD_MEMBER_ADD to the guild, GUILD_CREATE to the joiner's "
+               "gateway sessions."),
 }
 paths["/channels/{id}/messages"] = {
     "parameters": [CHANNEL_ID],
@@ -561,6 +758,13 @@ see LICENSE-discord-api-spec) trimmed to the fields accord returns, plus accord'
 - Errors: `{"code": int, "message": str, "errors"?: {...}}`. Validation errors are 400 code 50035
   "Invalid Form Body" with a nested `errors` tree whose leaves are `{"_errors":[{"code","message"}]}`;
   malformed JSON is 400 code 50109. An unknown route is 404 `{"code":0,"message":"404: Not Found"}`.
+- Visibility: a caller that is not a member of a guild gets exactly the answer for an unknown id (guild
+  routes 404 code 10004, channel routes 404 code 10003). A member who cannot VIEW_CHANNEL a channel gets
+  403 code 50001; a member lacking the permission to act gets 403 code 50013.
+- Hierarchy: a member's highest position is the highest position of its roles (0 with none); the owner is
+  above everyone. Roles can only be created, edited, deleted, assigned or removed, and members kicked,
+  banned, timed out or renamed, when they are strictly below the caller; only permission bits the caller
+  holds can be granted (the owner and ADMINISTRATOR hold all).
 
 ## Gateway (WebSocket)
 The gateway URL is returned by `GET /gateway` (`ws://HOST:PORT`). The WebSocket is accepted on **any
@@ -581,9 +785,17 @@ resume_gateway_url, application: {id, flags} (bots), shard?}`, then one GUILD_CR
 guild plus joined_at, large, member_count, members, channels, threads, presences, voice_states,
 stage_instances, guild_scheduled_events).
 
-Dispatched events: MESSAGE_CREATE (to members who can VIEW_CHANNEL; intent GUILD_MESSAGES 1<<9),
-CHANNEL_CREATE and GUILD_ROLE_CREATE (intent GUILDS 1<<0), GUILD_MEMBER_ADD and GUILD_MEMBER_UPDATE
-(intent GUILD_MEMBERS 1<<1), GUILD_CREATE to a user's sessions when they join a guild.
+Dispatched events, by intent:
+- GUILDS (1<<0): GUILD_CREATE (to a user's sessions when they join a guild), GUILD_UPDATE, GUILD_DELETE
+  (guild deleted, or to a user's sessions when they leave, are kicked or banned), GUILD_ROLE_CREATE,
+  GUILD_ROLE_UPDATE, GUILD_ROLE_DELETE, CHANNEL_CREATE, CHANNEL_UPDATE, CHANNEL_DELETE.
+- GUILD_MEMBERS (1<<1): GUILD_MEMBER_ADD, GUILD_MEMBER_UPDATE, GUILD_MEMBER_REMOVE.
+- GUILD_MODERATION (1<<2): GUILD_BAN_ADD, GUILD_BAN_REMOVE (only to members with BAN_MEMBERS or
+  VIEW_AUDIT_LOG).
+- GUILD_MESSAGES (1<<9): MESSAGE_CREATE, MESSAGE_DELETE_BULK (when a ban deletes messages).
+
+Channel-scoped events (MESSAGE_*, CHANNEL_*) reach only sessions whose member can VIEW_CHANNEL the channel,
+as of the moment of the event.
 
 | close code | when |
 |---|---|
@@ -604,7 +816,7 @@ doc = {
     },
     "servers": [{"url": "http://127.0.0.1:8080/api/v10"}],
     "tags": [{"name": t} for t in ["auth", "users", "applications", "oauth2", "guilds", "channels", "roles",
-                                    "members", "invites", "messages", "gateway"]],
+                                    "members", "bans", "invites", "messages", "gateway"]],
     "security": BOTH,
     "paths": paths,
     "components": {
@@ -634,6 +846,19 @@ def walk(o):
 
 
 walk(doc)
+
+
+def shape(path):
+    """A path with its parameter names erased: /guilds/{guild_id}/roles -> /guilds/{}/roles."""
+    return "/".join("{}" if seg.startswith("{") else seg for seg in path.split("/"))
+
+
+discord_ops = {(m, shape(p_)): o["operationId"] for p_, item in DP.items() for m, o in item.items()
+               if isinstance(o, dict) and "operationId" in o}
+for p_, item in paths.items():
+    for m, o in item.items():
+        if m != "parameters" and (m, shape(p_)) in discord_ops:
+            assert o["operationId"] == discord_ops[(m, shape(p_))], (m, p_, o["operationId"])
 # unused schemas
 text = json.dumps(doc)
 for n in schemas:

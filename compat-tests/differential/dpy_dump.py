@@ -6,6 +6,8 @@ the objects exactly as the library parsed them (for diagnostics and payload chec
 
 Usage: dpy_dump.py BASE_URL GATEWAY_URL TOKENS_JSON OUT_JSONL
 
+The process keeps running (bots connected) after the first dump; the test stops it.
+
 TOKENS_JSON is a JSON list of bot tokens. One discord.Client per token, all in this process.
 Several bots are used because discord.py rate-limits its own gateway sends to 110 per minute
 (discord/gateway.py GatewayRatelimiter): one chunk request per guild means one bot can chunk
@@ -14,6 +16,7 @@ about 100 guilds at start-up without waiting a minute per 110 guilds.
 Line protocol on stdout (read by the test through harness.BotProcess):
   READY <bot_user_id>           one per client, when the library dispatched on_ready
   DONE <guilds> <pairs>         everything was written to OUT_JSONL
+  DONE<k> <guilds> <pairs>      round k (see below) was written
   ERROR <text>
 Library logs go to stderr.
 """
@@ -107,6 +110,38 @@ async def run(base: str, gateway_url: str, tokens: list[str], out_path: str) -> 
                 exc = t.exception()
                 raise exc if exc is not None else RuntimeError("a client stopped before it was ready")
 
+    say("DONE", *write_dump(clients, out_path))
+
+    # Later rounds: the test changes guilds over REST while the bots stay connected, so the
+    # library's cache is what our dispatches (GUILD_ROLE_*, CHANNEL_*, GUILD_MEMBER_*) made of
+    # it. Round k starts when OUT_JSONL.go<k> appears: {"out": path, "sentinels": {bot_id:
+    # [guild_id, name]}}. The test renamed each bot's sentinel guild last; once every client
+    # shows the new name, every earlier event on its connection has been processed.
+    k = 2
+    while True:
+        control = f"{out_path}.go{k}"
+        while not os.path.exists(control):
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # the writer renames the file into place; be safe anyway
+        with open(control, encoding="utf-8") as f:
+            request = json.load(f)
+        deadline = asyncio.get_running_loop().time() + 30
+        for c in clients:
+            gid, name = request["sentinels"].get(str(c.user.id), (None, None))
+            if gid is None:
+                continue
+            while True:
+                g = c.get_guild(int(gid))
+                if g is not None and g.name == name:
+                    break
+                if asyncio.get_running_loop().time() > deadline:
+                    raise RuntimeError(f"bot {c.user.id} never saw GUILD_UPDATE renaming guild {gid} to {name!r}")
+                await asyncio.sleep(0.05)
+        say(f"DONE{k}", *write_dump(clients, request["out"]))
+        k += 1
+
+
+def write_dump(clients: list[discord.Client], out_path: str) -> tuple[int, int]:
     guilds = 0
     pairs = 0
     with open(out_path, "w", encoding="utf-8") as out:
@@ -127,15 +162,7 @@ async def run(base: str, gateway_url: str, tokens: list[str], out_path: str) -> 
                 guilds += 1
                 pairs += sum(len(v) for v in rec["permissions"].values())
                 out.write(json.dumps(rec) + "\n")
-    for c in clients:
-        await c.close()
-    for t in tasks:
-        try:
-            await asyncio.wait_for(t, 10)
-        except Exception:
-            pass
-    say("DONE", guilds, pairs)
-    return 0
+    return guilds, pairs
 
 
 def main() -> int:

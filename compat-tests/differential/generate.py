@@ -89,6 +89,7 @@ class Caps:
     patch_channel: bool = False   # PATCH /channels/{id} (overwrites, lock_permissions, category sync)
     delete_role: bool = False     # DELETE /guilds/{id}/roles/{rid}
     kick: bool = False            # DELETE /guilds/{id}/members/{uid}
+    patch_guild: bool = False     # PATCH /guilds/{id} (the live round's sentinel rename)
 
     def describe(self) -> str:
         return ", ".join(f"{k}={'yes' if v else 'no'}" for k, v in self.__dict__.items())
@@ -127,6 +128,8 @@ async def probe_caps(api: Api, owner: User) -> Caps:
     caps.delete_role = not route_missing(st, body)
     st, body = await api.raw("DELETE", f"/guilds/{gid}/members/1", owner.token)
     caps.kick = not route_missing(st, body)
+    st, body = await api.raw("PATCH", f"/guilds/{gid}", owner.token, {})
+    caps.patch_guild = not route_missing(st, body)
     return caps
 
 
@@ -225,6 +228,29 @@ async def create_bots(api: Api, owner: User, count: int) -> list[Bot]:
     return list(await asyncio.gather(*(one(i) for i in range(count))))
 
 
+def random_overwrite_list(rng: random.Random, guild_id: str, role_ids: list[str], member_ids: list[str]) -> list[dict]:
+    """Overwrites for @everyone (60 %), each role (35 %) and each member (25 %), in random order."""
+    out = []
+    if rng.random() < 0.6:
+        out.append((guild_id, 0))
+    for rid in role_ids:
+        if rng.random() < 0.35:
+            out.append((rid, 0))
+    for uid in member_ids:
+        if rng.random() < 0.25:
+            out.append((uid, 1))
+    if out and rng.random() < DUPLICATE_P:
+        # The same target twice in one request. Discord keeps one overwrite per target
+        # (the last); a server that stores both serves an ambiguous channel.
+        out.append(rng.choice(out))
+    rng.shuffle(out)  # @everyone is not always first: order must not matter
+    result = []
+    for oid, kind in out:
+        allow, deny = overwrite_bits(rng)
+        result.append({"id": oid, "type": kind, "allow": str(allow), "deny": str(deny)})
+    return result
+
+
 def future_timestamp(rng: random.Random) -> str:
     at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=rng.randint(3600, 20 * 86400))
     return at.isoformat()
@@ -301,25 +327,7 @@ async def build_guild(api: Api, index: int, seed: str, pool: list[User], bot: Bo
     managed = [rid for rid in bot_member["roles"] if rid not in role_perms]
 
     def random_overwrites() -> list[dict]:
-        out = []
-        if rng.random() < 0.6:
-            out.append((gid, 0))
-        for rid in role_ids + managed:
-            if rng.random() < 0.35:
-                out.append((rid, 0))
-        for uid in member_ids:
-            if rng.random() < 0.25:
-                out.append((uid, 1))
-        if out and rng.random() < DUPLICATE_P:
-            # The same target twice in one request. Discord keeps one overwrite per target
-            # (the last); a server that stores both serves an ambiguous channel.
-            out.append(rng.choice(out))
-        rng.shuffle(out)  # @everyone is not always first: order must not matter
-        result = []
-        for oid, kind in out:
-            allow, deny = overwrite_bits(rng)
-            result.append({"id": oid, "type": kind, "allow": str(allow), "deny": str(deny)})
-        return result
+        return random_overwrite_list(rng, gid, role_ids + managed, member_ids)
 
     async def put_overwrites(channel_id: str, overwrites: list[dict]) -> None:
         for o in overwrites:
@@ -375,3 +383,120 @@ async def build_guild(api: Api, index: int, seed: str, pool: list[User], bot: Bo
     if caps.kick and joiners and rng.random() < 0.1:
         await api.call("DELETE", f"/guilds/{gid}/members/{rng.choice(joiners).id}", owner.token, expect=(204,))
     return record
+
+
+# --------------------------------------------------------------------------- live changes
+
+LIVE_OPS = [
+    "role_permissions", "overwrite_put", "overwrite_delete", "channel_overwrites", "member_role_add",
+    "member_role_remove", "timeout", "role_delete", "kick", "channel_create", "channel_delete",
+]
+
+
+async def mutate_guild(api: Api, rec: GuildRecord, seed: str, caps: Caps) -> list[str]:
+    """1-4 random changes to a built guild while the bots are connected; returns what was done
+    (for failure reports). Decisions come from `random.Random(seed)` and the guild's state."""
+    rng = random.Random(seed)
+    tok = rec.owner.token
+    gid = rec.guild_id
+    guild, channels, members = await asyncio.gather(
+        api.call("GET", f"/guilds/{gid}", tok, expect=(200,)),
+        api.call("GET", f"/guilds/{gid}/channels", tok, expect=(200,)),
+        api.call("GET", f"/guilds/{gid}/members?limit=1000", tok, expect=(200,)),
+    )
+    roles = {r["id"]: r for r in guild["roles"]}
+    plain_roles = [rid for rid, r in roles.items() if rid != gid and not r.get("managed")]
+    all_roles = [rid for rid in roles if rid != gid]
+    by_id = {m["user"]["id"]: m for m in members}
+    owner_id = str(guild["owner_id"])
+
+    def is_admin(uid: str) -> bool:
+        m = by_id[uid]
+        p = int(roles[gid]["permissions"])
+        for rid in m["roles"]:
+            if rid in roles:
+                p |= int(roles[rid]["permissions"])
+        return bool(p & ADMINISTRATOR)
+
+    done: list[str] = []
+    ops = [op for op in LIVE_OPS if _op_available(op, caps)]
+    for _ in range(rng.randint(1, 4)):
+        op = rng.choice(ops)
+        if op == "role_permissions":
+            rid = rng.choice([gid] + plain_roles)
+            perms = everyone_permissions(rng) if rid == gid else role_permissions(rng)
+            await api.call("PATCH", f"/guilds/{gid}/roles/{rid}", tok, {"permissions": str(perms)}, expect=(200,))
+            roles[rid]["permissions"] = str(perms)
+            done.append(f"PATCH role {rid} permissions={perms}")
+        elif op == "overwrite_put":
+            ch = rng.choice(channels)
+            target = rng.choice([(gid, 0)] + [(r, 0) for r in all_roles] + [(u, 1) for u in by_id])
+            allow, deny = overwrite_bits(rng)
+            await api.call("PUT", f"/channels/{ch['id']}/permissions/{target[0]}", tok,
+                           {"type": target[1], "allow": str(allow), "deny": str(deny)}, expect=(204,))
+            done.append(f"PUT overwrite {target} on channel {ch['id']} allow={allow} deny={deny}")
+        elif op == "overwrite_delete":
+            ch = rng.choice(channels)
+            if ch["permission_overwrites"]:
+                o = rng.choice(ch["permission_overwrites"])
+                await api.call("DELETE", f"/channels/{ch['id']}/permissions/{o['id']}", tok, expect=(204,))
+                done.append(f"DELETE overwrite {o['id']} on channel {ch['id']}")
+        elif op == "channel_overwrites":
+            ch = rng.choice(channels)
+            ows = random_overwrite_list(rng, gid, all_roles, list(by_id))
+            await api.call("PATCH", f"/channels/{ch['id']}", tok, {"permission_overwrites": ows}, expect=(200,))
+            done.append(f"PATCH channel {ch['id']} (type {ch['type']}) overwrites")
+        elif op in ("member_role_add", "member_role_remove") and plain_roles:
+            uid = rng.choice(list(by_id))
+            rid = rng.choice(plain_roles)
+            method = "PUT" if op == "member_role_add" else "DELETE"
+            await api.call(method, f"/guilds/{gid}/members/{uid}/roles/{rid}", tok, expect=(204,))
+            done.append(f"{method} role {rid} of member {uid}")
+        elif op == "timeout":
+            candidates = [u for u in by_id if u != owner_id and not is_admin(u)]
+            if candidates:
+                uid = rng.choice(candidates)
+                until = None if by_id[uid].get("communication_disabled_until") and rng.random() < 0.5 else future_timestamp(rng)
+                await api.call("PATCH", f"/guilds/{gid}/members/{uid}", tok,
+                               {"communication_disabled_until": until}, expect=(200,))
+                done.append(f"timeout of {uid} -> {until}")
+        elif op == "role_delete" and plain_roles:
+            rid = rng.choice(plain_roles)
+            await api.call("DELETE", f"/guilds/{gid}/roles/{rid}", tok, expect=(204,))
+            plain_roles.remove(rid)
+            all_roles.remove(rid)
+            done.append(f"DELETE role {rid}")
+        elif op == "kick":
+            candidates = [u for u in by_id if u not in (owner_id, rec.bot.id)]
+            if candidates:
+                uid = rng.choice(candidates)
+                await api.call("DELETE", f"/guilds/{gid}/members/{uid}", tok, expect=(204,))
+                del by_id[uid]
+                done.append(f"kick {uid}")
+        elif op == "channel_create":
+            body: dict[str, Any] = {"name": "live", "type": pick_channel_type(rng),
+                                    "permission_overwrites": random_overwrite_list(rng, gid, all_roles, list(by_id))}
+            ch = await api.call("POST", f"/guilds/{gid}/channels", tok, body, expect=(200, 201))
+            channels.append(ch)
+            done.append(f"POST channel {ch['id']} type {ch['type']}")
+        elif op == "channel_delete":
+            deletable = [c for c in channels if c["type"] != 0 or c["name"] != "general"]
+            if deletable:
+                ch = rng.choice(deletable)
+                await api.call("DELETE", f"/channels/{ch['id']}", tok, expect=(200,))
+                channels.remove(ch)
+                done.append(f"DELETE channel {ch['id']} (type {ch['type']})")
+    return done
+
+
+def _op_available(op: str, caps: Caps) -> bool:
+    return {
+        "role_permissions": caps.patch_role,
+        "overwrite_put": caps.put_overwrite,
+        "overwrite_delete": caps.put_overwrite,
+        "channel_overwrites": caps.patch_channel,
+        "timeout": caps.patch_member,
+        "role_delete": caps.delete_role,
+        "kick": caps.kick,
+        "channel_delete": caps.patch_channel,
+    }.get(op, True)

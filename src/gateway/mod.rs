@@ -122,7 +122,7 @@ impl Gateway {
             let mut views = self.views();
             match (views.get_mut(&guild_id), envelope.audience) {
                 (Some(view), Audience::Channel(channel_id)) => {
-                    recipients.retain(|r| view.can_view(r.user_id, channel_id))
+                    view.retain_viewers(channel_id, &mut recipients, |r| r.user_id)
                 }
                 (Some(view), Audience::AnyGuildPermission(bits)) => {
                     let wanted = Permissions::from_bits_truncate(bits);

@@ -78,33 +78,32 @@ impl GuildAccess {
         }
     }
 
-    /// Position of a member's highest role (the owner is above every role).
-    pub fn highest_position_of(&self, member: &Member) -> i64 {
+    /// Rank of a member's highest role (the owner is above every role; no role ranks as
+    /// @everyone).
+    pub fn highest_rank_of(&self, member: &Member) -> RoleRank {
         if member.user_id == self.guild.owner_id {
-            return i64::MAX;
+            return RoleRank::OWNER;
         }
         member
             .roles
             .iter()
             .filter_map(|id| self.role(*id))
-            .map(|role| role.position)
+            .map(RoleRank::of)
             .max()
-            .unwrap_or(0)
+            .unwrap_or(RoleRank::EVERYONE)
     }
 
-    /// Whether the caller may assign, edit or remove `role` (strictly below its highest role).
+    /// Whether the caller may assign, edit, move or remove `role` (strictly below its highest).
     pub fn outranks_role(&self, role: &Role) -> bool {
-        self.is_owner() || role.position < self.highest_position_of(&self.member)
+        RoleRank::of(role) < self.highest_rank_of(&self.member)
     }
 
     /// Whether the caller may kick, ban, time out or rename `target`: the owner is above
     /// everyone and nobody acts on the owner; otherwise the target's highest role must be
     /// strictly below the caller's.
     pub fn outranks_member(&self, target: &Member) -> bool {
-        if target.user_id == self.guild.owner_id {
-            return false;
-        }
-        self.is_owner() || self.highest_position_of(target) < self.highest_position_of(&self.member)
+        target.user_id != self.guild.owner_id
+            && self.highest_rank_of(target) < self.highest_rank_of(&self.member)
     }
 
     /// 50013 unless the caller holds every bit it is trying to hand out.
@@ -202,6 +201,20 @@ impl Service {
             return Err(ApiError::missing_permissions());
         }
         Ok(access)
+    }
+}
+
+/// Where a role stands in the hierarchy: by position, and among equal positions the older
+/// role (smaller id) is higher, as Discord orders them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RoleRank(i64, std::cmp::Reverse<u64>);
+
+impl RoleRank {
+    const OWNER: RoleRank = RoleRank(i64::MAX, std::cmp::Reverse(0));
+    const EVERYONE: RoleRank = RoleRank(0, std::cmp::Reverse(u64::MAX));
+
+    pub fn of(role: &Role) -> RoleRank {
+        RoleRank(role.position, std::cmp::Reverse(role.id.0))
     }
 }
 

@@ -68,7 +68,8 @@ impl Service {
         let mut form = FormErrors::default();
 
         if let Some(nick) = patch.nick {
-            if let Some(nick) = &nick {
+            // An empty nickname resets it, as on Discord.
+            if let Some(nick) = nick.as_deref().filter(|n| !n.is_empty()) {
                 super::check_length(&mut form, "nick", nick, 1, 32);
             }
             let allowed = if is_self {

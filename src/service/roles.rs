@@ -151,7 +151,6 @@ impl Service {
         let access = self
             .require_guild(caller, guild_id, Permissions::MANAGE_ROLES)
             .await?;
-        let ceiling = access.highest_position_of(&access.member);
         let mut form = FormErrors::default();
         let mut moved = Vec::new();
         for (index, entry) in moves.iter().enumerate() {
@@ -175,13 +174,15 @@ impl Service {
                 continue;
             }
             if role.position != position {
-                if !access.is_owner() && (role.position >= ceiling || position >= ceiling) {
-                    return Err(ApiError::missing_permissions());
-                }
-                moved.push(Role {
+                let target = Role {
                     position,
                     ..role.clone()
-                });
+                };
+                // Only roles below the caller, and only to places still below it.
+                if !access.outranks_role(role) || !access.outranks_role(&target) {
+                    return Err(ApiError::missing_permissions());
+                }
+                moved.push(target);
             }
         }
         form.finish()?;

@@ -2,12 +2,14 @@
 //! overwrites, member role sets), kept current by the same events the node delivers, so
 //! deciding who may see a channel event costs a few engine runs per event, not one per member.
 //!
-//! Results are memoised per (channel, role set, timed out); members with their own overwrite in
-//! a channel and the owner are computed directly. Any role, owner or channel change clears the
-//! memo of that guild, so a change takes effect for the very next event.
+//! Results are memoised per (channel, role set, timed out) in a dense vector indexed by the
+//! interned role-set id; members with their own overwrite in a channel and the owner are
+//! computed directly. Any role or owner change clears the memo, a channel change clears that
+//! channel's, so a change takes effect for the very next event.
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
 use crate::model::{Channel, Member, Role, Snowflake};
@@ -34,10 +36,11 @@ pub struct GuildPermissions {
     guild_id: Snowflake,
     owner_id: Snowflake,
     roles: HashMap<u64, Permissions>,
-    channels: HashMap<Snowflake, ChannelState>,
-    members: HashMap<Snowflake, MemberState>,
+    channels: FxHashMap<Snowflake, ChannelState>,
+    members: FxHashMap<Snowflake, MemberState>,
     role_sets: HashMap<Vec<u64>, u32>,
-    memo: HashMap<(Snowflake, u32, bool), Permissions>,
+    /// Per channel: indexed by role-set id, then by "timed out".
+    memo: FxHashMap<Snowflake, Vec<[Option<Permissions>; 2]>>,
 }
 
 impl GuildPermissions {
@@ -53,10 +56,10 @@ impl GuildPermissions {
             guild_id,
             owner_id,
             roles: roles.iter().map(|r| (r.id.0, r.permissions)).collect(),
-            channels: HashMap::new(),
-            members: HashMap::new(),
+            channels: FxHashMap::default(),
+            members: FxHashMap::default(),
             role_sets: HashMap::new(),
-            memo: HashMap::new(),
+            memo: FxHashMap::default(),
         };
         for channel in channels {
             view.upsert_channel(channel);
@@ -78,6 +81,25 @@ impl GuildPermissions {
             .is_some_and(|p| p.contains(Permissions::VIEW_CHANNEL))
     }
 
+    /// Keeps the items whose user can VIEW_CHANNEL in `channel_id` (none if the channel is
+    /// unknown). The fan-out's filter: one channel lookup per event, then per member one map
+    /// lookup and, for a role set already seen, one vector index.
+    pub fn retain_viewers<T>(
+        &mut self,
+        channel_id: Snowflake,
+        items: &mut Vec<T>,
+        user_of: impl Fn(&T) -> Snowflake,
+    ) {
+        if !self.channels.contains_key(&channel_id) {
+            items.clear();
+            return;
+        }
+        items.retain(|item| {
+            self.channel_permissions(user_of(item), channel_id)
+                .is_some_and(|p| p.contains(Permissions::VIEW_CHANNEL))
+        });
+    }
+
     /// The member's permissions in the channel, or `None` when either is unknown.
     pub fn channel_permissions(
         &mut self,
@@ -90,10 +112,15 @@ impl GuildPermissions {
             .timed_out_until
             .is_some_and(|until| until > chrono::Utc::now());
         let personal = user_id == self.owner_id || channel.overwrites.has_member(user_id.0);
-        let key = (channel_id, member.role_set, timed_out);
+        let slot = (member.role_set as usize, usize::from(timed_out));
         if !personal {
-            if let Some(perms) = self.memo.get(&key) {
-                return Some(*perms);
+            let cached = self
+                .memo
+                .get(&channel_id)
+                .and_then(|sets| sets.get(slot.0))
+                .and_then(|entry| entry[slot.1]);
+            if cached.is_some() {
+                return cached;
             }
         }
         let facts = self.facts(user_id, member, timed_out);
@@ -106,7 +133,11 @@ impl GuildPermissions {
             channel.kind,
         );
         if !personal {
-            self.memo.insert(key, perms);
+            let sets = self.memo.entry(channel_id).or_default();
+            if sets.len() <= slot.0 {
+                sets.resize(slot.0 + 1, [None; 2]);
+            }
+            sets[slot.0][slot.1] = Some(perms);
         }
         Some(perms)
     }
@@ -187,13 +218,12 @@ impl GuildPermissions {
                 overwrites: IndexedOverwrites::new(&channel.permission_overwrites),
             },
         );
-        self.memo
-            .retain(|(channel_id, _, _), _| *channel_id != channel.id);
+        self.memo.remove(&channel.id);
     }
 
     pub fn remove_channel(&mut self, channel_id: Snowflake) {
         self.channels.remove(&channel_id);
-        self.memo.retain(|(id, _, _), _| *id != channel_id);
+        self.memo.remove(&channel_id);
     }
 
     pub fn upsert_role(&mut self, role_id: Snowflake, permissions: Permissions) {
