@@ -63,6 +63,7 @@ def dump_guild(guild: discord.Guild) -> dict:
         channels[str(ch.id)] = {
             "type": ch.type.value,
             "class": type(ch).__name__,
+            "name": ch.name,
             "parent_id": str(ch.category_id) if ch.category_id else None,
             "overwrites": overwrites_of(ch),
         }
