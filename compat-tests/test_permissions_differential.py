@@ -31,6 +31,7 @@ import json
 import math
 import os
 import random
+import re
 import subprocess
 import time
 from collections import Counter
@@ -303,7 +304,10 @@ def evaluate(label: str, records: list[GuildRecord], rest_all: list[dict], dumpe
             (str(o["id"]), int(o["type"]), int(o["allow"]), int(o["deny"])) for o in ch["permission_overwrites"])
         if stale:
             flags.append("discord.py-has-other-overwrites")
-        res.signatures[(f"type {ch['type']}", " ".join(flags), diff)] += 1
+        causes = [f for f in flags if f in ("channel-serves-duplicate-overwrites", "discord.py-has-other-overwrites")]
+        cause = " + ".join(causes) or "objects agree: engine vs library rule"
+        context = " ".join(f for f in flags if f not in causes)
+        res.signatures[(cause, f"type {ch['type']} {context}")] += 1
         extra = f"\n    changes in this round: {'; '.join(notes[rec.guild_id])}" if rec.guild_id in notes else ""
         res.mismatches.append(
             f"guild #{rec.index} {rec.guild_id} (seed {rec.seed!r}), channel {cid} type {ch['type']} "
@@ -324,14 +328,31 @@ def evaluate(label: str, records: list[GuildRecord], rest_all: list[dict], dumpe
 def failure_text(res: Outcome) -> list[str]:
     out = []
     if res.payload:
+        kinds: Counter = Counter()
+        for p in res.payload:
+            if "serves several overwrites" in p:
+                kinds["a channel serves several overwrites for one target"] += 1
+            elif "overwrites: REST" in p or "channel ids:" in p:
+                what = "overwrites differ" if "overwrites: REST" in p else "channel set differs"
+                found = re.findall(r"\((bot [^)]*|deleted channel still cached[^)]*)\)", p)
+                kinds[f"{what}: {', '.join(sorted(set(found))) or 'unannotated'}"] += 1
+            else:
+                kinds[p.split(": ", 1)[1].split(":")[0][:80]] += 1
+        grouped = "\n  ".join(f"{n:5d} x {k}" for k, n in kinds.most_common())
         out.append(
             f"[{res.label}] {len(res.payload)} gateway payload differences (discord.py's objects vs our REST objects; "
-            f"server bugs):\n  " + "\n  ".join(p[:700] for p in res.payload[:SHOW])
+            f"server bugs); by kind:\n  {grouped}\nfirst {min(SHOW, len(res.payload))}:\n  "
+            + "\n  ".join(p[:700] for p in res.payload[:SHOW])
         )
     if res.mismatches:
-        sig = "\n  ".join(f"{n:5d} x {t} | {who} | {diff}" for (t, who, diff), n in res.signatures.most_common(20))
+        by_cause: Counter = Counter()
+        for (cause, _), n in res.signatures.items():
+            by_cause[cause] += n
+        sig = "\n  ".join(f"{n:5d} x {cause}" for cause, n in by_cause.most_common())
+        detail = "\n  ".join(f"{n:5d} x {cause} | {ctx}" for (cause, ctx), n in res.signatures.most_common(15))
         out.append(
-            f"[{res.label}] {len(res.mismatches)} permission mismatches (discord.py/documented vs ours); by kind:\n  {sig}\n"
+            f"[{res.label}] {len(res.mismatches)} permission mismatches (discord.py/documented vs ours); by cause:\n  {sig}\n"
+            f"by cause and pair (channel type, member kind):\n  {detail}\n"
             f"first {min(SHOW, len(res.mismatches))}:\n" + "\n".join(res.mismatches[:SHOW])
         )
     return out

@@ -30,6 +30,10 @@ pub struct Config {
     #[arg(long, env = "ACCORD_NODE_ID", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..32))]
     pub node_id: u8,
 
+    /// Seconds a gateway session stays resumable after its connection drops.
+    #[arg(long, env = "ACCORD_RESUME_WINDOW_SECS", default_value_t = 180)]
+    pub resume_window_secs: u64,
+
     /// Log filter (tracing's EnvFilter syntax), e.g. `info` or `accord=debug`.
     #[arg(long, env = "ACCORD_LOG", default_value = "info")]
     pub log: String,

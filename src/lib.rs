@@ -26,8 +26,15 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         gateway: config.gateway_url(),
     };
     let service = Arc::new(service::Service::new(store, bus, config.node_id, urls).await?);
-    let gateway = gateway::Gateway::start(Arc::clone(&service));
-    let app = http::router(http::AppState { service, gateway });
+    let gateway_config = gateway::GatewayConfig {
+        resume_window: std::time::Duration::from_secs(config.resume_window_secs),
+        ..gateway::GatewayConfig::default()
+    };
+    let gateway = gateway::Gateway::start(Arc::clone(&service), gateway_config);
+    let app = http::router(http::AppState {
+        service,
+        gateway: Arc::clone(&gateway),
+    });
 
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(
@@ -38,7 +45,13 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         "accord is listening"
     );
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Tell every gateway client to reconnect and resume elsewhere, and give the
+            // frames a moment to leave before the process exits.
+            gateway.request_reconnect_all();
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        })
         .await?;
     Ok(())
 }

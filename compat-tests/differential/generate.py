@@ -90,6 +90,7 @@ class Caps:
     delete_role: bool = False     # DELETE /guilds/{id}/roles/{rid}
     kick: bool = False            # DELETE /guilds/{id}/members/{uid}
     patch_guild: bool = False     # PATCH /guilds/{id} (the live round's sentinel rename)
+    role_positions: bool = False  # PATCH /guilds/{id}/roles (positions)
 
     def describe(self) -> str:
         return ", ".join(f"{k}={'yes' if v else 'no'}" for k, v in self.__dict__.items())
@@ -130,6 +131,8 @@ async def probe_caps(api: Api, owner: User) -> Caps:
     caps.kick = not route_missing(st, body)
     st, body = await api.raw("PATCH", f"/guilds/{gid}", owner.token, {})
     caps.patch_guild = not route_missing(st, body)
+    st, body = await api.raw("PATCH", f"/guilds/{gid}/roles", owner.token, [])
+    caps.role_positions = not route_missing(st, body)
     return caps
 
 
@@ -216,7 +219,8 @@ async def register_pool(api: Api, count: int) -> list[User]:
                              {"username": name, "password": PASSWORD, "email": f"{name}@example.test"}, expect=(201,))
         return User(name, str(reg["user_id"]), reg["token"])
 
-    return list(await asyncio.gather(*(one(i) for i in range(count))))
+    # One after the other: ids then sort like the pool, so a seed replays the same choices.
+    return [await one(i) for i in range(count)]
 
 
 async def create_bots(api: Api, owner: User, count: int) -> list[Bot]:
@@ -225,7 +229,7 @@ async def create_bots(api: Api, owner: User, count: int) -> list[Bot]:
         reset = await api.call("POST", f"/applications/{app['id']}/bot/reset", owner.token, expect=(200,))
         return Bot(str(app["id"]), reset["token"])
 
-    return list(await asyncio.gather(*(one(i) for i in range(count))))
+    return [await one(i) for i in range(count)]
 
 
 def random_overwrite_list(rng: random.Random, guild_id: str, role_ids: list[str], member_ids: list[str]) -> list[dict]:
@@ -279,6 +283,13 @@ async def build_guild(api: Api, index: int, seed: str, pool: list[User], bot: Bo
                               {"name": f"role {r}", "permissions": str(perms)}, expect=(200, 201))
         role_ids.append(role["id"])
         role_perms[role["id"]] = perms
+
+    # Random positions (they must not matter to the computation).
+    if caps.role_positions and len(role_ids) > 1 and rng.random() < 0.3:
+        order = role_ids[:]
+        rng.shuffle(order)
+        await api.call("PATCH", f"/guilds/{gid}/roles", owner.token,
+                       [{"id": rid, "position": pos + 1} for pos, rid in enumerate(order)], expect=(200,))
 
     # The bot joins with a random (often empty) permission set on its managed role.
     bot_perms = 0 if rng.random() < 0.4 else role_permissions(rng, admin_p=0.05)

@@ -1,12 +1,15 @@
-//! The gateway node: WebSocket sessions, and the fan-out that takes each bus event once and
-//! hands it to the local sessions allowed to see it (intents, VIEW_CHANNEL, MESSAGE_CONTENT).
+//! The gateway node: WebSocket connections, resumable sessions, and the fan-out that takes
+//! each bus event once and hands it to the local sessions allowed to see it (intents,
+//! audience, MESSAGE_CONTENT).
 
+mod connection;
 mod protocol;
 mod registry;
 mod session;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
@@ -19,30 +22,72 @@ use crate::permissions::Permissions;
 use crate::service::visibility::GuildPermissions;
 use crate::service::Service;
 use protocol::{intents, required_intent};
-use registry::{Outbound, Recipient, Registry};
+use registry::Registry;
+use session::Session;
 
 /// Heartbeat interval announced in HELLO (Discord's current value).
 pub const HEARTBEAT_INTERVAL_MS: u64 = 41_250;
+
+/// Gateway settings.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// How long a session whose connection dropped stays resumable.
+    pub resume_window: Duration,
+    /// How long a new connection may take to IDENTIFY or RESUME.
+    pub identify_timeout: Duration,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            resume_window: Duration::from_secs(180),
+            identify_timeout: Duration::from_secs(45),
+        }
+    }
+}
 
 /// One node's gateway: its sessions, its single bus subscription, and a permission view of
 /// each guild its sessions follow.
 pub struct Gateway {
     service: Arc<Service>,
+    config: GatewayConfig,
     registry: Mutex<Registry>,
     views: Mutex<HashMap<Snowflake, GuildPermissions>>,
 }
 
 impl Gateway {
-    /// Creates the gateway and starts its fan-out task.
-    pub fn start(service: Arc<Service>) -> Arc<Gateway> {
+    /// Creates the gateway and starts its fan-out and session-expiry tasks.
+    pub fn start(service: Arc<Service>, config: GatewayConfig) -> Arc<Gateway> {
         let gateway = Arc::new(Gateway {
             service,
+            config,
             registry: Mutex::new(Registry::default()),
             views: Mutex::new(HashMap::new()),
         });
         let fanout = Arc::clone(&gateway);
         tokio::spawn(async move { fanout.fanout().await });
+        let reaper = Arc::downgrade(&gateway);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                let Some(gateway) = reaper.upgrade() else {
+                    break;
+                };
+                let window = gateway.config.resume_window;
+                let unwatch = gateway.registry().remove_expired(window);
+                gateway.apply_topics(Vec::new(), unwatch);
+            }
+        });
         gateway
+    }
+
+    /// Graceful shutdown: every connected client is told to reconnect (op 7) so it resumes
+    /// elsewhere.
+    pub fn request_reconnect_all(&self) {
+        for session in self.registry().all() {
+            session.request_reconnect();
+        }
     }
 
     fn registry(&self) -> MutexGuard<'_, Registry> {
@@ -70,16 +115,23 @@ impl Gateway {
         }
     }
 
+    /// Ends a session for good (client closed with 1000/1001).
+    fn end_session(&self, number: u64) {
+        let unwatch = self.registry().remove(number);
+        self.apply_topics(Vec::new(), unwatch);
+    }
+
     async fn fanout(self: Arc<Self>) {
         let mut events = self.service.bus().subscribe();
         loop {
             match events.recv().await {
                 Ok(envelope) => self.deliver(&envelope).await,
                 Err(RecvError::Lagged(missed)) => {
-                    // The views may be stale and sessions may have missed events; resuming
-                    // them is the gateway issue's job (op 7). Rebuild views from the store.
+                    // Sessions may have missed events: ask them to reconnect and resume, and
+                    // rebuild the permission views from the store.
                     tracing::warn!(missed, "gateway fan-out lagged behind the bus");
                     self.views().clear();
+                    self.request_reconnect_all();
                 }
                 Err(RecvError::Closed) => break,
             }
@@ -108,26 +160,27 @@ impl Gateway {
             }
         }
 
-        let recipients = self.registry().recipients(envelope.topic);
         let required = required_intent(&envelope.event);
-        let mut recipients: Vec<Recipient> = recipients
+        let mut recipients: Vec<Arc<Session>> = self
+            .registry()
+            .recipients(envelope.topic)
             .into_iter()
-            .filter(|r| {
-                required.is_none_or(|bits| r.intents & bits != 0)
+            .filter(|s| {
+                required.is_none_or(|bits| s.intents & bits != 0)
                     || (envelope.event == "GUILD_MEMBER_UPDATE"
-                        && envelope.subject_user == Some(r.user_id))
+                        && envelope.subject_user == Some(s.user_id()))
             })
             .collect();
         if let Some(guild_id) = filtered {
             let mut views = self.views();
             match (views.get_mut(&guild_id), envelope.audience) {
                 (Some(view), Audience::Channel(channel_id)) => {
-                    view.retain_viewers(channel_id, &mut recipients, |r| r.user_id)
+                    view.retain_viewers(channel_id, &mut recipients, |s| s.user_id())
                 }
                 (Some(view), Audience::AnyGuildPermission(bits)) => {
                     let wanted = Permissions::from_bits_truncate(bits);
-                    recipients.retain(|r| {
-                        view.guild_permissions(r.user_id)
+                    recipients.retain(|s| {
+                        view.guild_permissions(s.user_id())
                             .is_some_and(|p| p.intersects(wanted))
                     })
                 }
@@ -135,7 +188,7 @@ impl Gateway {
                 (None, _) => recipients.clear(),
             }
         }
-        self.send(envelope, &recipients);
+        send(envelope, &recipients);
 
         if let Some(guild_id) = guild_id {
             if let Some(view) = self.views().get_mut(&guild_id) {
@@ -188,57 +241,60 @@ impl Gateway {
         };
         self.apply_topics(Vec::new(), unwatch);
     }
+}
 
-    /// Hands the event to each recipient, rendering the content-less variant at most once.
-    fn send(&self, envelope: &Envelope, recipients: &[Recipient]) {
-        let event: Arc<str> = Arc::from(envelope.event.as_str());
-        let full: Arc<str> = Arc::from(envelope.data.as_str());
-        let mut without_content: Option<Arc<str>> = None;
-        let mut slow = Vec::new();
-        for recipient in recipients {
-            let data = if needs_content_stripped(&envelope.event, recipient, &full) {
-                without_content
-                    .get_or_insert_with(|| strip_message_content(&full))
-                    .clone()
-            } else {
-                full.clone()
-            };
-            let outbound = Outbound::Dispatch {
-                event: event.clone(),
-                data,
-            };
-            if recipient.sender.try_send(outbound).is_err() {
-                slow.push(recipient.session_id);
-            }
-        }
-        for session_id in slow {
-            // A session that cannot keep up is dropped (its socket closes with a reconnectable
-            // code) instead of letting its queue grow without bound.
-            tracing::warn!(session_id, "session queue full; disconnecting it");
-            let unwatch = self.registry().remove(session_id);
-            self.apply_topics(Vec::new(), unwatch);
+/// Hands the event to each recipient. The `d` is shared; the content-less variant for bots
+/// without MESSAGE_CONTENT is rendered at most once per event.
+fn send(envelope: &Envelope, recipients: &[Arc<Session>]) {
+    let event: Arc<str> = Arc::from(envelope.event.as_str());
+    let full: Arc<str> = Arc::from(envelope.data.as_str());
+    let gate = ContentGate::for_event(&envelope.event, &envelope.data);
+    let mut without_content: Option<Arc<str>> = None;
+    for session in recipients {
+        let data = if gate.as_ref().is_some_and(|g| g.hides_from(session)) {
+            without_content
+                .get_or_insert_with(|| strip_message_content(&full))
+                .clone()
+        } else {
+            full.clone()
+        };
+        if !session.dispatch(event.clone(), data) {
+            // Its connection is dropped with a resumable close; the session keeps buffering.
+            tracing::warn!(session = session.number, "connection too slow; detached");
         }
     }
 }
 
-/// Bots without MESSAGE_CONTENT get messages without content, except their own and those
-/// that mention them.
-fn needs_content_stripped(event: &str, recipient: &Recipient, data: &str) -> bool {
-    if !recipient.bot
-        || recipient.intents & intents::MESSAGE_CONTENT != 0
-        || !matches!(event, "MESSAGE_CREATE" | "MESSAGE_UPDATE")
-    {
-        return false;
+/// Who may see a message's content: bots need MESSAGE_CONTENT unless they wrote the message
+/// or are mentioned in it. Parsed once per message event.
+struct ContentGate {
+    author: Option<String>,
+    mentions: Vec<String>,
+}
+
+impl ContentGate {
+    fn for_event(event: &str, data: &str) -> Option<ContentGate> {
+        if !matches!(event, "MESSAGE_CREATE" | "MESSAGE_UPDATE") {
+            return None;
+        }
+        let message: Value = serde_json::from_str(data).ok()?;
+        let id_of = |user: &Value| user["id"].as_str().map(str::to_owned);
+        Some(ContentGate {
+            author: id_of(&message["author"]),
+            mentions: message["mentions"]
+                .as_array()
+                .map(|users| users.iter().filter_map(id_of).collect())
+                .unwrap_or_default(),
+        })
     }
-    let Ok(message) = serde_json::from_str::<Value>(data) else {
-        return false;
-    };
-    let me = recipient.user_id.to_string();
-    let authored = message["author"]["id"].as_str() == Some(me.as_str());
-    let mentioned = message["mentions"]
-        .as_array()
-        .is_some_and(|users| users.iter().any(|u| u["id"].as_str() == Some(me.as_str())));
-    !(authored || mentioned)
+
+    fn hides_from(&self, session: &Session) -> bool {
+        if !session.is_bot() || session.intents & intents::MESSAGE_CONTENT != 0 {
+            return false;
+        }
+        let me = session.user_id().to_string();
+        self.author.as_deref() != Some(me.as_str()) && !self.mentions.contains(&me)
+    }
 }
 
 fn strip_message_content(data: &str) -> Arc<str> {

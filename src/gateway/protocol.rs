@@ -8,6 +8,7 @@ pub const OP_IDENTIFY: u8 = 2;
 pub const OP_PRESENCE_UPDATE: u8 = 3;
 pub const OP_VOICE_STATE_UPDATE: u8 = 4;
 pub const OP_RESUME: u8 = 6;
+pub const OP_RECONNECT: u8 = 7;
 pub const OP_REQUEST_GUILD_MEMBERS: u8 = 8;
 pub const OP_INVALID_SESSION: u8 = 9;
 pub const OP_HELLO: u8 = 10;
@@ -30,6 +31,18 @@ pub enum CloseCode {
 }
 
 impl CloseCode {
+    /// Whether the client may resume its session after this close (Discord's table).
+    pub fn resumable(self) -> bool {
+        !matches!(
+            self,
+            CloseCode::AuthenticationFailed
+                | CloseCode::SessionTimedOut
+                | CloseCode::InvalidShard
+                | CloseCode::InvalidApiVersion
+                | CloseCode::InvalidIntents
+        )
+    }
+
     pub fn reason(self) -> &'static str {
         match self {
             CloseCode::UnknownError => "Unknown error.",

@@ -3,58 +3,68 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::Duration;
 
-use tokio::sync::mpsc;
-
+use super::session::Session;
 use crate::bus::Topic;
 use crate::model::Snowflake;
 
-/// What the fan-out hands a session.
-#[derive(Debug)]
-pub enum Outbound {
-    /// A dispatch; the session adds its own sequence number around the shared `d`.
-    Dispatch { event: Arc<str>, data: Arc<str> },
-}
-
-/// A session as the fan-out sees it.
-#[derive(Clone)]
-pub struct Recipient {
-    pub session_id: u64,
-    pub user_id: Snowflake,
-    pub bot: bool,
-    pub intents: u64,
-    pub sender: mpsc::Sender<Outbound>,
-}
-
 #[derive(Default)]
 pub struct Registry {
-    sessions: HashMap<u64, (Recipient, HashSet<Snowflake>)>,
+    sessions: HashMap<u64, (Arc<Session>, HashSet<Snowflake>)>,
+    by_key: HashMap<String, u64>,
     by_topic: HashMap<Topic, HashSet<u64>>,
 }
 
 impl Registry {
     /// Adds a session following its user and `guilds`; returns the topics newly needed.
-    pub fn add(&mut self, recipient: Recipient, guilds: &[Snowflake]) -> Vec<Topic> {
-        let session_id = recipient.session_id;
+    pub fn add(&mut self, session: Arc<Session>, guilds: &[Snowflake]) -> Vec<Topic> {
+        let session_id = session.number;
         let mut watch = Vec::new();
-        let topics = std::iter::once(Topic::User(recipient.user_id))
+        let topics = std::iter::once(Topic::User(session.user_id()))
             .chain(guilds.iter().map(|g| Topic::Guild(*g)));
         for topic in topics {
             if self.follow(topic, session_id) {
                 watch.push(topic);
             }
         }
+        self.by_key.insert(session.key.clone(), session_id);
         self.sessions
-            .insert(session_id, (recipient, guilds.iter().copied().collect()));
+            .insert(session_id, (session, guilds.iter().copied().collect()));
         watch
+    }
+
+    /// The session a RESUME names.
+    pub fn by_key(&self, key: &str) -> Option<Arc<Session>> {
+        let number = self.by_key.get(key)?;
+        self.sessions
+            .get(number)
+            .map(|(session, _)| Arc::clone(session))
+    }
+
+    /// Every session (for a graceful shutdown).
+    pub fn all(&self) -> Vec<Arc<Session>> {
+        self.sessions.values().map(|(s, _)| Arc::clone(s)).collect()
+    }
+
+    /// Removes sessions detached for longer than `window`; returns the topics no longer needed.
+    pub fn remove_expired(&mut self, window: Duration) -> Vec<Topic> {
+        let expired: Vec<u64> = self
+            .sessions
+            .iter()
+            .filter(|(_, (session, _))| session.expired(window))
+            .map(|(number, _)| *number)
+            .collect();
+        expired.into_iter().flat_map(|n| self.remove(n)).collect()
     }
 
     /// Removes a session; returns the topics no local session needs any more.
     pub fn remove(&mut self, session_id: u64) -> Vec<Topic> {
-        let Some((recipient, guilds)) = self.sessions.remove(&session_id) else {
+        let Some((session, guilds)) = self.sessions.remove(&session_id) else {
             return Vec::new();
         };
-        std::iter::once(Topic::User(recipient.user_id))
+        self.by_key.remove(&session.key);
+        std::iter::once(Topic::User(session.user_id()))
             .chain(guilds.into_iter().map(Topic::Guild))
             .filter(|topic| self.unfollow(*topic, session_id))
             .collect()
@@ -113,12 +123,12 @@ impl Registry {
     }
 
     /// The sessions following `topic`.
-    pub fn recipients(&self, topic: Topic) -> Vec<Recipient> {
+    pub fn recipients(&self, topic: Topic) -> Vec<Arc<Session>> {
         self.by_topic
             .get(&topic)
             .into_iter()
             .flatten()
-            .filter_map(|id| self.sessions.get(id).map(|(r, _)| r.clone()))
+            .filter_map(|id| self.sessions.get(id).map(|(s, _)| Arc::clone(s)))
             .collect()
     }
 
@@ -147,16 +157,21 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{CurrentUser, User};
+    use crate::service::Caller;
 
-    fn recipient(session_id: u64, user: u64) -> Recipient {
-        let (sender, _) = mpsc::channel(1);
-        Recipient {
-            session_id,
-            user_id: Snowflake(user),
-            bot: false,
-            intents: 0,
+    fn recipient(number: u64, user: u64) -> Arc<Session> {
+        let (sender, _) = tokio::sync::mpsc::channel(1);
+        let caller = Caller {
+            user: CurrentUser::new(User::new(Snowflake(user), "u".into(), false), None),
+        };
+        Arc::new(Session::new(
+            number,
+            format!("key{number}"),
+            caller,
+            0,
             sender,
-        }
+        ))
     }
 
     #[test]
@@ -177,6 +192,7 @@ mod tests {
             vec![Topic::User(Snowflake(6)), Topic::Guild(g)]
         );
         assert!(registry.recipients(Topic::Guild(g)).is_empty());
+        assert!(registry.by_key("key1").is_none());
     }
 
     #[test]

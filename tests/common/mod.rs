@@ -1979,3 +1979,31 @@ impl Gw {
             .await
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Resume helpers (gateway issue)
+// ---------------------------------------------------------------------------------------------
+
+impl Gw {
+    /// The last dispatch `s` this connection received.
+    pub fn last_seq(&self) -> i64 {
+        self.last_seq
+    }
+
+    /// Closes the WebSocket cleanly with `code` (1000/1001 end the session on the server).
+    pub async fn close_with(&mut self, code: u16) {
+        use tokio_tungstenite::tungstenite::protocol::{frame::coding::CloseCode, CloseFrame};
+        let frame = CloseFrame {
+            code: CloseCode::from(code),
+            reason: "test".into(),
+        };
+        let _ =
+            tokio::time::timeout(EVENT_TIMEOUT, self.ws.send(Message::Close(Some(frame)))).await;
+        self.closed = true;
+    }
+
+    /// Drops the TCP connection without a close frame (a network failure).
+    pub fn kill(self) {
+        drop(self);
+    }
+}

@@ -1,0 +1,379 @@
+//! One WebSocket connection: HELLO, heartbeats, then IDENTIFY (a new session) or RESUME (an
+//! existing one, replaying what it missed); afterwards it writes the session's dispatches
+//! until either side closes. Losing the connection only detaches the session.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+use tokio::time::{sleep_until, Instant};
+
+use super::protocol::*;
+use super::session::{Outbound, Session, OUTBOUND_QUEUE};
+use super::{Gateway, HEARTBEAT_INTERVAL_MS};
+use crate::service::gateway::SUPPORTED_VERSIONS;
+use crate::service::Caller;
+
+/// Largest client payload Discord accepts.
+const MAX_CLIENT_PAYLOAD: usize = 4096;
+/// Client events allowed per window before close 4008.
+const RATE_LIMIT_EVENTS: usize = 120;
+const RATE_LIMIT_WINDOW: Duration = Duration::from_secs(60);
+
+/// How a connection ended.
+enum End {
+    /// Close with this code; the session (if any) stays resumable unless the code says not.
+    Close(CloseCode),
+    /// The client closed with 1000/1001: its session ends.
+    ClientEnded,
+    /// The socket is gone.
+    Gone,
+}
+
+/// RESUME `d`.
+#[derive(Deserialize)]
+struct Resume {
+    token: String,
+    session_id: String,
+    seq: Option<u64>,
+}
+
+struct Connection {
+    gateway: Arc<Gateway>,
+    socket: WebSocket,
+    /// This connection's end of its session's queue.
+    sender: mpsc::Sender<Outbound>,
+    session: Option<Arc<Session>>,
+    heartbeat_deadline: Instant,
+    recent_events: VecDeque<Instant>,
+}
+
+impl Gateway {
+    /// Runs one connection to its end.
+    pub async fn serve(self: Arc<Self>, socket: WebSocket, params: ConnectParams) {
+        let (sender, mut outbound) = mpsc::channel(OUTBOUND_QUEUE);
+        let mut connection = Connection {
+            gateway: Arc::clone(&self),
+            socket,
+            sender,
+            session: None,
+            heartbeat_deadline: next_heartbeat_deadline(),
+            recent_events: VecDeque::new(),
+        };
+        let end = match check_params(&params) {
+            Err(code) => End::Close(code),
+            Ok(()) => connection.run(&mut outbound).await,
+        };
+        if let End::Close(code) = end {
+            let frame = CloseFrame {
+                code: code as u16,
+                reason: code.reason().into(),
+            };
+            let _ = connection.socket.send(Message::Close(Some(frame))).await;
+        }
+        if let Some(session) = connection.session.take() {
+            match end {
+                End::ClientEnded => self.end_session(session.number),
+                End::Close(code) if !code.resumable() => self.end_session(session.number),
+                _ => session.detach(&connection.sender),
+            }
+        }
+    }
+}
+
+fn check_params(params: &ConnectParams) -> Result<(), CloseCode> {
+    if let Some(version) = &params.v {
+        let supported = version
+            .parse::<u8>()
+            .is_ok_and(|v| SUPPORTED_VERSIONS.contains(&v));
+        if !supported {
+            return Err(CloseCode::InvalidApiVersion);
+        }
+    }
+    match params.encoding.as_deref() {
+        None | Some("json") => Ok(()),
+        // ETF arrives with the rest of the gateway issue.
+        Some(_) => Err(CloseCode::DecodeError),
+    }
+}
+
+fn next_heartbeat_deadline() -> Instant {
+    // A client beats every interval; allow half an interval more for jitter and latency.
+    Instant::now() + Duration::from_millis(HEARTBEAT_INTERVAL_MS * 3 / 2)
+}
+
+/// Waits for the next item for an attached connection; never resolves before that.
+async fn next_outbound(
+    attached: bool,
+    outbound: &mut mpsc::Receiver<Outbound>,
+) -> Option<Outbound> {
+    if attached {
+        outbound.recv().await
+    } else {
+        std::future::pending().await
+    }
+}
+
+impl Connection {
+    async fn run(&mut self, outbound: &mut mpsc::Receiver<Outbound>) -> End {
+        let hello = json!({ "op": OP_HELLO, "d": { "heartbeat_interval": HEARTBEAT_INTERVAL_MS }, "s": null, "t": null });
+        if self.send_text(hello.to_string()).await.is_err() {
+            return End::Gone;
+        }
+        let identify_deadline = Instant::now() + self.gateway.config.identify_timeout;
+        loop {
+            let attached = self.session.is_some();
+            tokio::select! {
+                incoming = self.socket.recv() => {
+                    let bytes = match incoming {
+                        Some(Ok(Message::Text(text))) => text.as_str().as_bytes().to_vec(),
+                        Some(Ok(Message::Binary(bytes))) => bytes.to_vec(),
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                        Some(Ok(Message::Close(Some(frame)))) if matches!(frame.code, 1000 | 1001) => {
+                            return End::ClientEnded;
+                        }
+                        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return End::Gone,
+                    };
+                    if let Err(end) = self.handle_payload(&bytes).await {
+                        return end;
+                    }
+                }
+                item = next_outbound(attached, outbound) => match item {
+                    Some(item) => {
+                        if let Err(end) = self.write(item).await {
+                            return end;
+                        }
+                    }
+                    // The session dropped this connection (too slow, or resumed elsewhere).
+                    None => return End::Close(CloseCode::UnknownError),
+                },
+                _ = sleep_until(self.heartbeat_deadline) => {
+                    // Resumable: the client reconnects and resumes.
+                    return End::Close(CloseCode::UnknownError);
+                }
+                _ = sleep_until(identify_deadline), if !attached => {
+                    return End::Close(CloseCode::SessionTimedOut);
+                }
+            }
+        }
+    }
+
+    async fn handle_payload(&mut self, bytes: &[u8]) -> Result<(), End> {
+        if bytes.len() > MAX_CLIENT_PAYLOAD {
+            return Err(End::Close(CloseCode::DecodeError));
+        }
+        self.count_event()?;
+        let payload: ClientPayload =
+            serde_json::from_slice(bytes).map_err(|_| End::Close(CloseCode::DecodeError))?;
+        match payload.op {
+            OP_HEARTBEAT => {
+                self.heartbeat_deadline = next_heartbeat_deadline();
+                let ack = json!({ "op": OP_HEARTBEAT_ACK, "d": null, "s": null, "t": null });
+                self.send_text(ack.to_string()).await.map_err(|_| End::Gone)
+            }
+            OP_IDENTIFY | OP_RESUME if self.session.is_some() => {
+                Err(End::Close(CloseCode::AlreadyAuthenticated))
+            }
+            OP_IDENTIFY => self.identify(payload.d).await,
+            OP_RESUME => self.resume(payload.d).await,
+            _ if self.session.is_none() => Err(End::Close(CloseCode::NotAuthenticated)),
+            OP_PRESENCE_UPDATE | OP_VOICE_STATE_UPDATE => Ok(()),
+            OP_REQUEST_GUILD_MEMBERS => self.request_guild_members(payload.d).await,
+            _ => Err(End::Close(CloseCode::UnknownOpcode)),
+        }
+    }
+
+    /// More than 120 client events in 60 s closes with 4008.
+    fn count_event(&mut self) -> Result<(), End> {
+        let now = Instant::now();
+        while self
+            .recent_events
+            .front()
+            .is_some_and(|at| now.duration_since(*at) > RATE_LIMIT_WINDOW)
+        {
+            self.recent_events.pop_front();
+        }
+        if self.recent_events.len() >= RATE_LIMIT_EVENTS {
+            return Err(End::Close(CloseCode::RateLimited));
+        }
+        self.recent_events.push_back(now);
+        Ok(())
+    }
+
+    async fn identify(&mut self, d: Value) -> Result<(), End> {
+        let identify: Identify =
+            serde_json::from_value(d).map_err(|_| End::Close(CloseCode::DecodeError))?;
+        let gateway = Arc::clone(&self.gateway);
+        let service = &gateway.service;
+        let caller = service
+            .authenticate_gateway(&identify.token)
+            .await
+            .map_err(|_| End::Close(CloseCode::AuthenticationFailed))?;
+        let intents = match identify.intents {
+            Some(bits) if bits & !intents::ALL == 0 => bits,
+            Some(_) => return Err(End::Close(CloseCode::InvalidIntents)),
+            // User clients send capabilities rather than intents: they see everything.
+            None if !caller.is_bot() => intents::ALL,
+            None => return Err(End::Close(CloseCode::InvalidIntents)),
+        };
+        if let Some([shard_id, shard_count]) = identify.shard {
+            if shard_count == 0 || shard_id >= shard_count {
+                return Err(End::Close(CloseCode::InvalidShard));
+            }
+        }
+
+        let key = random_session_id();
+        let state = service
+            .ready_state(&caller, &key, identify.shard)
+            .await
+            .map_err(|_| End::Close(CloseCode::UnknownError))?;
+        let guild_ids: Vec<_> = state
+            .guild_ids
+            .iter()
+            .copied()
+            .filter(|id| {
+                identify.shard.is_none_or(|[shard_id, count]| {
+                    (id.0 >> 22) % u64::from(count) == u64::from(shard_id)
+                })
+            })
+            .collect();
+        let mut ready = state.ready;
+        ready["guilds"] = json!(guild_ids
+            .iter()
+            .map(|id| json!({ "id": id, "unavailable": true }))
+            .collect::<Vec<_>>());
+
+        // Registered before READY is built so no event after the snapshot is lost: the
+        // session holds fan-out events until its start-up dispatches are out.
+        let session = Arc::new(Session::new(
+            next_session_number(),
+            key,
+            caller.clone(),
+            intents,
+            self.sender.clone(),
+        ));
+        let watch = gateway.registry().add(Arc::clone(&session), &guild_ids);
+        gateway.apply_topics(watch, Vec::new());
+        self.session = Some(Arc::clone(&session));
+
+        session.dispatch_direct("READY", ready.to_string());
+        if intents & intents::GUILDS != 0 {
+            for guild_id in guild_ids {
+                match service.guild_create_for(&caller, guild_id).await {
+                    Ok(guild) => {
+                        session.dispatch_direct("GUILD_CREATE", guild.to_string());
+                    }
+                    Err(err) => tracing::warn!(%err, %guild_id, "GUILD_CREATE skipped"),
+                }
+            }
+        }
+        session.finish_startup();
+        Ok(())
+    }
+
+    /// RESUME: the same user's session on this node, with `seq` still in its replay buffer,
+    /// gets the missed dispatches then RESUMED; otherwise op 9 `d:false`.
+    async fn resume(&mut self, d: Value) -> Result<(), End> {
+        let resume: Resume =
+            serde_json::from_value(d).map_err(|_| End::Close(CloseCode::DecodeError))?;
+        let caller = self
+            .gateway
+            .service
+            .authenticate_gateway(&resume.token)
+            .await
+            .map_err(|_| End::Close(CloseCode::AuthenticationFailed))?;
+        let session = self
+            .gateway
+            .registry()
+            .by_key(&resume.session_id)
+            .filter(|session| session.user_id() == caller.id());
+        let Some(session) = session else {
+            return self.invalid_session().await;
+        };
+        let Ok(missed) = session.resume(resume.seq.unwrap_or(0), self.sender.clone()) else {
+            return self.invalid_session().await;
+        };
+        self.session = Some(Arc::clone(&session));
+        for item in missed {
+            self.write(item).await?;
+        }
+        session.resumed();
+        Ok(())
+    }
+
+    async fn invalid_session(&mut self) -> Result<(), End> {
+        let invalid = json!({ "op": OP_INVALID_SESSION, "d": false, "s": null, "t": null });
+        self.send_text(invalid.to_string())
+            .await
+            .map_err(|_| End::Gone)
+    }
+
+    async fn request_guild_members(&mut self, d: Value) -> Result<(), End> {
+        let request: RequestGuildMembers =
+            serde_json::from_value(d).map_err(|_| End::Close(CloseCode::DecodeError))?;
+        let Some(session) = self.session.clone() else {
+            return Err(End::Close(CloseCode::NotAuthenticated));
+        };
+        let caller: &Caller = &session.caller;
+        let user_ids = request
+            .user_ids
+            .map(OneOrMany::into_vec)
+            .unwrap_or_default();
+        let chunk = self
+            .gateway
+            .service
+            .member_chunk(
+                caller,
+                request.guild_id,
+                request.query.as_deref().unwrap_or(""),
+                request.limit.unwrap_or(0),
+                &user_ids,
+                request.nonce.as_ref(),
+            )
+            .await;
+        // Not a member of that guild: Discord ignores the request.
+        if let Ok(chunk) = chunk {
+            session.dispatch_direct("GUILD_MEMBERS_CHUNK", chunk.to_string());
+        }
+        Ok(())
+    }
+
+    /// Writes one queued item: a dispatch rendered around its shared `d`, or op 7.
+    async fn write(&mut self, item: Outbound) -> Result<(), End> {
+        match item {
+            Outbound::Dispatch { seq, event, data } => {
+                let frame =
+                    format!("{{\"op\":{OP_DISPATCH},\"t\":\"{event}\",\"s\":{seq},\"d\":{data}}}");
+                self.send_text(frame).await.map_err(|_| End::Gone)
+            }
+            Outbound::Reconnect => {
+                let reconnect = json!({ "op": OP_RECONNECT, "d": null, "s": null, "t": null });
+                self.send_text(reconnect.to_string())
+                    .await
+                    .map_err(|_| End::Gone)?;
+                Err(End::Close(CloseCode::UnknownError))
+            }
+        }
+    }
+
+    async fn send_text(&mut self, text: String) -> Result<(), axum::Error> {
+        self.socket.send(Message::Text(text.into())).await
+    }
+}
+
+fn random_session_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn next_session_number() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
