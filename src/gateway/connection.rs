@@ -48,6 +48,7 @@ struct Connection {
     /// This connection's end of its session's queue.
     sender: mpsc::Sender<Outbound>,
     session: Option<Arc<Session>>,
+    encoding: Encoding,
     heartbeat_deadline: Instant,
     recent_events: VecDeque<Instant>,
 }
@@ -61,12 +62,16 @@ impl Gateway {
             socket,
             sender,
             session: None,
+            encoding: Encoding::Json,
             heartbeat_deadline: next_heartbeat_deadline(),
             recent_events: VecDeque::new(),
         };
         let end = match check_params(&params) {
             Err(code) => End::Close(code),
-            Ok(()) => connection.run(&mut outbound).await,
+            Ok(encoding) => {
+                connection.encoding = encoding;
+                connection.run(&mut outbound).await
+            }
         };
         if let End::Close(code) = end {
             let frame = CloseFrame {
@@ -85,7 +90,15 @@ impl Gateway {
     }
 }
 
-fn check_params(params: &ConnectParams) -> Result<(), CloseCode> {
+/// How payloads are written on this connection (`encoding` query parameter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Json,
+    /// Erlang term format, in binary frames.
+    Etf,
+}
+
+fn check_params(params: &ConnectParams) -> Result<Encoding, CloseCode> {
     if let Some(version) = &params.v {
         let supported = version
             .parse::<u8>()
@@ -95,8 +108,8 @@ fn check_params(params: &ConnectParams) -> Result<(), CloseCode> {
         }
     }
     match params.encoding.as_deref() {
-        None | Some("json") => Ok(()),
-        // ETF arrives with the rest of the gateway issue.
+        None | Some("json") => Ok(Encoding::Json),
+        Some("etf") => Ok(Encoding::Etf),
         Some(_) => Err(CloseCode::DecodeError),
     }
 }
@@ -167,8 +180,9 @@ impl Connection {
             return Err(End::Close(CloseCode::DecodeError));
         }
         self.count_event()?;
-        let payload: ClientPayload =
-            serde_json::from_slice(bytes).map_err(|_| End::Close(CloseCode::DecodeError))?;
+        let payload: ClientPayload = self
+            .decode(bytes)
+            .ok_or(End::Close(CloseCode::DecodeError))?;
         match payload.op {
             OP_HEARTBEAT => {
                 self.heartbeat_deadline = next_heartbeat_deadline();
@@ -360,8 +374,25 @@ impl Connection {
         }
     }
 
+    /// Decodes a client payload in the connection's encoding.
+    fn decode(&self, bytes: &[u8]) -> Option<ClientPayload> {
+        match self.encoding {
+            Encoding::Json => serde_json::from_slice(bytes).ok(),
+            Encoding::Etf => serde_json::from_value(super::etf::decode(bytes).ok()?).ok(),
+        }
+    }
+
+    /// Sends one payload given as JSON text, in the connection's encoding.
     async fn send_text(&mut self, text: String) -> Result<(), axum::Error> {
-        self.socket.send(Message::Text(text.into())).await
+        let message = match self.encoding {
+            Encoding::Json => Message::Text(text.into()),
+            Encoding::Etf => {
+                // ETF sessions pay a conversion per payload; JSON is the fast path.
+                let value: Value = serde_json::from_str(&text).map_err(axum::Error::new)?;
+                Message::Binary(super::etf::encode(&value).into())
+            }
+        };
+        self.socket.send(message).await
     }
 }
 

@@ -127,7 +127,7 @@ pub fn encode(value: &Value) -> Vec<u8> {
             out.push(MAP_EXT);
             put_len(&mut out, map.len());
             for (key, item) in map {
-                put_key(&mut out, key);
+                put_key(&mut out, key, Keys::Server);
                 match item {
                     Value::String(name) if key == "t" && is_event_atom(name) => {
                         put_atom(&mut out, name)
@@ -141,7 +141,27 @@ pub fn encode(value: &Value) -> Vec<u8> {
     out
 }
 
+/// How map keys are written: as the server sends them (field names as atoms) or as clients
+/// must send them (binaries).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keys {
+    Server,
+    Client,
+}
+
+/// Encodes a payload the way a client must send it: every map key a binary. Used by test
+/// clients and tools; the server itself only decodes such payloads.
+pub fn encode_as_client(value: &Value) -> Vec<u8> {
+    let mut out = vec![FORMAT_VERSION];
+    put_value_keyed(&mut out, value, Keys::Client);
+    out
+}
+
 fn put_value(out: &mut Vec<u8>, value: &Value) {
+    put_value_keyed(out, value, Keys::Server)
+}
+
+fn put_value_keyed(out: &mut Vec<u8>, value: &Value, keys: Keys) {
     match value {
         Value::Null => put_atom(out, "nil"),
         Value::Bool(true) => put_atom(out, "true"),
@@ -153,7 +173,7 @@ fn put_value(out: &mut Vec<u8>, value: &Value) {
             out.push(LIST_EXT);
             put_len(out, items.len());
             for item in items {
-                put_value(out, item);
+                put_value_keyed(out, item, keys);
             }
             out.push(NIL_EXT);
         }
@@ -161,8 +181,8 @@ fn put_value(out: &mut Vec<u8>, value: &Value) {
             out.push(MAP_EXT);
             put_len(out, map.len());
             for (key, item) in map {
-                put_key(out, key);
-                put_value(out, item);
+                put_key(out, key, keys);
+                put_value_keyed(out, item, keys);
             }
         }
     }
@@ -214,8 +234,8 @@ fn put_binary(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
-fn put_key(out: &mut Vec<u8>, key: &str) {
-    if is_field_name(key) {
+fn put_key(out: &mut Vec<u8>, key: &str, keys: Keys) {
+    if keys == Keys::Server && is_field_name(key) {
         put_atom(out, key);
     } else {
         put_binary(out, key.as_bytes());
@@ -1085,30 +1105,8 @@ m\x00\x00\x00\x05tokenm\x00\x00\x00\x01xm\x00\x00\x00\x07intentsb\x00\x00\x02\x0
 
         #[test]
         fn prop_client_payloads_with_binary_keys_decode(value in json_strategy()) {
-            // Re-encode with binary keys only, as erlpack clients do: `decode` must accept it.
-            fn client(out: &mut Vec<u8>, v: &Value) {
-                match v {
-                    Value::Object(map) => {
-                        out.push(MAP_EXT);
-                        out.extend_from_slice(&(map.len() as u32).to_be_bytes());
-                        for (k, item) in map {
-                            put_binary(out, k.as_bytes());
-                            client(out, item);
-                        }
-                    }
-                    Value::Array(items) if !items.is_empty() => {
-                        out.push(LIST_EXT);
-                        out.extend_from_slice(&(items.len() as u32).to_be_bytes());
-                        for item in items {
-                            client(out, item);
-                        }
-                        out.push(NIL_EXT);
-                    }
-                    other => put_value(out, other),
-                }
-            }
-            let mut bytes = vec![FORMAT_VERSION];
-            client(&mut bytes, &value);
+            // Binary keys only, as erlpack clients send: `decode` must accept it.
+            let bytes = encode_as_client(&value);
             prop_assert_eq!(decode(&bytes).unwrap(), value);
         }
     }

@@ -3,6 +3,7 @@
 //! audience, MESSAGE_CONTENT).
 
 mod connection;
+pub mod etf;
 mod protocol;
 mod registry;
 mod session;

@@ -63,22 +63,15 @@ pub struct OverwritePut {
 }
 
 impl Service {
-    /// The guild's channels the caller can view.
+    /// Every channel of the guild, as GUILD_CREATE lists them (hidden ones included, as on
+    /// Discord); reading a hidden channel or its messages is what VIEW_CHANNEL guards.
     pub async fn guild_channels(
         &self,
         caller: &Caller,
         guild_id: Snowflake,
     ) -> Result<Vec<Channel>, ApiError> {
-        let access = self.guild_access(caller, guild_id).await?;
-        let channels = self.store.channels_of_guild(guild_id).await?;
-        Ok(channels
-            .into_iter()
-            .filter(|channel| {
-                access
-                    .in_channel(channel)
-                    .contains(Permissions::VIEW_CHANNEL)
-            })
-            .collect())
+        self.guild_access(caller, guild_id).await?;
+        Ok(self.store.channels_of_guild(guild_id).await?)
     }
 
     pub async fn channel(
@@ -115,7 +108,7 @@ impl Service {
         }
         form.finish()?;
 
-        let overwrites = body.permission_overwrites.unwrap_or_default();
+        let overwrites = one_per_target(body.permission_overwrites.unwrap_or_default());
         check_overwrites_grantable(&access, &overwrites)?;
         let is_voice = kind.permission_kind() == ChannelKind::Voice;
         let channel = Channel {
@@ -189,7 +182,7 @@ impl Service {
             channel.parent_id = parent_id;
         }
         if let Some(overwrites) = patch.permission_overwrites {
-            channel.permission_overwrites = overwrites;
+            channel.permission_overwrites = one_per_target(overwrites);
         }
         if patch.lock_permissions == Some(true) {
             if let Some(parent) = channel
@@ -337,16 +330,31 @@ impl Service {
         Ok(())
     }
 
-    /// Channel events are delivered only to members who can view the channel.
-    fn publish_channel(&self, event: &str, channel: &Channel) -> Result<(), ApiError> {
+    /// Channel events go to every member (GUILDS intent), hidden channels included: GUILD_CREATE
+    /// lists every channel, so withholding updates would leave clients' caches stale (their
+    /// permission checks then go wrong). Message events stay limited to viewers.
+    pub(super) fn publish_channel(&self, event: &str, channel: &Channel) -> Result<(), ApiError> {
         self.publish(
             Topic::Guild(channel.guild_id),
             event,
             channel,
-            Audience::Channel(channel.id),
+            Audience::Everyone,
             None,
         )
     }
+}
+
+/// One overwrite per role or member: a list naming a target twice keeps the last entry (the
+/// engine reads overwrites the same way), so every client computes the same permissions.
+fn one_per_target(overwrites: Vec<PermissionOverwrite>) -> Vec<PermissionOverwrite> {
+    let mut kept: Vec<PermissionOverwrite> = Vec::with_capacity(overwrites.len());
+    for overwrite in overwrites {
+        match kept.iter_mut().find(|o| o.id == overwrite.id) {
+            Some(existing) => *existing = overwrite,
+            None => kept.push(overwrite),
+        }
+    }
+    kept
 }
 
 /// MANAGE_ROLES as computed in the channel ("Manage Permissions"): an overwrite can grant it

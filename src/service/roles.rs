@@ -129,13 +129,7 @@ impl Service {
             None,
         )?;
         for channel in &changed_channels {
-            self.publish(
-                Topic::Guild(guild_id),
-                "CHANNEL_UPDATE",
-                channel,
-                Audience::Channel(channel.id),
-                None,
-            )?;
+            self.publish_channel("CHANNEL_UPDATE", channel)?;
         }
         Ok(())
     }
