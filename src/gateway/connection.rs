@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
 
+use super::compression::TransportCompression;
 use super::protocol::*;
 use super::session::{Outbound, Session, OUTBOUND_QUEUE};
 use super::{Gateway, HEARTBEAT_INTERVAL_MS};
@@ -49,6 +50,8 @@ struct Connection {
     sender: mpsc::Sender<Outbound>,
     session: Option<Arc<Session>>,
     encoding: Encoding,
+    /// One stream per connection (`compress` query parameter); a resume starts a new one.
+    compression: TransportCompression,
     heartbeat_deadline: Instant,
     recent_events: VecDeque<Instant>,
 }
@@ -63,6 +66,7 @@ impl Gateway {
             sender,
             session: None,
             encoding: Encoding::Json,
+            compression: TransportCompression::None,
             heartbeat_deadline: next_heartbeat_deadline(),
             recent_events: VecDeque::new(),
         };
@@ -70,6 +74,10 @@ impl Gateway {
             Err(code) => End::Close(code),
             Ok(encoding) => {
                 connection.encoding = encoding;
+                // An unknown value falls back to plain frames, which every client reads.
+                connection.compression =
+                    TransportCompression::from_query(params.compress.as_deref())
+                        .unwrap_or(TransportCompression::None);
                 connection.run(&mut outbound).await
             }
         };
@@ -382,15 +390,24 @@ impl Connection {
         }
     }
 
-    /// Sends one payload given as JSON text, in the connection's encoding.
+    /// Sends one payload given as JSON text, in the connection's encoding, through its
+    /// compression stream if it has one (IDENTIFY `compress: true` is never acted on).
     async fn send_text(&mut self, text: String) -> Result<(), axum::Error> {
-        let message = match self.encoding {
-            Encoding::Json => Message::Text(text.into()),
+        let payload = match self.encoding {
+            Encoding::Json => text.into_bytes(),
             Encoding::Etf => {
                 // ETF sessions pay a conversion per payload; JSON is the fast path.
                 let value: Value = serde_json::from_str(&text).map_err(axum::Error::new)?;
-                Message::Binary(super::etf::encode(&value).into())
+                super::etf::encode(&value)
             }
+        };
+        let message = match (self.compression.compress(&payload), self.encoding) {
+            (Some(compressed), _) => Message::Binary(compressed.into()),
+            (None, Encoding::Etf) => Message::Binary(payload.into()),
+            (None, Encoding::Json) => match String::from_utf8(payload) {
+                Ok(text) => Message::Text(text.into()),
+                Err(err) => return Err(axum::Error::new(err)),
+            },
         };
         self.socket.send(message).await
     }

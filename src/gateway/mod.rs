@@ -2,6 +2,7 @@
 //! each bus event once and hands it to the local sessions allowed to see it (intents,
 //! audience, MESSAGE_CONTENT).
 
+pub mod compression;
 mod connection;
 pub mod etf;
 mod protocol;
