@@ -34,6 +34,14 @@ pub struct Config {
     #[arg(long, env = "ACCORD_RESUME_WINDOW_SECS", default_value_t = 180)]
     pub resume_window_secs: u64,
 
+    /// Gateway heartbeat interval announced in HELLO, in milliseconds (Discord uses 41250).
+    #[arg(long, env = "ACCORD_HEARTBEAT_INTERVAL_MS", default_value_t = 41_250)]
+    pub heartbeat_interval_ms: u64,
+
+    /// Seconds a new gateway connection may take to IDENTIFY or RESUME.
+    #[arg(long, env = "ACCORD_IDENTIFY_TIMEOUT_SECS", default_value_t = 45)]
+    pub identify_timeout_secs: u64,
+
     /// Log filter (tracing's EnvFilter syntax), e.g. `info` or `accord=debug`.
     #[arg(long, env = "ACCORD_LOG", default_value = "info")]
     pub log: String,

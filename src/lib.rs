@@ -28,7 +28,8 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let service = Arc::new(service::Service::new(store, bus, config.node_id, urls).await?);
     let gateway_config = gateway::GatewayConfig {
         resume_window: std::time::Duration::from_secs(config.resume_window_secs),
-        ..gateway::GatewayConfig::default()
+        identify_timeout: std::time::Duration::from_secs(config.identify_timeout_secs),
+        heartbeat_interval: std::time::Duration::from_millis(config.heartbeat_interval_ms.max(1)),
     };
     let gateway = gateway::Gateway::start(Arc::clone(&service), gateway_config);
     let app = http::router(http::AppState {

@@ -15,9 +15,8 @@ use tokio::time::{sleep_until, Instant};
 use super::compression::TransportCompression;
 use super::protocol::*;
 use super::session::{Outbound, Session, OUTBOUND_QUEUE};
-use super::{Gateway, HEARTBEAT_INTERVAL_MS};
-use crate::service::gateway::SUPPORTED_VERSIONS;
-use crate::service::Caller;
+use super::Gateway;
+use crate::service::gateway::{MemberRequest, SUPPORTED_VERSIONS};
 
 /// Largest client payload Discord accepts.
 const MAX_CLIENT_PAYLOAD: usize = 4096;
@@ -53,6 +52,8 @@ struct Connection {
     /// One stream per connection (`compress` query parameter); a resume starts a new one.
     compression: TransportCompression,
     heartbeat_deadline: Instant,
+    /// An op 1 was sent because a heartbeat was overdue; the next deadline closes.
+    heartbeat_requested: bool,
     recent_events: VecDeque<Instant>,
 }
 
@@ -67,7 +68,8 @@ impl Gateway {
             session: None,
             encoding: Encoding::Json,
             compression: TransportCompression::None,
-            heartbeat_deadline: next_heartbeat_deadline(),
+            heartbeat_deadline: Instant::now() + self.config.heartbeat_interval * 5 / 4,
+            heartbeat_requested: false,
             recent_events: VecDeque::new(),
         };
         let end = match check_params(&params) {
@@ -122,11 +124,6 @@ fn check_params(params: &ConnectParams) -> Result<Encoding, CloseCode> {
     }
 }
 
-fn next_heartbeat_deadline() -> Instant {
-    // A client beats every interval; allow half an interval more for jitter and latency.
-    Instant::now() + Duration::from_millis(HEARTBEAT_INTERVAL_MS * 3 / 2)
-}
-
 /// Waits for the next item for an attached connection; never resolves before that.
 async fn next_outbound(
     attached: bool,
@@ -141,7 +138,8 @@ async fn next_outbound(
 
 impl Connection {
     async fn run(&mut self, outbound: &mut mpsc::Receiver<Outbound>) -> End {
-        let hello = json!({ "op": OP_HELLO, "d": { "heartbeat_interval": HEARTBEAT_INTERVAL_MS }, "s": null, "t": null });
+        let interval_ms = self.gateway.config.heartbeat_interval.as_millis() as u64;
+        let hello = json!({ "op": OP_HELLO, "d": { "heartbeat_interval": interval_ms }, "s": null, "t": null });
         if self.send_text(hello.to_string()).await.is_err() {
             return End::Gone;
         }
@@ -173,8 +171,18 @@ impl Connection {
                     None => return End::Close(CloseCode::UnknownError),
                 },
                 _ = sleep_until(self.heartbeat_deadline) => {
-                    // Resumable: the client reconnects and resumes.
-                    return End::Close(CloseCode::UnknownError);
+                    if self.heartbeat_requested {
+                        // Still silent: close, resumably; the client reconnects and resumes.
+                        return End::Close(CloseCode::UnknownError);
+                    }
+                    // Overdue: ask for a heartbeat now (op 1), as Discord does, then wait a
+                    // quarter interval more.
+                    self.heartbeat_requested = true;
+                    self.heartbeat_deadline = Instant::now() + self.gateway.config.heartbeat_interval / 4;
+                    let request = json!({ "op": OP_HEARTBEAT, "d": null, "s": null, "t": null });
+                    if self.send_text(request.to_string()).await.is_err() {
+                        return End::Gone;
+                    }
                 }
                 _ = sleep_until(identify_deadline), if !attached => {
                     return End::Close(CloseCode::SessionTimedOut);
@@ -193,7 +201,10 @@ impl Connection {
             .ok_or(End::Close(CloseCode::DecodeError))?;
         match payload.op {
             OP_HEARTBEAT => {
-                self.heartbeat_deadline = next_heartbeat_deadline();
+                // A client beats every interval; allow a quarter more for jitter and latency.
+                self.heartbeat_deadline =
+                    Instant::now() + self.gateway.config.heartbeat_interval * 5 / 4;
+                self.heartbeat_requested = false;
                 let ack = json!({ "op": OP_HEARTBEAT_ACK, "d": null, "s": null, "t": null });
                 self.send_text(ack.to_string()).await.map_err(|_| End::Gone)
             }
@@ -248,36 +259,34 @@ impl Connection {
             }
         }
 
-        let key = random_session_id();
+        // Registered before READY is built so no event after the snapshot is lost: the
+        // session holds fan-out events until its start-up dispatches are out.
+        let session = Arc::new(
+            Session::new(
+                next_session_number(),
+                random_session_id(),
+                caller.clone(),
+                intents,
+                self.sender.clone(),
+            )
+            .with_shard(identify.shard),
+        );
         let state = service
-            .ready_state(&caller, &key, identify.shard)
+            .ready_state(&caller, &session.key, identify.shard)
             .await
             .map_err(|_| End::Close(CloseCode::UnknownError))?;
         let guild_ids: Vec<_> = state
             .guild_ids
             .iter()
             .copied()
-            .filter(|id| {
-                identify.shard.is_none_or(|[shard_id, count]| {
-                    (id.0 >> 22) % u64::from(count) == u64::from(shard_id)
-                })
-            })
+            .filter(|id| session.carries_guild(*id))
             .collect();
         let mut ready = state.ready;
         ready["guilds"] = json!(guild_ids
             .iter()
             .map(|id| json!({ "id": id, "unavailable": true }))
             .collect::<Vec<_>>());
-
-        // Registered before READY is built so no event after the snapshot is lost: the
-        // session holds fan-out events until its start-up dispatches are out.
-        let session = Arc::new(Session::new(
-            next_session_number(),
-            key,
-            caller.clone(),
-            intents,
-            self.sender.clone(),
-        ));
+        service.record_identify(&caller);
         let watch = gateway.registry().add(Arc::clone(&session), &guild_ids);
         gateway.apply_topics(watch, Vec::new());
         self.session = Some(Arc::clone(&session));
@@ -334,32 +343,50 @@ impl Connection {
             .map_err(|_| End::Gone)
     }
 
+    /// Op 8: GUILD_MEMBERS_CHUNKs, or RATE_LIMITED when the whole list of the same guild
+    /// was asked for less than 30 s ago.
     async fn request_guild_members(&mut self, d: Value) -> Result<(), End> {
         let request: RequestGuildMembers =
             serde_json::from_value(d).map_err(|_| End::Close(CloseCode::DecodeError))?;
         let Some(session) = self.session.clone() else {
             return Err(End::Close(CloseCode::NotAuthenticated));
         };
-        let caller: &Caller = &session.caller;
         let user_ids = request
             .user_ids
             .map(OneOrMany::into_vec)
             .unwrap_or_default();
-        let chunk = self
+        let member_request = MemberRequest {
+            guild_id: request.guild_id,
+            query: request.query.as_deref().unwrap_or(""),
+            limit: request.limit.unwrap_or(0),
+            user_ids: &user_ids,
+            presences: request.presences.unwrap_or(false),
+            nonce: request.nonce.as_ref(),
+        };
+        if member_request.is_full_list() {
+            if let Err(retry_after) = self
+                .gateway
+                .allow_full_member_list(session.user_id(), request.guild_id)
+            {
+                let mut meta = json!({ "guild_id": request.guild_id });
+                if let Some(nonce) = &request.nonce {
+                    meta["nonce"] = nonce.clone();
+                }
+                let limited = json!({ "opcode": OP_REQUEST_GUILD_MEMBERS, "retry_after": retry_after, "meta": meta });
+                session.dispatch_direct("RATE_LIMITED", limited.to_string());
+                return Ok(());
+            }
+        }
+        // Not a member of that guild: Discord ignores the request.
+        if let Ok(chunks) = self
             .gateway
             .service
-            .member_chunk(
-                caller,
-                request.guild_id,
-                request.query.as_deref().unwrap_or(""),
-                request.limit.unwrap_or(0),
-                &user_ids,
-                request.nonce.as_ref(),
-            )
-            .await;
-        // Not a member of that guild: Discord ignores the request.
-        if let Ok(chunk) = chunk {
-            session.dispatch_direct("GUILD_MEMBERS_CHUNK", chunk.to_string());
+            .member_chunks(&session.caller, &member_request)
+            .await
+        {
+            for chunk in chunks {
+                session.dispatch_direct("GUILD_MEMBERS_CHUNK", chunk.to_string());
+            }
         }
         Ok(())
     }

@@ -11,7 +11,7 @@ mod session;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
@@ -27,8 +27,8 @@ use protocol::{intents, required_intent};
 use registry::Registry;
 use session::Session;
 
-/// Heartbeat interval announced in HELLO (Discord's current value).
-pub const HEARTBEAT_INTERVAL_MS: u64 = 41_250;
+/// One whole member list per guild per user this often (Discord's rule for op 8).
+const FULL_MEMBER_LIST_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Gateway settings.
 #[derive(Debug, Clone)]
@@ -37,6 +37,8 @@ pub struct GatewayConfig {
     pub resume_window: Duration,
     /// How long a new connection may take to IDENTIFY or RESUME.
     pub identify_timeout: Duration,
+    /// Announced in HELLO (Discord's current value is 41.25 s).
+    pub heartbeat_interval: Duration,
 }
 
 impl Default for GatewayConfig {
@@ -44,6 +46,7 @@ impl Default for GatewayConfig {
         GatewayConfig {
             resume_window: Duration::from_secs(180),
             identify_timeout: Duration::from_secs(45),
+            heartbeat_interval: Duration::from_millis(41_250),
         }
     }
 }
@@ -55,6 +58,8 @@ pub struct Gateway {
     config: GatewayConfig,
     registry: Mutex<Registry>,
     views: Mutex<HashMap<Snowflake, GuildPermissions>>,
+    /// When each (user, guild) last asked for a whole member list (op 8).
+    full_member_lists: Mutex<HashMap<(Snowflake, Snowflake), Instant>>,
 }
 
 impl Gateway {
@@ -65,6 +70,7 @@ impl Gateway {
             config,
             registry: Mutex::new(Registry::default()),
             views: Mutex::new(HashMap::new()),
+            full_member_lists: Mutex::new(HashMap::new()),
         });
         let fanout = Arc::clone(&gateway);
         tokio::spawn(async move { fanout.fanout().await });
@@ -89,6 +95,24 @@ impl Gateway {
     pub fn request_reconnect_all(&self) {
         for session in self.registry().all() {
             session.request_reconnect();
+        }
+    }
+
+    /// Discord allows one whole-member-list request per guild per user every 30 s; returns
+    /// the seconds to wait when this one comes too soon.
+    fn allow_full_member_list(&self, user_id: Snowflake, guild_id: Snowflake) -> Result<(), f64> {
+        let mut last = self
+            .full_member_lists
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let now = Instant::now();
+        last.retain(|_, at| now.duration_since(*at) < FULL_MEMBER_LIST_INTERVAL);
+        match last.get(&(user_id, guild_id)) {
+            Some(at) => Err((FULL_MEMBER_LIST_INTERVAL - now.duration_since(*at)).as_secs_f64()),
+            None => {
+                last.insert((user_id, guild_id), now);
+                Ok(())
+            }
         }
     }
 
@@ -163,6 +187,11 @@ impl Gateway {
         }
 
         let required = required_intent(&envelope.event);
+        // A guild event addressed to a user goes only to the shard that carries the guild.
+        let shard_guild = match (envelope.topic, envelope.event.as_str()) {
+            (Topic::User(_), "GUILD_CREATE" | "GUILD_DELETE") => guild_id_of(&envelope.data),
+            _ => None,
+        };
         let mut recipients: Vec<Arc<Session>> = self
             .registry()
             .recipients(envelope.topic)
@@ -172,6 +201,7 @@ impl Gateway {
                     || (envelope.event == "GUILD_MEMBER_UPDATE"
                         && envelope.subject_user == Some(s.user_id()))
             })
+            .filter(|s| shard_guild.is_none_or(|g| s.carries_guild(g)))
             .collect();
         if let Some(guild_id) = filtered {
             let mut views = self.views();

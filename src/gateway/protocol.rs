@@ -132,6 +132,8 @@ pub struct RequestGuildMembers {
     #[serde(default)]
     pub user_ids: Option<OneOrMany>,
     #[serde(default)]
+    pub presences: Option<bool>,
+    #[serde(default)]
     pub nonce: Option<serde_json::Value>,
 }
 

@@ -70,7 +70,8 @@ impl Registry {
             .collect()
     }
 
-    /// All sessions of `user_id` start following `guild_id`; returns the topics newly needed.
+    /// Sessions of `user_id` whose shard carries `guild_id` start following it; returns the
+    /// topics newly needed.
     pub fn join_guild(&mut self, user_id: Snowflake, guild_id: Snowflake) -> Vec<Topic> {
         let session_ids: Vec<u64> = self
             .by_topic
@@ -79,7 +80,10 @@ impl Registry {
             .unwrap_or_default();
         let mut watch = Vec::new();
         for session_id in session_ids {
-            if let Some((_, guilds)) = self.sessions.get_mut(&session_id) {
+            if let Some((session, guilds)) = self.sessions.get_mut(&session_id) {
+                if !session.carries_guild(guild_id) {
+                    continue;
+                }
                 guilds.insert(guild_id);
                 if self.follow(Topic::Guild(guild_id), session_id) {
                     watch.push(Topic::Guild(guild_id));

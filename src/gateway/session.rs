@@ -47,6 +47,8 @@ pub struct Session {
     pub key: String,
     pub caller: Caller,
     pub intents: u64,
+    /// `[shard_id, num_shards]` from IDENTIFY.
+    pub shard: Option<[u32; 2]>,
     state: Mutex<State>,
 }
 
@@ -74,6 +76,7 @@ impl Session {
             key,
             caller,
             intents,
+            shard: None,
             state: Mutex::new(State {
                 seq: 0,
                 replay: VecDeque::new(),
@@ -82,6 +85,19 @@ impl Session {
                 detached_since: None,
             }),
         }
+    }
+
+    /// The shard this session was identified for.
+    pub fn with_shard(mut self, shard: Option<[u32; 2]>) -> Self {
+        self.shard = shard;
+        self
+    }
+
+    /// Whether this session's shard carries `guild_id` (`(guild_id >> 22) % num_shards`).
+    pub fn carries_guild(&self, guild_id: Snowflake) -> bool {
+        self.shard.is_none_or(|[shard_id, count]| {
+            (guild_id.0 >> 22) % u64::from(count.max(1)) == u64::from(shard_id)
+        })
     }
 
     pub fn user_id(&self) -> Snowflake {

@@ -21,8 +21,8 @@ async fn gateway(State(state): State<AppState>) -> ApiResult<Response> {
     ok(state.service.gateway_info())
 }
 
-async fn gateway_bot(State(state): State<AppState>, Auth(_): Auth) -> ApiResult<Response> {
-    ok(state.service.gateway_bot_info())
+async fn gateway_bot(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Response> {
+    ok(state.service.gateway_bot_info(&caller).await?)
 }
 
 /// Any unrouted request: a WebSocket upgrade becomes a gateway session, anything else is

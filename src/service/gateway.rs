@@ -1,6 +1,10 @@
 //! What gateway sessions ask of the core: who is identifying, the READY and GUILD_CREATE
 //! payloads, who may see a channel event, and member chunks.
 
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use serde_json::{json, Value};
 
 use super::visibility::GuildPermissions;
@@ -23,18 +27,26 @@ impl Service {
         json!({ "url": self.urls.gateway })
     }
 
-    /// `GET /gateway/bot`: one shard, and Discord's default session start limits.
-    pub fn gateway_bot_info(&self) -> Value {
-        json!({
+    /// `GET /gateway/bot`: one shard per 1000 guilds (at least one), and how many IDENTIFYs
+    /// this bot has left in the current 24 h window.
+    pub async fn gateway_bot_info(&self, caller: &Caller) -> Result<Value, ApiError> {
+        let guilds = self.store.guild_ids_of_user(caller.id()).await?.len();
+        let (remaining, reset_after) = self.identify_budget.remaining(caller.id());
+        Ok(json!({
             "url": self.urls.gateway,
-            "shards": 1,
+            "shards": guilds.div_ceil(GUILDS_PER_SHARD).max(1),
             "session_start_limit": {
-                "total": 1000,
-                "remaining": 1000,
-                "reset_after": 14_400_000,
+                "total": IDENTIFY_BUDGET,
+                "remaining": remaining,
+                "reset_after": reset_after.as_millis() as u64,
                 "max_concurrency": 1
             }
-        })
+        }))
+    }
+
+    /// Counts an IDENTIFY against the caller's daily session-start budget.
+    pub fn record_identify(&self, caller: &Caller) {
+        self.identify_budget.record(caller.id());
     }
 
     /// The READY `d` for a new session.
@@ -109,47 +121,147 @@ impl Service {
         )))
     }
 
-    /// Answers op 8 with one GUILD_MEMBERS_CHUNK `d` (members the caller can list).
-    pub async fn member_chunk(
+    /// Answers op 8: GUILD_MEMBERS_CHUNK `d`s of at most 1000 members each, numbered with
+    /// `chunk_index`/`chunk_count`. A name-prefix query returns at most 100 (`limit` caps it
+    /// further); `user_ids` (at most 100) are matched exactly and the missing ones are listed in
+    /// `not_found`; an empty query with limit 0 is the whole list.
+    pub async fn member_chunks(
         &self,
         caller: &Caller,
-        guild_id: Snowflake,
-        query: &str,
-        limit: u32,
-        user_ids: &[Snowflake],
-        nonce: Option<&Value>,
-    ) -> Result<Value, ApiError> {
-        self.guild_access(caller, guild_id).await?;
+        request: &MemberRequest<'_>,
+    ) -> Result<Vec<Value>, ApiError> {
+        self.guild_access(caller, request.guild_id).await?;
         let all = self
             .store
-            .members_of_guild(guild_id, Snowflake(0), u32::MAX)
+            .members_of_guild(request.guild_id, Snowflake(0), u32::MAX)
             .await?;
-        let cap = if limit == 0 {
-            usize::MAX
+        let (members, not_found): (Vec<_>, Vec<Snowflake>) = if request.user_ids.is_empty() {
+            let prefix = request.query.to_lowercase();
+            let cap = if request.is_full_list() {
+                usize::MAX
+            } else if request.limit == 0 {
+                MAX_QUERY_RESULTS
+            } else {
+                (request.limit as usize).min(MAX_QUERY_RESULTS)
+            };
+            let members = all
+                .into_iter()
+                .filter(|member| {
+                    member
+                        .user
+                        .as_ref()
+                        .is_some_and(|u| u.username.to_lowercase().starts_with(&prefix))
+                })
+                .take(cap)
+                .collect();
+            (members, Vec::new())
         } else {
-            limit as usize
+            let wanted: Vec<Snowflake> = request
+                .user_ids
+                .iter()
+                .copied()
+                .take(MAX_QUERY_RESULTS)
+                .collect();
+            let members: Vec<_> = all
+                .into_iter()
+                .filter(|m| wanted.contains(&m.user_id))
+                .collect();
+            let not_found = wanted
+                .into_iter()
+                .filter(|id| !members.iter().any(|m| m.user_id == *id))
+                .collect();
+            (members, not_found)
         };
-        let members: Vec<_> = all
+        let pages: Vec<&[crate::model::Member]> = if members.is_empty() {
+            vec![&[]]
+        } else {
+            members.chunks(CHUNK_SIZE).collect()
+        };
+        let count = pages.len();
+        Ok(pages
             .into_iter()
-            .filter(|member| {
-                let name = member.user.as_ref().map_or("", |u| u.username.as_str());
-                if user_ids.is_empty() {
-                    name.to_lowercase().starts_with(&query.to_lowercase())
-                } else {
-                    user_ids.contains(&member.user_id)
+            .enumerate()
+            .map(|(index, page)| {
+                let mut chunk = json!({
+                    "guild_id": request.guild_id,
+                    "members": page,
+                    "chunk_index": index,
+                    "chunk_count": count,
+                });
+                if index == 0 && !not_found.is_empty() {
+                    chunk["not_found"] = json!(not_found);
                 }
+                if request.presences {
+                    chunk["presences"] = json!([]);
+                }
+                if let Some(nonce) = request.nonce {
+                    chunk["nonce"] = nonce.clone();
+                }
+                chunk
             })
-            .take(cap)
-            .collect();
-        let mut chunk = json!({
-            "guild_id": guild_id,
-            "members": members,
-            "chunk_index": 0,
-            "chunk_count": 1,
-        });
-        if let Some(nonce) = nonce {
-            chunk["nonce"] = nonce.clone();
+            .collect())
+    }
+}
+
+/// Discord recommends a shard per this many guilds.
+const GUILDS_PER_SHARD: usize = 1000;
+/// Session starts allowed per bot per 24 h (Discord's default `session_start_limit.total`).
+pub const IDENTIFY_BUDGET: usize = 1000;
+const IDENTIFY_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Session starts per user in the last 24 h, kept by this node.
+#[derive(Default)]
+pub struct IdentifyBudget {
+    starts: Mutex<HashMap<Snowflake, VecDeque<Instant>>>,
+}
+
+impl IdentifyBudget {
+    fn record(&self, user_id: Snowflake) {
+        let mut starts = self.starts.lock().unwrap_or_else(|p| p.into_inner());
+        let log = starts.entry(user_id).or_default();
+        log.push_back(Instant::now());
+        while log.len() > IDENTIFY_BUDGET {
+            log.pop_front();
         }
-        Ok(chunk)
+    }
+
+    /// (starts left, time until the oldest counted start leaves the window).
+    fn remaining(&self, user_id: Snowflake) -> (usize, Duration) {
+        let mut starts = self.starts.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(log) = starts.get_mut(&user_id) else {
+            return (IDENTIFY_BUDGET, IDENTIFY_WINDOW);
+        };
+        while log
+            .front()
+            .is_some_and(|at| at.elapsed() >= IDENTIFY_WINDOW)
+        {
+            log.pop_front();
+        }
+        let reset_after = log.front().map_or(IDENTIFY_WINDOW, |oldest| {
+            IDENTIFY_WINDOW.saturating_sub(oldest.elapsed())
+        });
+        (IDENTIFY_BUDGET.saturating_sub(log.len()), reset_after)
+    }
+}
+
+/// Members per GUILD_MEMBERS_CHUNK.
+const CHUNK_SIZE: usize = 1000;
+/// Most members a prefix query or a `user_ids` request returns.
+const MAX_QUERY_RESULTS: usize = 100;
+
+/// An op 8 request as the gateway received it.
+pub struct MemberRequest<'a> {
+    pub guild_id: Snowflake,
+    pub query: &'a str,
+    pub limit: u32,
+    pub user_ids: &'a [Snowflake],
+    pub presences: bool,
+    pub nonce: Option<&'a Value>,
+}
+
+impl MemberRequest<'_> {
+    /// The whole member list (`query: ""`, `limit: 0`): rate limited by Discord's rules.
+    pub fn is_full_list(&self) -> bool {
+        self.user_ids.is_empty() && self.query.is_empty() && self.limit == 0
     }
 }

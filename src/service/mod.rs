@@ -52,6 +52,7 @@ pub struct Service {
     /// Signs user JWTs and bot tokens; generated on first start and kept in the store.
     secret: Vec<u8>,
     pub urls: PublicUrls,
+    identify_budget: gateway::IdentifyBudget,
 }
 
 impl Service {
@@ -72,6 +73,7 @@ impl Service {
             ids: SnowflakeGenerator::new(node_id),
             secret,
             urls,
+            identify_budget: gateway::IdentifyBudget::default(),
         })
     }
 

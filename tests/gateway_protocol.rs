@@ -1,0 +1,244 @@
+//! Gateway protocol discipline and requests: close codes for oversized payloads, rate limits,
+//! bad shards, versions and intents; server-requested heartbeats and timeouts; sharding;
+//! op 8 member chunks; `/gateway/bot` accounting.
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::{json, Value};
+
+async fn open(srv: &Server, query: &str) -> Gw {
+    Gw::open(&format!("{}/?{query}", srv.ws_url())).await
+}
+
+fn identify_d(token: &str, intents: u64) -> Value {
+    json!({"token": token, "intents": intents,
+           "properties": {"os": "linux", "browser": "t", "device": "t"}})
+}
+
+#[tokio::test]
+async fn protocol_violations_close_with_discords_codes() {
+    let srv = Server::start().await;
+    let (_owner, _g, member) = srv.world().await;
+
+    let mut big = open(&srv, "v=10&encoding=json").await;
+    big.send_text(&format!("{{\"op\":1,\"d\":\"{}\"}}", "x".repeat(5000)))
+        .await;
+    big.expect_close(4002, EVENT_TIMEOUT).await;
+
+    let mut chatty = open(&srv, "v=10&encoding=json").await;
+    for _ in 0..121 {
+        chatty.send(json!({"op": 1, "d": null})).await;
+    }
+    chatty.expect_close(4008, EVENT_TIMEOUT).await;
+
+    // An unsupported version is refused before HELLO.
+    let (mut version, _) =
+        tokio_tungstenite::connect_async(format!("{}/?v=3&encoding=json", srv.ws_url()))
+            .await
+            .unwrap();
+    let first = tokio::time::timeout(EVENT_TIMEOUT, futures_util::StreamExt::next(&mut version))
+        .await
+        .expect("a frame")
+        .expect("not ended")
+        .expect("no error");
+    match first {
+        tokio_tungstenite::tungstenite::Message::Close(Some(frame)) => {
+            assert_eq!(u16::from(frame.code), 4012)
+        }
+        other => panic!("expected close 4012, got {other:?}"),
+    }
+
+    let mut intents_bad = open(&srv, "v=10").await;
+    intents_bad
+        .send(json!({"op": 2, "d": identify_d(&member.token, 1 << 40)}))
+        .await;
+    intents_bad.expect_close(4013, EVENT_TIMEOUT).await;
+
+    for shard in [json!([2, 2]), json!([0, 0])] {
+        let mut sharded = open(&srv, "v=10").await;
+        let mut d = identify_d(&member.token, intents::DEFAULT);
+        d["shard"] = shard;
+        sharded.send(json!({"op": 2, "d": d})).await;
+        sharded.expect_close(4010, EVENT_TIMEOUT).await;
+    }
+}
+
+#[tokio::test]
+async fn overdue_heartbeats_are_requested_then_the_socket_closes_resumably() {
+    let srv = Server::start_with(StartOpts {
+        args: vec!["--heartbeat-interval-ms".into(), "800".into()],
+        ..StartOpts::default()
+    })
+    .await;
+    let (_owner, _g, member) = srv.world().await;
+    let mut gw = open(&srv, "v=10&encoding=json").await;
+    assert_eq!(gw.hello["d"]["heartbeat_interval"], 800);
+    gw.identify(&member.token, intents::DEFAULT).await;
+    let session_id = gw.ready_d()["session_id"].as_str().unwrap().to_owned();
+    let seq = gw.last_seq();
+
+    // Silent client: the server asks for a heartbeat (op 1) ...
+    gw.expect_op(1, Duration::from_secs(3)).await;
+    // ... answering keeps the connection ...
+    gw.heartbeat().await;
+    gw.expect_op(11, EVENT_TIMEOUT).await;
+    gw.expect_op(1, Duration::from_secs(3)).await;
+    // ... staying silent closes it with a resumable code.
+    gw.expect_close(4000, Duration::from_secs(3)).await;
+
+    let mut resumed = open(&srv, "v=10&encoding=json").await;
+    resumed
+        .send(json!({"op": 6, "d": {"token": member.token, "session_id": session_id, "seq": seq}}))
+        .await;
+    resumed.expect_dispatch("RESUMED", EVENT_TIMEOUT).await;
+}
+
+#[tokio::test]
+async fn connections_that_never_identify_are_closed() {
+    let srv = Server::start_with(StartOpts {
+        args: vec!["--identify-timeout-secs".into(), "1".into()],
+        ..StartOpts::default()
+    })
+    .await;
+    let mut gw = open(&srv, "v=10&encoding=json").await;
+    gw.heartbeat().await; // heartbeats alone do not count
+    gw.expect_close(4009, Duration::from_secs(4)).await;
+}
+
+#[tokio::test]
+async fn shards_split_guilds_and_joins_follow_the_shard() {
+    let srv = Server::start().await;
+    let owner = srv.user("owner").await;
+    let bot = srv.bot(&owner, "Sharded").await;
+    let mut guilds = Vec::new();
+    for n in 0..6 {
+        let g = srv.guild(&owner, &format!("Guild {n}")).await;
+        srv.authorize(&owner, &bot, &g, 0).await;
+        guilds.push(g.id);
+    }
+    let shard_of = |id: &str| (id.parse::<u64>().unwrap() >> 22) % 2;
+
+    let mut shards = Vec::new();
+    for shard in 0..2u64 {
+        let mut gw = open(&srv, "v=10&encoding=json").await;
+        let mut d = identify_d(&bot.token, intents::GUILDS | intents::GUILD_MESSAGES);
+        d["shard"] = json!([shard, 2]);
+        gw.identify_with(d).await;
+        assert_eq!(gw.ready_d()["shard"], json!([shard, 2]));
+        let got: Vec<String> = gw.ready_d()["guilds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["id"].as_str().unwrap().to_owned())
+            .collect();
+        let want: Vec<String> = guilds
+            .iter()
+            .filter(|g| shard_of(g) == shard)
+            .cloned()
+            .collect();
+        assert_eq!(got, want, "shard {shard} guilds");
+        shards.push(gw);
+    }
+
+    // New guilds reach only the shard that carries them.
+    for n in 0..4 {
+        let g = srv.guild(&owner, &format!("Later {n}")).await;
+        srv.authorize(&owner, &bot, &g, 0).await;
+        let (mine, other) = if shard_of(&g.id) == 0 { (0, 1) } else { (1, 0) };
+        shards[mine]
+            .expect_dispatch_where("GUILD_CREATE", EVENT_TIMEOUT, |d| d["id"] == g.id.as_str())
+            .await;
+        let m = owner.api.say(&g.general, "sharded hello").await;
+        shards[mine].expect_msg(&m).await;
+        shards[other]
+            .expect_no_dispatch_where("GUILD_CREATE", QUIET / 3, |d| d["id"] == g.id.as_str())
+            .await;
+        shards[other].expect_no_msg(&m).await;
+    }
+}
+
+#[tokio::test]
+async fn member_requests_answer_in_chunks_and_full_lists_are_rate_limited() {
+    let srv = Server::start().await;
+    let (owner, g, member) = srv.world().await;
+    let bot = srv.bot(&owner, "Chunker").await;
+    srv.authorize(&owner, &bot, &g, 0).await;
+    let mut gw = srv.gw(&bot.token, intents::DEFAULT).await;
+
+    gw.send(json!({"op": 8, "d": {"guild_id": g.id, "query": "", "limit": 0, "nonce": "all"}}))
+        .await;
+    let all = gw
+        .expect_dispatch_where("GUILD_MEMBERS_CHUNK", EVENT_TIMEOUT, |d| {
+            d["nonce"] == "all"
+        })
+        .await;
+    assert_eq!(all["chunk_index"], 0);
+    assert_eq!(all["chunk_count"], 1);
+    assert_eq!(
+        all["members"].as_array().unwrap().len(),
+        3,
+        "owner, member, bot: {all}"
+    );
+
+    // The same full list again within 30 s: RATE_LIMITED, no chunk.
+    gw.send(json!({"op": 8, "d": {"guild_id": g.id, "query": "", "limit": 0, "nonce": "again"}}))
+        .await;
+    let limited = gw.expect_dispatch("RATE_LIMITED", EVENT_TIMEOUT).await;
+    assert_eq!(limited["opcode"], 8);
+    assert!(limited["retry_after"].as_f64().unwrap() > 0.0);
+    assert_eq!(limited["meta"]["guild_id"], g.id.as_str());
+    assert_eq!(limited["meta"]["nonce"], "again");
+    gw.expect_no_dispatch_where("GUILD_MEMBERS_CHUNK", QUIET / 3, |d| d["nonce"] == "again")
+        .await;
+
+    // By id, with the unknown ones reported; and by name prefix with a limit.
+    let unknown = "1234567890123456789";
+    gw.send(json!({"op": 8, "d": {"guild_id": g.id, "user_ids": [member.id, unknown], "nonce": "ids", "presences": true}}))
+        .await;
+    let by_id = gw
+        .expect_dispatch_where("GUILD_MEMBERS_CHUNK", EVENT_TIMEOUT, |d| {
+            d["nonce"] == "ids"
+        })
+        .await;
+    assert_eq!(by_id["members"].as_array().unwrap().len(), 1);
+    assert_eq!(by_id["members"][0]["user"]["id"], member.id.as_str());
+    assert_eq!(by_id["not_found"], json!([unknown]));
+    assert_eq!(by_id["presences"], json!([]));
+    gw.send(json!({"op": 8, "d": {"guild_id": g.id, "query": "mem", "limit": 1, "nonce": "q"}}))
+        .await;
+    let by_name = gw
+        .expect_dispatch_where("GUILD_MEMBERS_CHUNK", EVENT_TIMEOUT, |d| d["nonce"] == "q")
+        .await;
+    assert_eq!(by_name["members"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn gateway_bot_counts_session_starts() {
+    let srv = Server::start().await;
+    let owner = srv.user("owner").await;
+    let bot = srv.bot(&owner, "Counted").await;
+    let before = bot.api.get("/gateway/bot").await.ok(200);
+    assert_eq!(before["shards"], 1);
+    let total = before["session_start_limit"]["total"].as_u64().unwrap();
+    assert_eq!(
+        before["session_start_limit"]["remaining"].as_u64().unwrap(),
+        total
+    );
+    for _ in 0..2 {
+        let gw = srv.gw(&bot.token, intents::GUILDS).await;
+        gw.kill();
+    }
+    let after = bot.api.get("/gateway/bot").await.ok(200);
+    assert_eq!(
+        after["session_start_limit"]["remaining"].as_u64().unwrap(),
+        total - 2
+    );
+    assert!(
+        after["session_start_limit"]["reset_after"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+}
