@@ -737,6 +737,13 @@ paths["/channels/{id}/messages/{mid}"] = {
     "get": op("get_message", "Get a message", "messages", BOTH, ok(200, "The message", ref("MessageResponse")),
               [401, 403, 404], description="Unknown message: 404 code 10008."),
 }
+paths["/channels/{id}/typing"] = {
+    "parameters": [CHANNEL_ID],
+    "post": op("trigger_typing_indicator", "Show that the caller is typing", "messages", BOTH,
+               ok(204, "Typing started", None), [401, 403, 404],
+               description="Needs SEND_MESSAGES in the channel. TYPING_START {channel_id, guild_id, user_id, "
+               "timestamp, member} to sessions that can view the channel and have GUILD_MESSAGE_TYPING."),
+}
 paths["/gateway"] = {"get": op(
     "get_gateway", "Get the gateway URL", "gateway", NONE, ok(200, "Gateway URL", ref("GatewayResponse")), [])}
 paths["/gateway/bot"] = {"get": op(

@@ -242,3 +242,66 @@ async fn gateway_bot_counts_session_starts() {
             > 0
     );
 }
+
+#[tokio::test]
+async fn typing_presence_and_voice_state_reach_those_who_asked() {
+    let srv = Server::start().await;
+    let (owner, g, member) = srv.world().await;
+    let voice = owner
+        .api
+        .create_channel(&g.id, &json!({"name": "voice", "type": 2}))
+        .await
+        .ok(201);
+    let all = intents::DEFAULT | (1 << 7) | (1 << 8) | (1 << 11);
+    let mut watcher = srv.gw(&owner.token, all).await;
+    let mut deaf_to_it = srv.gw(&owner.token, intents::GUILDS).await;
+    let mut gw = srv.gw(&member.token, intents::DEFAULT).await;
+
+    member
+        .api
+        .req("POST", &format!("/channels/{}/typing", g.general), None)
+        .await
+        .ok(204);
+    let typing = watcher.expect_dispatch("TYPING_START", EVENT_TIMEOUT).await;
+    assert_eq!(typing["user_id"], member.id.as_str());
+    assert_eq!(typing["channel_id"], g.general.as_str());
+    assert!(typing["timestamp"].as_i64().unwrap() > 1_700_000_000);
+    let outsider = srv.user("outsider").await;
+    outsider
+        .api
+        .req("POST", &format!("/channels/{}/typing", g.general), None)
+        .await
+        .err(404, 10003);
+
+    gw.send(json!({"op": 3, "d": {"since": null, "activities": [{"name": "tests", "type": 0}], "status": "dnd", "afk": false}}))
+        .await;
+    let presence = watcher
+        .expect_dispatch("PRESENCE_UPDATE", EVENT_TIMEOUT)
+        .await;
+    assert_eq!(presence["user"]["id"], member.id.as_str());
+    assert_eq!(presence["status"], "dnd");
+    assert_eq!(presence["activities"][0]["name"], "tests");
+
+    let voice_id = voice["id"].as_str().unwrap();
+    gw.send(json!({"op": 4, "d": {"guild_id": g.id, "channel_id": voice_id, "self_mute": true, "self_deaf": false}}))
+        .await;
+    let state = watcher
+        .expect_dispatch("VOICE_STATE_UPDATE", EVENT_TIMEOUT)
+        .await;
+    assert_eq!(state["channel_id"], voice_id);
+    assert_eq!(state["user_id"], member.id.as_str());
+    assert_eq!(state["self_mute"], true);
+    assert_eq!(state["session_id"], gw.ready_d()["session_id"]);
+    // A text channel is not joinable: ignored.
+    gw.send(json!({"op": 4, "d": {"guild_id": g.id, "channel_id": g.general, "self_mute": false, "self_deaf": false}}))
+        .await;
+    watcher
+        .expect_no_dispatch_where("VOICE_STATE_UPDATE", QUIET / 3, |d| {
+            d["channel_id"] == g.general.as_str()
+        })
+        .await;
+
+    for t in ["TYPING_START", "PRESENCE_UPDATE", "VOICE_STATE_UPDATE"] {
+        deaf_to_it.expect_no_dispatch(t, QUIET / 3).await;
+    }
+}

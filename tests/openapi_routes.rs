@@ -71,7 +71,7 @@ async fn every_documented_operation_is_routed_and_nothing_else() {
 
     for (method, path) in [
         ("GET", "/channels/1/pins"),
-        ("POST", "/channels/1/typing"),
+        ("POST", "/channels/1/followers"),
         ("GET", "/guilds/1/emojis"),
         ("DELETE", "/users/@me"),
         ("GET", "/not-a-route"),

@@ -214,7 +214,34 @@ impl Connection {
             OP_IDENTIFY => self.identify(payload.d).await,
             OP_RESUME => self.resume(payload.d).await,
             _ if self.session.is_none() => Err(End::Close(CloseCode::NotAuthenticated)),
-            OP_PRESENCE_UPDATE | OP_VOICE_STATE_UPDATE => Ok(()),
+            OP_PRESENCE_UPDATE => {
+                let update = serde_json::from_value(payload.d)
+                    .map_err(|_| End::Close(CloseCode::DecodeError))?;
+                if let Some(session) = &self.session {
+                    if let Err(err) = self
+                        .gateway
+                        .service
+                        .update_presence(&session.caller, update)
+                        .await
+                    {
+                        tracing::warn!(%err, "presence update failed");
+                    }
+                }
+                Ok(())
+            }
+            OP_VOICE_STATE_UPDATE => {
+                let update = serde_json::from_value(payload.d)
+                    .map_err(|_| End::Close(CloseCode::DecodeError))?;
+                if let Some(session) = &self.session {
+                    // Refused updates (no access, not a voice channel) are ignored, as on Discord.
+                    let _ = self
+                        .gateway
+                        .service
+                        .update_voice_state(&session.caller, &session.key, update)
+                        .await;
+                }
+                Ok(())
+            }
             OP_REQUEST_GUILD_MEMBERS => self.request_guild_members(payload.d).await,
             _ => Err(End::Close(CloseCode::UnknownOpcode)),
         }
@@ -303,6 +330,14 @@ impl Connection {
             }
         }
         session.finish_startup();
+        let presence = identify
+            .presence
+            .and_then(|p| serde_json::from_value(p).ok());
+        if let Some(presence) = presence {
+            if let Err(err) = service.update_presence(&caller, presence).await {
+                tracing::warn!(%err, "initial presence failed");
+            }
+        }
         Ok(())
     }
 

@@ -65,7 +65,10 @@ pub mod intents {
     pub const GUILDS: u64 = 1 << 0;
     pub const GUILD_MEMBERS: u64 = 1 << 1;
     pub const GUILD_MODERATION: u64 = 1 << 2;
+    pub const GUILD_VOICE_STATES: u64 = 1 << 7;
+    pub const GUILD_PRESENCES: u64 = 1 << 8;
     pub const GUILD_MESSAGES: u64 = 1 << 9;
+    pub const GUILD_MESSAGE_TYPING: u64 = 1 << 11;
     pub const MESSAGE_CONTENT: u64 = 1 << 15;
     /// Every documented intent (sum = 53608447).
     pub const ALL: u64 = 53_608_447;
@@ -88,6 +91,9 @@ pub fn required_intent(event: &str) -> Option<u64> {
             Some(intents::GUILD_MEMBERS)
         }
         "GUILD_BAN_ADD" | "GUILD_BAN_REMOVE" => Some(intents::GUILD_MODERATION),
+        "VOICE_STATE_UPDATE" => Some(intents::GUILD_VOICE_STATES),
+        "PRESENCE_UPDATE" => Some(intents::GUILD_PRESENCES),
+        "TYPING_START" => Some(intents::GUILD_MESSAGE_TYPING),
         "MESSAGE_CREATE" | "MESSAGE_UPDATE" | "MESSAGE_DELETE" | "MESSAGE_DELETE_BULK" => {
             Some(intents::GUILD_MESSAGES)
         }
@@ -119,6 +125,9 @@ pub struct Identify {
     pub intents: Option<u64>,
     #[serde(default)]
     pub shard: Option<[u32; 2]>,
+    /// Parsed leniently afterwards: an odd presence must not fail the IDENTIFY.
+    #[serde(default)]
+    pub presence: Option<serde_json::Value>,
 }
 
 /// REQUEST_GUILD_MEMBERS `d`.

@@ -2,11 +2,11 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 use super::extract::{snowflake, Auth, Body, QueryParams};
-use super::{ok, ApiResult, AppState};
+use super::{no_content, ok, ApiResult, AppState};
 use crate::service::{MessageQuery, NewMessage};
 
 pub fn routes() -> Router<AppState> {
@@ -16,6 +16,7 @@ pub fn routes() -> Router<AppState> {
             get(channel_messages).post(create_message),
         )
         .route("/channels/{id}/messages/{mid}", get(channel_message))
+        .route("/channels/{id}/typing", post(trigger_typing))
 }
 
 async fn create_message(
@@ -55,4 +56,16 @@ async fn channel_message(
             snowflake("message_id", &mid)?,
         )
         .await?)
+}
+
+async fn trigger_typing(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    state
+        .service
+        .trigger_typing(&caller, snowflake("channel_id", &id)?)
+        .await?;
+    no_content()
 }

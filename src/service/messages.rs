@@ -172,6 +172,32 @@ impl Service {
             .ok_or_else(ApiError::unknown_message)
     }
 
+    /// `POST /channels/{id}/typing`: SEND_MESSAGES; TYPING_START to the channel's viewers.
+    pub async fn trigger_typing(
+        &self,
+        caller: &Caller,
+        channel_id: Snowflake,
+    ) -> Result<(), ApiError> {
+        let ChannelAccess { guild, channel, .. } = self
+            .require_channel(caller, channel_id, Permissions::SEND_MESSAGES)
+            .await?;
+        let mut member = serde_json::to_value(&guild.member).map_err(|_| ApiError::internal())?;
+        member["user"] = serde_json::json!(caller.user.user);
+        self.publish(
+            Topic::Guild(channel.guild_id),
+            "TYPING_START",
+            &serde_json::json!({
+                "channel_id": channel_id,
+                "guild_id": channel.guild_id,
+                "user_id": caller.id(),
+                "timestamp": chrono::Utc::now().timestamp(),
+                "member": member,
+            }),
+            Audience::Channel(channel_id),
+            Some(caller.id()),
+        )
+    }
+
     /// Checks a reply's target: same channel, readable, existing (unless the client said a
     /// missing target is fine, in which case the message is sent without a reference).
     async fn resolve_reply(

@@ -11,6 +11,7 @@ mod guilds;
 mod invites;
 mod members;
 mod messages;
+mod presence;
 mod roles;
 mod users;
 pub mod visibility;
@@ -27,6 +28,7 @@ pub use guilds::GuildPatch;
 pub use invites::NewInvite;
 pub use members::MemberPatch;
 pub use messages::{MessageQuery, NewMessage};
+pub use presence::{PresenceUpdate, VoiceStateUpdate};
 pub use roles::{RoleFields, RolePosition};
 pub use users::UserPatch;
 
