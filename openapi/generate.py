@@ -157,6 +157,13 @@ p = discord_props("UserResponse", ["id", "username", "discriminator", "global_na
                                    "flags", "public_flags"])
 schemas["UserResponse"] = obj(p, ["id", "username", "discriminator", "global_name", "avatar"],
                               "Public user (never carries email).")
+schemas["ApplicationPatchRequest"] = obj({
+    "description": {"type": "string", "maxLength": 400},
+    "flags": {"type": "integer", "format": "int64", "description":
+              "Application flags; only GATEWAY_PRESENCE_LIMITED (1<<13), GATEWAY_GUILD_MEMBERS_LIMITED (1<<15) "
+              "and GATEWAY_MESSAGE_CONTENT_LIMITED (1<<19) may change. They gate the privileged intents "
+              "(close 4014 without them); new applications start with all three."},
+}, [])
 schemas["CurrentUserPatchRequest"] = obj(
     {
         "username": {"type": "string", "minLength": 2, "maxLength": 32},
@@ -525,9 +532,20 @@ paths["/applications"] = {"post": op(
     ok(201, "The new application", ref("PrivateApplicationResponse")), [400, 401, 403],
     json_body("CreateApplicationRequest"),
     description="User tokens only; a bot token gets 403 code 20001. The application id equals its bot user's id.")}
-paths["/applications/@me"] = {"get": op(
-    "get_my_application", "Get the bot's application", "applications", BOT,
-    ok(200, "The application", ref("PrivateApplicationResponse")), [401])}
+paths["/applications/@me"] = {
+    "get": op("get_my_application", "Get the bot's application", "applications", BOT,
+              ok(200, "The application", ref("PrivateApplicationResponse")), [401]),
+    "patch": op("update_my_application", "Modify the bot's application", "applications", BOT,
+                ok(200, "The application", ref("PrivateApplicationResponse")), [400, 401],
+                json_body("ApplicationPatchRequest")),
+}
+paths["/applications/{id}"] = {
+    "parameters": [path_param("id", "application id")],
+    "patch": op("update_application", "Modify an application (owner)", "applications", USER,
+                ok(200, "The application", ref("PrivateApplicationResponse")), [400, 401, 403, 404],
+                json_body("ApplicationPatchRequest"),
+                description="Only the owner's user token; anyone else gets 404 code 10002."),
+}
 paths["/applications/{id}/bot/reset"] = {
     "parameters": [path_param("id", "application id")],
     "post": op("reset_application_bot_token", "Reset (issue) the bot token", "applications", USER,

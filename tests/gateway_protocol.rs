@@ -305,3 +305,65 @@ async fn typing_presence_and_voice_state_reach_those_who_asked() {
         deaf_to_it.expect_no_dispatch(t, QUIET / 3).await;
     }
 }
+
+#[tokio::test]
+async fn privileged_intents_follow_the_application_flags() {
+    const LIMITED: u64 = (1 << 13) | (1 << 15) | (1 << 19);
+    let srv = Server::start().await;
+    let owner = srv.user("owner").await;
+    let stranger = srv.user("stranger").await;
+    let bot = srv.bot(&owner, "Private").await;
+    assert_eq!(
+        bot.app["flags"].as_u64().unwrap() & LIMITED,
+        LIMITED,
+        "new apps may use them"
+    );
+
+    // The owner turns them off: privileged intents are refused with 4014, others work.
+    let app = owner
+        .api
+        .patch(
+            &format!("/applications/{}", bot.id),
+            &json!({"flags": 0, "description": "quiet"}),
+        )
+        .await
+        .ok(200);
+    assert_eq!(app["flags"], 0);
+    assert_eq!(app["description"], "quiet");
+    for privileged in [1u64 << 1, 1 << 8, 1 << 15] {
+        let mut gw = open(&srv, "v=10").await;
+        gw.send(json!({"op": 2, "d": identify_d(&bot.token, intents::GUILDS | privileged)}))
+            .await;
+        gw.expect_close(4014, EVENT_TIMEOUT).await;
+    }
+    let plain = srv
+        .gw(&bot.token, intents::GUILDS | intents::GUILD_MESSAGES)
+        .await;
+    assert_eq!(plain.ready_d()["application"]["flags"], 0);
+
+    // The bot turns MESSAGE_CONTENT back on for itself.
+    let app = bot
+        .api
+        .patch("/applications/@me", &json!({"flags": 1 << 19}))
+        .await
+        .ok(200);
+    assert_eq!(app["flags"], 1 << 19);
+    srv.gw(&bot.token, intents::GUILDS | intents::MESSAGE_CONTENT)
+        .await;
+
+    // Only the limited intent flags can change; strangers cannot edit.
+    bot.api
+        .patch(
+            "/applications/@me",
+            &json!({"flags": (1 << 19) | (1 << 23)}),
+        )
+        .await
+        .err(400, 50035);
+    stranger
+        .api
+        .patch(&format!("/applications/{}", bot.id), &json!({"flags": 0}))
+        .await
+        .err(404, 10002);
+    // User sessions have no application: never restricted.
+    srv.gw(&owner.token, intents::DEFAULT).await;
+}

@@ -280,6 +280,13 @@ impl Connection {
             None if !caller.is_bot() => intents::ALL,
             None => return Err(End::Close(CloseCode::InvalidIntents)),
         };
+        let allowed = service
+            .privileged_intents_allowed(&caller, intents)
+            .await
+            .map_err(|_| End::Close(CloseCode::UnknownError))?;
+        if !allowed {
+            return Err(End::Close(CloseCode::DisallowedIntents));
+        }
         if let Some([shard_id, shard_count]) = identify.shard {
             if shard_count == 0 || shard_id >= shard_count {
                 return Err(End::Close(CloseCode::InvalidShard));

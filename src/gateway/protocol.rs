@@ -28,6 +28,7 @@ pub enum CloseCode {
     InvalidShard = 4010,
     InvalidApiVersion = 4012,
     InvalidIntents = 4013,
+    DisallowedIntents = 4014,
 }
 
 impl CloseCode {
@@ -40,6 +41,7 @@ impl CloseCode {
                 | CloseCode::InvalidShard
                 | CloseCode::InvalidApiVersion
                 | CloseCode::InvalidIntents
+                | CloseCode::DisallowedIntents
         )
     }
 
@@ -56,6 +58,7 @@ impl CloseCode {
             CloseCode::InvalidShard => "Invalid shard.",
             CloseCode::InvalidApiVersion => "Invalid API version.",
             CloseCode::InvalidIntents => "Invalid intent(s).",
+            CloseCode::DisallowedIntents => "Disallowed intent(s).",
         }
     }
 }

@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::Uri;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::Router;
 use serde::Deserialize;
 use serde_json::Value;
@@ -12,12 +12,16 @@ use serde_json::Value;
 use super::extract::{decode_json, snowflake, Auth, Body};
 use super::{created, ok, ApiResult, AppState};
 use crate::error::ApiError;
-use crate::service::AuthorizeBot;
+use crate::service::{ApplicationPatch, AuthorizeBot};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/applications", post(create_application))
-        .route("/applications/@me", get(current_application))
+        .route(
+            "/applications/@me",
+            get(current_application).patch(update_current_application),
+        )
+        .route("/applications/{id}", patch(update_application))
         .route("/oauth2/applications/@me", get(current_application))
         .route("/applications/{id}/bot/reset", post(reset_bot_token))
         .route("/oauth2/authorize", post(authorize))
@@ -41,6 +45,30 @@ async fn current_application(
     Auth(caller): Auth,
 ) -> ApiResult<Response> {
     ok(state.service.current_application(&caller).await?)
+}
+
+async fn update_current_application(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Body(patch): Body<ApplicationPatch>,
+) -> ApiResult<Response> {
+    ok(state
+        .service
+        .update_application(&caller, None, patch)
+        .await?)
+}
+
+async fn update_application(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    Body(patch): Body<ApplicationPatch>,
+) -> ApiResult<Response> {
+    let app_id = snowflake("application_id", &id)?;
+    ok(state
+        .service
+        .update_application(&caller, Some(app_id), patch)
+        .await?)
 }
 
 async fn reset_bot_token(

@@ -7,9 +7,19 @@ use serde_json::{json, Value};
 use super::{check_length, Caller, Service};
 use crate::bus::{Audience, Topic};
 use crate::error::{ApiError, FormErrors};
+use crate::model::application::flags as app_flags;
 use crate::model::{Application, CurrentUser, Member, Role, RoleTags, Snowflake, User};
 use crate::permissions::Permissions;
 use crate::store::UserRecord;
+
+/// `PATCH /applications/@me` and `/applications/{id}` body; absent fields stay as they are.
+#[derive(Debug, Default, Deserialize)]
+pub struct ApplicationPatch {
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub flags: Option<u64>,
+}
 
 /// Body and query of `POST /oauth2/authorize` merged: the body wins where both say something.
 #[derive(Debug, Deserialize)]
@@ -47,7 +57,7 @@ impl Service {
             bot_public: true,
             bot_require_code_grant: false,
             verify_key: random_hex(32),
-            flags: 0,
+            flags: app_flags::DEFAULT,
             team: None,
             owner: caller.user.user.clone(),
             bot: bot.clone(),
@@ -92,6 +102,78 @@ impl Service {
             .application(caller.id())
             .await?
             .ok_or_else(ApiError::unknown_application)
+    }
+
+    /// Edits an application: its bot (`/applications/@me`) or its owner (`/applications/{id}`).
+    /// Of the flags only the limited gateway-intent ones can change.
+    pub async fn update_application(
+        &self,
+        caller: &Caller,
+        app_id: Option<Snowflake>,
+        patch: ApplicationPatch,
+    ) -> Result<Application, ApiError> {
+        let mut app = match app_id {
+            None => self.current_application(caller).await?,
+            Some(id) => {
+                caller.require_user()?;
+                self.owned_application(caller, id).await?
+            }
+        };
+        let mut form = FormErrors::default();
+        if let Some(description) = &patch.description {
+            check_length(&mut form, "description", description, 0, 400);
+        }
+        if let Some(flags) = patch.flags {
+            if (flags ^ app.flags) & !app_flags::SETTABLE != 0 {
+                form.add(
+                    &["flags"],
+                    "BASE_TYPE_CHOICES",
+                    "Only the limited gateway intent flags can be changed.",
+                );
+            }
+        }
+        form.finish()?;
+        if let Some(description) = patch.description {
+            app.description = description;
+        }
+        if let Some(flags) = patch.flags {
+            app.flags = flags;
+        }
+        self.store.update_application(app.clone()).await?;
+        Ok(app)
+    }
+
+    /// Whether the bot's application allows these privileged intents (GUILD_MEMBERS,
+    /// GUILD_PRESENCES, MESSAGE_CONTENT); users' sessions are not restricted.
+    pub async fn privileged_intents_allowed(
+        &self,
+        caller: &Caller,
+        intents: u64,
+    ) -> Result<bool, ApiError> {
+        if !caller.is_bot() {
+            return Ok(true);
+        }
+        let flags = self
+            .store
+            .application(caller.id())
+            .await?
+            .map_or(0, |app| app.flags);
+        let allowed = |intent: u64, full: u64, limited: u64| {
+            intents & intent == 0 || flags & (full | limited) != 0
+        };
+        Ok(allowed(
+            1 << 1,
+            app_flags::GATEWAY_GUILD_MEMBERS,
+            app_flags::GATEWAY_GUILD_MEMBERS_LIMITED,
+        ) && allowed(
+            1 << 8,
+            app_flags::GATEWAY_PRESENCE,
+            app_flags::GATEWAY_PRESENCE_LIMITED,
+        ) && allowed(
+            1 << 15,
+            app_flags::GATEWAY_MESSAGE_CONTENT,
+            app_flags::GATEWAY_MESSAGE_CONTENT_LIMITED,
+        ))
     }
 
     async fn owned_application(

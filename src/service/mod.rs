@@ -21,7 +21,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 pub use access::{ChannelAccess, GuildAccess};
-pub use applications::AuthorizeBot;
+pub use applications::{ApplicationPatch, AuthorizeBot};
 pub use auth::{Caller, Credentials, Registration};
 pub use channels::{ChannelPatch, NewChannel, OverwritePut};
 pub use guilds::GuildPatch;

@@ -415,6 +415,17 @@ impl Store for EmbeddedStore {
         .await
     }
 
+    async fn update_application(&self, app: Application) -> StoreResult<()> {
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE applications SET data = ?2 WHERE id = ?1",
+                params![id(app.id), to_json(&app)?],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn bot_token_issued(&self, bot_id: Snowflake) -> StoreResult<u64> {
         self.with(move |conn| {
             let issued: Option<i64> = conn

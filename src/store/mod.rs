@@ -74,6 +74,7 @@ pub trait Store: Send + Sync + 'static {
     /// Creates the application together with its bot user.
     async fn create_application(&self, app: Application, bot: UserRecord) -> StoreResult<()>;
     async fn application(&self, id: Snowflake) -> StoreResult<Option<Application>>;
+    async fn update_application(&self, app: Application) -> StoreResult<()>;
     /// The issue time (ms) of the bot's current token; 0 when none was issued.
     async fn bot_token_issued(&self, bot_id: Snowflake) -> StoreResult<u64>;
     async fn set_bot_token_issued(&self, bot_id: Snowflake, issued_ms: u64) -> StoreResult<()>;
