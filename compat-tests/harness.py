@@ -543,6 +543,19 @@ async def ping_flow(
                 10,
                 "MESSAGE_CREATE from the bot",
             )
+            # 9b. A forced reconnect: the server asks every session to reconnect (op 7, sent on
+            # SIGUSR1); a "!ping" posted right away must still be answered exactly once after
+            # the bot resumes.
+            assert server.proc is not None
+            server.proc.send_signal(signal.SIGUSR1)
+            await asyncio.sleep(0.05)
+            ping2 = await rest.call(
+                "POST", f"/channels/{general_id}/messages", token=user_token, json_body={"content": "!ping"}, expect=(200,)
+            )
+            again = await bot.wait_line("AGAIN", timeout=30)
+            log(f"after the forced reconnect the bot replied {again} to {ping2['id']}")
+            resumed = await wait_for_log(server, "session resumed", timeout=10)
+            assert resumed, "the bot did not RESUME after op 7 (no 'session resumed' in the server log)"
         finally:
             if bot is not None:
                 await bot.stop()
@@ -550,9 +563,14 @@ async def ping_flow(
 
         # 10. Assertions through REST (as the guild owner).
         messages = await rest.call("GET", f"/channels/{general_id}/messages?limit=50", token=user_token, expect=(200,))
-        replies = [m for m in messages if str(m.get("author", {}).get("id")) == bot_id]
-        assert len(replies) == 1, f"expected exactly one message from the bot in #general, got {replies}"
+        bot_messages = [m for m in messages if str(m.get("author", {}).get("id")) == bot_id]
+        replies = [m for m in bot_messages if str((m.get("message_reference") or {}).get("message_id")) == ping_id]
+        assert len(replies) == 1, f"expected exactly one reply to !ping {ping_id} in #general, got {bot_messages}"
         reply = replies[0]
+        second = [m for m in bot_messages if str((m.get("message_reference") or {}).get("message_id")) == ping2["id"]]
+        assert len(second) == 1, f"expected exactly one reply to the !ping posted during the reconnect, got {bot_messages}"
+        assert second[0]["id"] == again[0] and second[0]["content"] == "pong", second
+        assert len(bot_messages) == 2, f"the bot answered something twice: {bot_messages}"
         assert reply["content"] == "pong", reply
         assert reply["type"] == MESSAGE_TYPE_REPLY, f"reply type {reply['type']} != 19: {reply}"
         assert str((reply.get("message_reference") or {}).get("message_id")) == ping_id, f"reply does not reference !ping {ping_id}: {reply}"
@@ -595,6 +613,16 @@ async def ping_flow(
         assert bot_me["id"] == bot_id and bot_me.get("bot") is True, bot_me
 
         return FlowResult(guild_id, general_id, ping_id, bot_id, reply, channel, role, bot_member, gateway_reply)
+
+
+async def wait_for_log(server: Server, text: str, timeout: float) -> bool:
+    """Whether `text` appears in the server's log within `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        if text in server.log_path.read_text(errors="replace"):
+            return True
+        await asyncio.sleep(0.1)
+    return False
 
 
 def run_flow(server: Server, workdir: Path, **kwargs: Any) -> FlowResult:

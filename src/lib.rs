@@ -37,6 +37,8 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         gateway: Arc::clone(&gateway),
     });
 
+    spawn_reconnect_on_sigusr1(Arc::clone(&gateway));
+
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(
         listen = %config.listen,
@@ -55,6 +57,24 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         })
         .await?;
     Ok(())
+}
+
+/// SIGUSR1 asks every connected gateway client to reconnect and resume (op 7), e.g. before
+/// maintenance of a node behind a load balancer.
+fn spawn_reconnect_on_sigusr1(gateway: Arc<gateway::Gateway>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut signals) = signal(SignalKind::user_defined1()) else {
+            return;
+        };
+        while signals.recv().await.is_some() {
+            tracing::info!("SIGUSR1: asking gateway clients to reconnect");
+            gateway.request_reconnect_all();
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = gateway;
 }
 
 async fn shutdown_signal() {

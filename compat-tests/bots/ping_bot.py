@@ -6,6 +6,7 @@ Line protocol on stdout (read by compat-tests/harness.py):
   READY <bot_user_id>
   REPLIED <reply_message_id>
   DONE <created_channel_id> <created_role_id>
+  AGAIN <reply_message_id>       (every later "!ping": replied "pong" again)
   ERROR <text>
 Library logs (DEBUG, with every request and gateway event) go to stderr.
 """
@@ -57,7 +58,16 @@ def main() -> int:
 
     @client.event
     async def on_message(message: discord.Message) -> None:
-        if message.author.bot or message.content != "!ping" or state["handled"]:
+        if message.author.bot or message.content != "!ping":
+            return
+        if state["handled"]:
+            # Later pings (e.g. after a forced reconnect) only get the reply.
+            try:
+                again = await message.reply("pong")
+                say("AGAIN", again.id)
+            except Exception as e:
+                traceback.print_exc()
+                say("ERROR", f"{type(e).__name__}: {e}".replace("\n", " "))
             return
         state["handled"] = True
         try:

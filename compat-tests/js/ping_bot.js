@@ -6,6 +6,7 @@
 //   READY <bot_user_id>
 //   REPLIED <reply_message_id>
 //   DONE <created_channel_id> <created_role_id>
+//   AGAIN <reply_message_id>       (every later "!ping": replied "pong" again)
 //   ERROR <text>
 // Library debug output (REST requests, gateway events) goes to stderr.
 'use strict';
@@ -64,7 +65,18 @@ client.once(Events.ClientReady, c => {
 });
 
 client.on(Events.MessageCreate, async message => {
-  if (message.author.bot || message.content !== '!ping' || handled) return;
+  if (message.author.bot || message.content !== '!ping') return;
+  if (handled) {
+    // Later pings (e.g. after a forced reconnect) only get the reply.
+    try {
+      const again = await message.reply('pong');
+      say('AGAIN', again.id);
+    } catch (err) {
+      console.error('[flow error]', err);
+      say('ERROR', oneLine(err));
+    }
+    return;
+  }
   handled = true;
   try {
     const reply = await message.reply('pong');
