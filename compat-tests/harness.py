@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -543,19 +544,24 @@ async def ping_flow(
                 10,
                 "MESSAGE_CREATE from the bot",
             )
-            # 9b. A forced reconnect: the server asks every session to reconnect (op 7, sent on
-            # SIGUSR1); a "!ping" posted right away must still be answered exactly once after
-            # the bot resumes.
-            assert server.proc is not None
-            server.proc.send_signal(signal.SIGUSR1)
-            await asyncio.sleep(0.05)
-            ping2 = await rest.call(
-                "POST", f"/channels/{general_id}/messages", token=user_token, json_body={"content": "!ping"}, expect=(200,)
-            )
+            # 9b. A forced reconnect with a message in the gap: the bot is frozen (SIGSTOP), the
+            # server asks every session to reconnect (op 7 on SIGUSR1) and drops the socket, a
+            # "!ping" is posted while the bot's session is detached, then the bot is thawed. It
+            # must RESUME, get the ping from the replay, and answer it exactly once.
+            assert server.proc is not None and bot.proc is not None
+            os.kill(bot.proc.pid, signal.SIGSTOP)
+            try:
+                server.proc.send_signal(signal.SIGUSR1)
+                await asyncio.sleep(0.5)  # op 7 sent, socket closed, session detached
+                ping2 = await rest.call(
+                    "POST", f"/channels/{general_id}/messages", token=user_token, json_body={"content": "!ping"}, expect=(200,)
+                )
+            finally:
+                os.kill(bot.proc.pid, signal.SIGCONT)
             again = await bot.wait_line("AGAIN", timeout=30)
             log(f"after the forced reconnect the bot replied {again} to {ping2['id']}")
-            resumed = await wait_for_log(server, "session resumed", timeout=10)
-            assert resumed, "the bot did not RESUME after op 7 (no 'session resumed' in the server log)"
+            resumed = await wait_for_log(server, r"session resumed.*replayed=[1-9]", timeout=10)
+            assert resumed, "the bot did not RESUME with the missed ping replayed (server log)"
         finally:
             if bot is not None:
                 await bot.stop()
@@ -615,14 +621,19 @@ async def ping_flow(
         return FlowResult(guild_id, general_id, ping_id, bot_id, reply, channel, role, bot_member, gateway_reply)
 
 
-async def wait_for_log(server: Server, text: str, timeout: float) -> bool:
-    """Whether `text` appears in the server's log within `timeout` seconds."""
+async def wait_for_log(server: Server, pattern: str, timeout: float) -> bool:
+    """Whether a line of the server's log matches `pattern` (a regex) within `timeout` s."""
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
-        if text in server.log_path.read_text(errors="replace"):
+        text = ANSI_ESCAPE.sub("", server.log_path.read_text(errors="replace"))
+        if re.search(pattern, text):
             return True
         await asyncio.sleep(0.1)
     return False
+
+
+# The server colours its log when it thinks it writes to a terminal.
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def run_flow(server: Server, workdir: Path, **kwargs: Any) -> FlowResult:

@@ -21,7 +21,7 @@ step "cargo test (unit + integration)"
 cargo test --quiet 2>&1 | tee /tmp/accord-cargo-test.log
 rust_summary="$(grep -E '^test result:' /tmp/accord-cargo-test.log | awk '{p+=$4; f+=$6} END {print p" passed, "f" failed"}')"
 
-step "compat-tests (discord.py 2.7.1, discord.js 14.28.1)"
+step "compat-tests (discord.py 2.7.1, discord.js 14.28.1, serenity 0.12.5, twilight 0.18.0, permissions differential)"
 ACCORD_BIN="$ROOT/target/debug/accord" bash compat-tests/run.sh
 
 step "summary"

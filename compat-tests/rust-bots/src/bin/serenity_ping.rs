@@ -6,6 +6,7 @@
 //!   READY <bot_user_id>
 //!   REPLIED <reply_message_id>
 //!   DONE <created_channel_id> <created_role_id>
+//!   AGAIN <reply_message_id>      (every later "!ping": replied "pong" again)
 //!   ERROR <text>
 //! Diagnostics go to stderr.
 //!
@@ -18,8 +19,8 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serenity::all::{
-    ChannelType, Context, CreateChannel, EditRole, EventHandler, GatewayIntents,
-    HttpBuilder, Message, Ready,
+    ChannelType, Context, CreateChannel, EditRole, EventHandler, GatewayIntents, HttpBuilder,
+    Message, Ready,
 };
 use serenity::async_trait;
 use serenity::client::ClientBuilder;
@@ -44,12 +45,18 @@ struct Handler {
 impl Handler {
     async fn answer(&self, ctx: &Context, msg: &Message) -> Result<(), String> {
         // Message::reply checks SEND_MESSAGES from the cache, then POSTs with message_reference.
-        let reply = msg.reply(ctx, "pong").await.map_err(|e| format!("reply: {e:?}"))?;
+        let reply = msg
+            .reply(ctx, "pong")
+            .await
+            .map_err(|e| format!("reply: {e:?}"))?;
         say(&format!("REPLIED {}", reply.id));
 
-        let guild_id = msg
-            .guild_id
-            .ok_or_else(|| format!("message {} has no guild_id (serenity took it for a DM)", msg.id))?;
+        let guild_id = msg.guild_id.ok_or_else(|| {
+            format!(
+                "message {} has no guild_id (serenity took it for a DM)",
+                msg.id
+            )
+        })?;
         let channel = guild_id
             .create_channel(
                 &ctx.http,
@@ -58,7 +65,10 @@ impl Handler {
             .await
             .map_err(|e| format!("create channel: {e:?}"))?;
         let role = guild_id
-            .create_role(&ctx.http, EditRole::new().name(format!("{}-role", self.tag)))
+            .create_role(
+                &ctx.http,
+                EditRole::new().name(format!("{}-role", self.tag)),
+            )
             .await
             .map_err(|e| format!("create role: {e:?}"))?;
         let me = ctx.cache.current_user().id;
@@ -93,7 +103,15 @@ impl EventHandler for Handler {
             "serenity: MESSAGE_CREATE {} in {} by {} (bot={}): {:?}",
             msg.id, msg.channel_id, msg.author.id, msg.author.bot, msg.content
         );
-        if msg.author.bot || msg.content != "!ping" || self.handled.swap(true, Ordering::SeqCst) {
+        if msg.author.bot || msg.content != "!ping" {
+            return;
+        }
+        if self.handled.swap(true, Ordering::SeqCst) {
+            // Later pings (e.g. after a forced reconnect) only get the reply.
+            match msg.reply(&ctx, "pong").await {
+                Ok(again) => say(&format!("AGAIN {}", again.id)),
+                Err(e) => error(&format!("reply again: {e:?}")),
+            }
             return;
         }
         if let Err(e) = self.answer(&ctx, &msg).await {
@@ -118,11 +136,21 @@ async fn main() {
         }
     };
 
-    let http = HttpBuilder::new(&token).proxy(base.trim_end_matches('/')).ratelimiter_disabled(true).build();
+    let http = HttpBuilder::new(&token)
+        .proxy(base.trim_end_matches('/'))
+        .ratelimiter_disabled(true)
+        .build();
     let intents =
         GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::MESSAGE_CONTENT;
-    let handler = Handler { tag, ready: AtomicBool::new(false), handled: AtomicBool::new(false) };
-    let mut client = match ClientBuilder::new_with_http(http, intents).event_handler(handler).await {
+    let handler = Handler {
+        tag,
+        ready: AtomicBool::new(false),
+        handled: AtomicBool::new(false),
+    };
+    let mut client = match ClientBuilder::new_with_http(http, intents)
+        .event_handler(handler)
+        .await
+    {
         Ok(c) => c,
         Err(e) => {
             error(&format!("client build: {e:?}"));

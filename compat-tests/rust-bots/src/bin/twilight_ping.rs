@@ -7,6 +7,7 @@
 //!   READY <bot_user_id>
 //!   REPLIED <reply_message_id>
 //!   DONE <created_channel_id> <created_role_id>
+//!   AGAIN <reply_message_id>      (every later "!ping": replied "pong" again)
 //!   ERROR <text>
 //! Diagnostics go to stderr.
 //!
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use twilight_gateway::{ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt};
 use twilight_http::Client;
 use twilight_model::channel::{ChannelType, Message};
+use twilight_model::id::{marker::MessageMarker, Id};
 
 fn say(line: &str) {
     let mut out = std::io::stdout().lock();
@@ -34,7 +36,8 @@ fn error(text: &str) {
     say(&format!("ERROR {}", text.replace('\n', " ")));
 }
 
-async fn answer(http: &Client, tag: &str, msg: &Message) -> Result<(), String> {
+/// `create_message(..).reply(id)`: POST /channels/{id}/messages with message_reference.
+async fn reply(http: &Client, msg: &Message) -> Result<Id<MessageMarker>, String> {
     let reply = http
         .create_message(msg.channel_id)
         .content("pong")
@@ -44,11 +47,19 @@ async fn answer(http: &Client, tag: &str, msg: &Message) -> Result<(), String> {
         .model()
         .await
         .map_err(|e| format!("reply body: {e:?}"))?;
-    say(&format!("REPLIED {}", reply.id));
+    Ok(reply.id)
+}
 
-    let guild_id = msg
-        .guild_id
-        .ok_or_else(|| format!("message {} has no guild_id (twilight took it for a DM)", msg.id))?;
+async fn answer(http: &Client, tag: &str, msg: &Message) -> Result<(), String> {
+    let reply_id = reply(http, msg).await?;
+    say(&format!("REPLIED {reply_id}"));
+
+    let guild_id = msg.guild_id.ok_or_else(|| {
+        format!(
+            "message {} has no guild_id (twilight took it for a DM)",
+            msg.id
+        )
+    })?;
     let channel_name = format!("{tag}-created");
     let channel = http
         .create_guild_channel(guild_id, &channel_name)
@@ -97,14 +108,25 @@ async fn main() {
         }
     };
     // "http://127.0.0.1:PORT" -> host:port for the HTTP proxy, ws://host:port for the gateway.
-    let Some(authority) = base.trim_end_matches('/').strip_prefix("http://").map(str::to_owned) else {
+    let Some(authority) = base
+        .trim_end_matches('/')
+        .strip_prefix("http://")
+        .map(str::to_owned)
+    else {
         error(&format!("BASE_URL must be http://HOST:PORT, got {base}"));
         std::process::exit(2);
     };
 
-    let http = Arc::new(Client::builder().token(token.clone()).proxy(authority.clone(), true).build());
+    let http = Arc::new(
+        Client::builder()
+            .token(token.clone())
+            .proxy(authority.clone(), true)
+            .build(),
+    );
     let intents = Intents::GUILDS | Intents::GUILD_MESSAGES | Intents::MESSAGE_CONTENT;
-    let config = ConfigBuilder::new(token, intents).proxy_url(format!("ws://{authority}")).build();
+    let config = ConfigBuilder::new(token, intents)
+        .proxy_url(format!("ws://{authority}"))
+        .build();
     let mut shard = Shard::with_config(ShardId::ONE, config);
 
     let ready = AtomicBool::new(false);
@@ -143,14 +165,23 @@ async fn main() {
                     "twilight: MESSAGE_CREATE {} in {} by {} (bot={}): {:?}",
                     msg.id, msg.channel_id, msg.author.id, msg.author.bot, msg.content
                 );
-                if msg.author.bot || msg.content != "!ping" || handled.swap(true, Ordering::SeqCst) {
+                if msg.author.bot || msg.content != "!ping" {
                     continue;
                 }
+                let first = !handled.swap(true, Ordering::SeqCst);
                 let http = Arc::clone(&http);
                 let tag = Arc::clone(&tag);
                 tokio::spawn(async move {
-                    if let Err(e) = answer(&http, &tag, &msg).await {
-                        error(&e);
+                    if first {
+                        if let Err(e) = answer(&http, &tag, &msg).await {
+                            error(&e);
+                        }
+                    } else {
+                        // Later pings (e.g. after a forced reconnect) only get the reply.
+                        match reply(&http, &msg).await {
+                            Ok(id) => say(&format!("AGAIN {id}")),
+                            Err(e) => error(&format!("reply again: {e}")),
+                        }
                     }
                 });
             }
