@@ -52,20 +52,13 @@ fn guild() -> (GuildPermissions, Vec<Snowflake>) {
         });
     }
     let channel = Channel {
-        id: Snowflake(CHANNEL),
-        kind: ChannelType::GuildText,
-        guild_id: Snowflake(GUILD),
-        name: "half".into(),
-        position: 0,
-        parent_id: None,
-        topic: None,
-        nsfw: false,
         permission_overwrites: overwrites,
-        last_message_id: None,
-        rate_limit_per_user: 0,
-        flags: 0,
-        bitrate: None,
-        user_limit: None,
+        ..Channel::new(
+            Snowflake(CHANNEL),
+            ChannelType::GuildText,
+            Snowflake(GUILD),
+            "half".into(),
+        )
     };
     let users: Vec<Snowflake> = (10_000..10_000 + MEMBERS).map(Snowflake).collect();
     let members: Vec<Member> = users

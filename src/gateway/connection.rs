@@ -370,7 +370,11 @@ impl Connection {
         let Ok(missed) = session.resume(resume.seq.unwrap_or(0), self.sender.clone()) else {
             return self.invalid_session().await;
         };
-        tracing::info!(session = session.number, replayed = missed.len(), "session resumed");
+        tracing::info!(
+            session = session.number,
+            replayed = missed.len(),
+            "session resumed"
+        );
         self.session = Some(Arc::clone(&session));
         for item in missed {
             self.write(item).await?;

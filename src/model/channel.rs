@@ -96,3 +96,27 @@ pub struct Channel {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_limit: Option<u32>,
 }
+
+impl Channel {
+    /// A channel with Discord's defaults for everything but its identity (voice channels get
+    /// Discord's default bitrate and no user limit).
+    pub fn new(id: Snowflake, kind: ChannelType, guild_id: Snowflake, name: String) -> Channel {
+        let is_voice = kind.permission_kind() == ChannelKind::Voice;
+        Channel {
+            id,
+            kind,
+            guild_id,
+            name,
+            position: 0,
+            parent_id: None,
+            topic: None,
+            nsfw: false,
+            permission_overwrites: Vec::new(),
+            last_message_id: None,
+            rate_limit_per_user: 0,
+            flags: 0,
+            bitrate: is_voice.then_some(64_000),
+            user_limit: is_voice.then_some(0),
+        }
+    }
+}

@@ -7,7 +7,7 @@ use super::{check_length, Caller, ChannelAccess, GuildAccess, Service};
 use crate::bus::{Audience, Topic};
 use crate::error::{ApiError, FormErrors};
 use crate::model::{Channel, ChannelType, Snowflake};
-use crate::permissions::{ChannelKind, OverwriteKind, PermissionOverwrite, Permissions};
+use crate::permissions::{OverwriteKind, PermissionOverwrite, Permissions};
 
 /// `POST /guilds/{id}/channels` body.
 #[derive(Debug, Deserialize)]
@@ -110,22 +110,14 @@ impl Service {
 
         let overwrites = one_per_target(body.permission_overwrites.unwrap_or_default());
         check_overwrites_grantable(&access, &overwrites)?;
-        let is_voice = kind.permission_kind() == ChannelKind::Voice;
         let channel = Channel {
-            id: self.next_id(),
-            kind,
-            guild_id,
-            name: body.name,
             position: body.position.unwrap_or(channels.len() as i64),
             parent_id: body.parent_id,
             topic: body.topic,
             nsfw: body.nsfw.unwrap_or(false),
             permission_overwrites: overwrites,
-            last_message_id: None,
             rate_limit_per_user: body.rate_limit_per_user.unwrap_or(0),
-            flags: 0,
-            bitrate: is_voice.then_some(64_000),
-            user_limit: is_voice.then_some(0),
+            ..Channel::new(self.next_id(), kind, guild_id, body.name)
         };
         self.store.create_channel(channel.clone()).await?;
         self.publish_channel("CHANNEL_CREATE", &channel)?;

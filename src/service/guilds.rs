@@ -47,22 +47,12 @@ impl Service {
         form.finish()?;
         let guild_id = self.next_id();
         let mut guild = Guild::new(guild_id, name.trim().to_owned(), caller.id());
-        let general = Channel {
-            id: self.next_id(),
-            kind: ChannelType::GuildText,
+        let general = Channel::new(
+            self.next_id(),
+            ChannelType::GuildText,
             guild_id,
-            name: "general".into(),
-            position: 0,
-            parent_id: None,
-            topic: None,
-            nsfw: false,
-            permission_overwrites: Vec::new(),
-            last_message_id: None,
-            rate_limit_per_user: 0,
-            flags: 0,
-            bitrate: None,
-            user_limit: None,
-        };
+            "general".into(),
+        );
         guild.system_channel_id = Some(general.id);
         let owner = Member::new(guild_id, caller.user.user.clone(), Vec::new());
         self.store

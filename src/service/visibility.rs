@@ -359,20 +359,13 @@ mod tests {
 
     fn channel(id: u64, overwrites: Vec<PermissionOverwrite>) -> Channel {
         Channel {
-            id: Snowflake(id),
-            kind: ChannelType::GuildText,
-            guild_id: Snowflake(1),
-            name: "c".into(),
-            position: 0,
-            parent_id: None,
-            topic: None,
-            nsfw: false,
             permission_overwrites: overwrites,
-            last_message_id: None,
-            rate_limit_per_user: 0,
-            flags: 0,
-            bitrate: None,
-            user_limit: None,
+            ..Channel::new(
+                Snowflake(id),
+                ChannelType::GuildText,
+                Snowflake(1),
+                "c".into(),
+            )
         }
     }
 

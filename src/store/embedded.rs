@@ -281,6 +281,20 @@ fn read_ban(
     )
 }
 
+/// Deletes the row of a (guild, user) table (`members`, `bans`); returns whether one existed.
+fn delete_pair(
+    conn: &Connection,
+    table: &'static str,
+    guild_id: Snowflake,
+    user_id: Snowflake,
+) -> rusqlite::Result<bool> {
+    conn.execute(
+        &format!("DELETE FROM {table} WHERE guild_id = ?1 AND user_id = ?2"),
+        [id(guild_id), id(user_id)],
+    )
+    .map(|n| n > 0)
+}
+
 /// Members are stored without their user object; ids live in columns.
 fn stored_member(member: &Member) -> Member {
     Member {
@@ -729,14 +743,8 @@ impl Store for EmbeddedStore {
     }
 
     async fn remove_member(&self, guild_id: Snowflake, user_id: Snowflake) -> StoreResult<bool> {
-        self.with(move |conn| {
-            conn.execute(
-                "DELETE FROM members WHERE guild_id = ?1 AND user_id = ?2",
-                [id(guild_id), id(user_id)],
-            )
-            .map(|n| n > 0)
-        })
-        .await
+        self.with(move |conn| delete_pair(conn, "members", guild_id, user_id))
+            .await
     }
 
     async fn ban_member(
@@ -750,10 +758,7 @@ impl Store for EmbeddedStore {
                 "INSERT OR REPLACE INTO bans (guild_id, user_id, reason) VALUES (?1, ?2, ?3)",
                 params![id(guild_id), id(user_id), reason],
             )?;
-            tx.execute(
-                "DELETE FROM members WHERE guild_id = ?1 AND user_id = ?2",
-                [id(guild_id), id(user_id)],
-            )?;
+            delete_pair(tx, "members", guild_id, user_id)?;
             Ok(())
         })
         .await
@@ -803,14 +808,8 @@ impl Store for EmbeddedStore {
     }
 
     async fn remove_ban(&self, guild_id: Snowflake, user_id: Snowflake) -> StoreResult<bool> {
-        self.with(move |conn| {
-            conn.execute(
-                "DELETE FROM bans WHERE guild_id = ?1 AND user_id = ?2",
-                [id(guild_id), id(user_id)],
-            )
-            .map(|n| n > 0)
-        })
-        .await
+        self.with(move |conn| delete_pair(conn, "bans", guild_id, user_id))
+            .await
     }
 
     async fn create_invite(&self, invite: Invite) -> StoreResult<()> {
