@@ -367,3 +367,51 @@ async fn privileged_intents_follow_the_application_flags() {
     // User sessions have no application: never restricted.
     srv.gw(&owner.token, intents::DEFAULT).await;
 }
+
+#[tokio::test]
+async fn presences_show_in_guild_create_and_go_offline_with_the_last_session() {
+    const PRESENCES: u64 = 1 << 8;
+    let srv = Server::start().await;
+    let (owner, g, member) = srv.world().await;
+    let mut watcher = srv.gw(&owner.token, intents::DEFAULT | PRESENCES).await;
+    let mut member_gw = open(&srv, "v=10&encoding=json").await;
+    let mut d = identify_d(&member.token, intents::DEFAULT);
+    d["presence"] = json!({"since": null, "activities": [{"name": "chess", "type": 0}], "status": "idle", "afk": false});
+    member_gw.identify_with(d).await;
+    let announced = watcher
+        .expect_dispatch_where("PRESENCE_UPDATE", EVENT_TIMEOUT, |d| {
+            d["user"]["id"] == member.id.as_str()
+        })
+        .await;
+    assert_eq!(announced["status"], "idle");
+
+    // A new session with GUILD_PRESENCES sees it in GUILD_CREATE; one without does not.
+    let with = srv.gw(&owner.token, intents::DEFAULT | PRESENCES).await;
+    let presences = with.guild_create(&g.id)["presences"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let mine = presences
+        .iter()
+        .find(|p| p["user"]["id"] == member.id.as_str())
+        .unwrap_or_else(|| panic!("no presence of the member in {presences:?}"));
+    assert_eq!(mine["status"], "idle");
+    assert_eq!(mine["activities"][0]["name"], "chess");
+    let without = srv.gw(&owner.token, intents::DEFAULT).await;
+    assert_eq!(without.guild_create(&g.id)["presences"], json!([]));
+
+    // Ending the member's only session (close 1000) makes it offline for the guild.
+    member_gw.close_with(1000).await;
+    let offline = watcher
+        .expect_dispatch_where("PRESENCE_UPDATE", EVENT_TIMEOUT, |d| {
+            d["user"]["id"] == member.id.as_str()
+        })
+        .await;
+    assert_eq!(offline["status"], "offline");
+    let later = srv.gw(&owner.token, intents::DEFAULT | PRESENCES).await;
+    assert!(later.guild_create(&g.id)["presences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["user"]["id"] != member.id.as_str()));
+}

@@ -329,7 +329,10 @@ impl Connection {
         if intents & intents::GUILDS != 0 {
             for guild_id in guild_ids {
                 match service.guild_create_for(&caller, guild_id).await {
-                    Ok(guild) => {
+                    Ok(mut guild) => {
+                        if intents & intents::GUILD_PRESENCES != 0 {
+                            guild["presences"] = Value::from(gateway.presences_in(guild_id).await);
+                        }
                         session.dispatch_direct("GUILD_CREATE", guild.to_string());
                     }
                     Err(err) => tracing::warn!(%err, %guild_id, "GUILD_CREATE skipped"),

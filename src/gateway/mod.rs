@@ -22,7 +22,7 @@ use crate::bus::{Audience, Envelope, Topic};
 use crate::model::Snowflake;
 use crate::permissions::Permissions;
 use crate::service::visibility::GuildPermissions;
-use crate::service::Service;
+use crate::service::{PresenceUpdate, Service};
 use protocol::{intents, required_intent};
 use registry::Registry;
 use session::Session;
@@ -60,6 +60,8 @@ pub struct Gateway {
     views: Mutex<HashMap<Snowflake, GuildPermissions>>,
     /// When each (user, guild) last asked for a whole member list (op 8).
     full_member_lists: Mutex<HashMap<(Snowflake, Snowflake), Instant>>,
+    /// The latest presence of each user with a session here, as PRESENCE_UPDATE carried it.
+    presences: Mutex<HashMap<Snowflake, Arc<str>>>,
 }
 
 impl Gateway {
@@ -71,6 +73,7 @@ impl Gateway {
             registry: Mutex::new(Registry::default()),
             views: Mutex::new(HashMap::new()),
             full_member_lists: Mutex::new(HashMap::new()),
+            presences: Mutex::new(HashMap::new()),
         });
         let fanout = Arc::clone(&gateway);
         tokio::spawn(async move { fanout.fanout().await });
@@ -82,9 +85,10 @@ impl Gateway {
                 let Some(gateway) = reaper.upgrade() else {
                     break;
                 };
-                let window = gateway.config.resume_window;
-                let unwatch = gateway.registry().remove_expired(window);
-                gateway.apply_topics(Vec::new(), unwatch);
+                let expired = gateway.registry().expired(gateway.config.resume_window);
+                for number in expired {
+                    gateway.end_session(number);
+                }
             }
         });
         gateway
@@ -142,9 +146,74 @@ impl Gateway {
     }
 
     /// Ends a session for good (client closed with 1000/1001).
+    /// A user whose last session ended goes offline for the members of their guilds.
     fn end_session(&self, number: u64) {
-        let unwatch = self.registry().remove(number);
+        let (session, unwatch, last) = {
+            let mut registry = self.registry();
+            let session = registry.get(number);
+            let unwatch = registry.remove(number);
+            let last = session
+                .as_ref()
+                .is_some_and(|s| !registry.has_user(s.user_id()));
+            (session, unwatch, last)
+        };
         self.apply_topics(Vec::new(), unwatch);
+        if let (Some(session), true) = (session, last) {
+            let service = Arc::clone(&self.service);
+            tokio::spawn(async move {
+                let offline = PresenceUpdate {
+                    status: Some("offline".into()),
+                    ..PresenceUpdate::default()
+                };
+                if let Err(err) = service.update_presence(&session.caller, offline).await {
+                    tracing::warn!(%err, "offline presence failed");
+                }
+            });
+        }
+    }
+
+    /// Presences this node knows of members of `guild_id` (for GUILD_CREATE).
+    async fn presences_in(&self, guild_id: Snowflake) -> Vec<Value> {
+        let known: Vec<(Snowflake, Arc<str>)> = self
+            .presences
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(user, presence)| (*user, Arc::clone(presence)))
+            .collect();
+        if known.is_empty() {
+            return Vec::new();
+        }
+        let Ok(members) = self.service.member_ids(guild_id).await else {
+            return Vec::new();
+        };
+        known
+            .into_iter()
+            .filter(|(user, _)| members.binary_search(user).is_ok())
+            .filter_map(|(_, presence)| serde_json::from_str(&presence).ok())
+            .collect()
+    }
+
+    /// Remembers the latest presence each user announced (offline forgets it).
+    fn record_presence(&self, envelope: &Envelope) {
+        if envelope.event != "PRESENCE_UPDATE" {
+            return;
+        }
+        let Ok(mut presence) = serde_json::from_str::<Value>(&envelope.data) else {
+            return;
+        };
+        let Some(user_id) = presence["user"]["id"].as_str().and_then(Snowflake::parse) else {
+            return;
+        };
+        let mut presences = self.presences.lock().unwrap_or_else(|p| p.into_inner());
+        if presence["status"] == "offline" {
+            presences.remove(&user_id);
+        } else {
+            if let Some(object) = presence.as_object_mut() {
+                object.remove("guild_id");
+            }
+            presences.insert(user_id, Arc::from(presence.to_string()));
+        }
     }
 
     async fn fanout(self: Arc<Self>) {
@@ -171,6 +240,7 @@ impl Gateway {
             Topic::User(_) => None,
         };
         self.follow_joined_guild(envelope);
+        self.record_presence(envelope);
         let filtered = guild_id.filter(|_| envelope.audience != Audience::Everyone);
         if let Some(guild_id) = filtered {
             if !self.ensure_view(guild_id).await {

@@ -47,15 +47,22 @@ impl Registry {
         self.sessions.values().map(|(s, _)| Arc::clone(s)).collect()
     }
 
-    /// Removes sessions detached for longer than `window`; returns the topics no longer needed.
-    pub fn remove_expired(&mut self, window: Duration) -> Vec<Topic> {
-        let expired: Vec<u64> = self
-            .sessions
+    /// Sessions detached for longer than `window`.
+    pub fn expired(&self, window: Duration) -> Vec<u64> {
+        self.sessions
             .iter()
             .filter(|(_, (session, _))| session.expired(window))
             .map(|(number, _)| *number)
-            .collect();
-        expired.into_iter().flat_map(|n| self.remove(n)).collect()
+            .collect()
+    }
+
+    pub fn get(&self, number: u64) -> Option<Arc<Session>> {
+        self.sessions.get(&number).map(|(s, _)| Arc::clone(s))
+    }
+
+    /// Whether the user has any session on this node.
+    pub fn has_user(&self, user_id: Snowflake) -> bool {
+        self.by_topic.contains_key(&Topic::User(user_id))
     }
 
     /// Removes a session; returns the topics no local session needs any more.

@@ -100,6 +100,19 @@ impl Service {
         self.guild_create_payload(guild_id, &access.member).await
     }
 
+    /// The guild's member user ids, ascending.
+    pub async fn member_ids(&self, guild_id: Snowflake) -> Result<Vec<Snowflake>, ApiError> {
+        let mut ids: Vec<Snowflake> = self
+            .store
+            .member_records_of_guild(guild_id)
+            .await?
+            .into_iter()
+            .map(|m| m.user_id)
+            .collect();
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
     /// A consistent read of what delivery filtering needs to know about a guild, or `None`
     /// when the guild is gone.
     pub async fn permission_view(
