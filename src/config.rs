@@ -42,6 +42,11 @@ pub struct Config {
     #[arg(long, env = "ACCORD_IDENTIFY_TIMEOUT_SECS", default_value_t = 45)]
     pub identify_timeout_secs: u64,
 
+    /// Most guilds one bot gateway session may carry before sharding is required (close 4011;
+    /// Discord: 2500).
+    #[arg(long, env = "ACCORD_GUILDS_PER_SHARD", default_value_t = 2500)]
+    pub guilds_per_shard: usize,
+
     /// Log filter (tracing's EnvFilter syntax), e.g. `info` or `accord=debug`.
     #[arg(long, env = "ACCORD_LOG", default_value = "info")]
     pub log: String,

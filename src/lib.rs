@@ -30,6 +30,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         resume_window: std::time::Duration::from_secs(config.resume_window_secs),
         identify_timeout: std::time::Duration::from_secs(config.identify_timeout_secs),
         heartbeat_interval: std::time::Duration::from_millis(config.heartbeat_interval_ms.max(1)),
+        guilds_per_shard: config.guilds_per_shard.max(1),
     };
     let gateway = gateway::Gateway::start(Arc::clone(&service), gateway_config);
     let app = http::router(http::AppState {

@@ -415,3 +415,41 @@ async fn presences_show_in_guild_create_and_go_offline_with_the_last_session() {
         .iter()
         .all(|p| p["user"]["id"] != member.id.as_str()));
 }
+
+#[tokio::test]
+async fn bots_with_too_many_guilds_for_one_session_must_shard() {
+    let srv = Server::start_with(StartOpts {
+        args: vec!["--guilds-per-shard".into(), "2".into()],
+        ..StartOpts::default()
+    })
+    .await;
+    let owner = srv.user("owner").await;
+    let bot = srv.bot(&owner, "Big").await;
+    let mut guild_ids = Vec::new();
+    for n in 0..3 {
+        let g = srv.guild(&owner, &format!("Guild {n}")).await;
+        srv.authorize(&owner, &bot, &g, 0).await;
+        guild_ids.push(g.id.parse::<u64>().unwrap());
+    }
+    let mut unsharded = open(&srv, "v=10").await;
+    unsharded
+        .send(json!({"op": 2, "d": identify_d(&bot.token, intents::GUILDS)}))
+        .await;
+    unsharded.expect_close(4011, EVENT_TIMEOUT).await;
+
+    // With enough shards every session carries at most two guilds and all of them connect.
+    let count = (2u64..64)
+        .find(|n| (0..*n).all(|i| guild_ids.iter().filter(|g| (*g >> 22) % n == i).count() <= 2))
+        .unwrap();
+    let mut seen = 0;
+    for shard in 0..count {
+        let mut gw = open(&srv, "v=10").await;
+        let mut d = identify_d(&bot.token, intents::GUILDS);
+        d["shard"] = json!([shard, count]);
+        gw.identify_with(d).await;
+        seen += gw.ready_d()["guilds"].as_array().unwrap().len();
+    }
+    assert_eq!(seen, 3);
+    // Users are never asked to shard.
+    srv.gw(&owner.token, intents::DEFAULT).await;
+}

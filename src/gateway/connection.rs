@@ -315,6 +315,9 @@ impl Connection {
             .copied()
             .filter(|id| session.carries_guild(*id))
             .collect();
+        if caller.is_bot() && guild_ids.len() > gateway.config.guilds_per_shard {
+            return Err(End::Close(CloseCode::ShardingRequired));
+        }
         let mut ready = state.ready;
         ready["guilds"] = json!(guild_ids
             .iter()

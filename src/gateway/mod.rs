@@ -39,6 +39,8 @@ pub struct GatewayConfig {
     pub identify_timeout: Duration,
     /// Announced in HELLO (Discord's current value is 41.25 s).
     pub heartbeat_interval: Duration,
+    /// Most guilds one bot session may carry; above it the bot must shard (close 4011).
+    pub guilds_per_shard: usize,
 }
 
 impl Default for GatewayConfig {
@@ -47,6 +49,7 @@ impl Default for GatewayConfig {
             resume_window: Duration::from_secs(180),
             identify_timeout: Duration::from_secs(45),
             heartbeat_interval: Duration::from_millis(41_250),
+            guilds_per_shard: 2500,
         }
     }
 }

@@ -26,6 +26,7 @@ pub enum CloseCode {
     RateLimited = 4008,
     SessionTimedOut = 4009,
     InvalidShard = 4010,
+    ShardingRequired = 4011,
     InvalidApiVersion = 4012,
     InvalidIntents = 4013,
     DisallowedIntents = 4014,
@@ -39,6 +40,7 @@ impl CloseCode {
             CloseCode::AuthenticationFailed
                 | CloseCode::SessionTimedOut
                 | CloseCode::InvalidShard
+                | CloseCode::ShardingRequired
                 | CloseCode::InvalidApiVersion
                 | CloseCode::InvalidIntents
                 | CloseCode::DisallowedIntents
@@ -56,6 +58,7 @@ impl CloseCode {
             CloseCode::RateLimited => "You are being rate limited.",
             CloseCode::SessionTimedOut => "Session timed out.",
             CloseCode::InvalidShard => "Invalid shard.",
+            CloseCode::ShardingRequired => "Sharding required.",
             CloseCode::InvalidApiVersion => "Invalid API version.",
             CloseCode::InvalidIntents => "Invalid intent(s).",
             CloseCode::DisallowedIntents => "Disallowed intent(s).",

@@ -185,35 +185,45 @@ impl Service {
                 .collect();
             (members, not_found)
         };
-        let pages: Vec<&[crate::model::Member]> = if members.is_empty() {
-            vec![&[]]
-        } else {
-            members.chunks(CHUNK_SIZE).collect()
-        };
-        let count = pages.len();
-        Ok(pages
-            .into_iter()
-            .enumerate()
-            .map(|(index, page)| {
-                let mut chunk = json!({
-                    "guild_id": request.guild_id,
-                    "members": page,
-                    "chunk_index": index,
-                    "chunk_count": count,
-                });
-                if index == 0 && !not_found.is_empty() {
-                    chunk["not_found"] = json!(not_found);
-                }
-                if request.presences {
-                    chunk["presences"] = json!([]);
-                }
-                if let Some(nonce) = request.nonce {
-                    chunk["nonce"] = nonce.clone();
-                }
-                chunk
-            })
-            .collect())
+        Ok(into_chunks(request, &members, &not_found))
     }
+}
+
+/// GUILD_MEMBERS_CHUNK `d`s for an op 8 answer: pages of `CHUNK_SIZE` members numbered with
+/// `chunk_index`/`chunk_count` (one empty chunk when nothing matched); `not_found` on the first.
+fn into_chunks(
+    request: &MemberRequest<'_>,
+    members: &[crate::model::Member],
+    not_found: &[Snowflake],
+) -> Vec<Value> {
+    let pages: Vec<&[crate::model::Member]> = if members.is_empty() {
+        vec![&[]]
+    } else {
+        members.chunks(CHUNK_SIZE).collect()
+    };
+    let count = pages.len();
+    pages
+        .into_iter()
+        .enumerate()
+        .map(|(index, page)| {
+            let mut chunk = json!({
+                "guild_id": request.guild_id,
+                "members": page,
+                "chunk_index": index,
+                "chunk_count": count,
+            });
+            if index == 0 && !not_found.is_empty() {
+                chunk["not_found"] = json!(not_found);
+            }
+            if request.presences {
+                chunk["presences"] = json!([]);
+            }
+            if let Some(nonce) = request.nonce {
+                chunk["nonce"] = nonce.clone();
+            }
+            chunk
+        })
+        .collect()
 }
 
 /// Discord recommends a shard per this many guilds.
@@ -276,5 +286,52 @@ impl MemberRequest<'_> {
     /// The whole member list (`query: ""`, `limit: 0`): rate limited by Discord's rules.
     pub fn is_full_list(&self) -> bool {
         self.user_ids.is_empty() && self.query.is_empty() && self.limit == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Member, User};
+
+    #[test]
+    fn member_chunks_page_by_a_thousand() {
+        let members: Vec<Member> = (1..=2500)
+            .map(|n| {
+                Member::new(
+                    Snowflake(9),
+                    User::new(Snowflake(n), format!("u{n}"), false),
+                    Vec::new(),
+                )
+            })
+            .collect();
+        let nonce = json!("n");
+        let request = MemberRequest {
+            guild_id: Snowflake(9),
+            query: "",
+            limit: 0,
+            user_ids: &[],
+            presences: false,
+            nonce: Some(&nonce),
+        };
+        let chunks = into_chunks(&request, &members, &[Snowflake(77)]);
+        assert_eq!(chunks.len(), 3);
+        let sizes: Vec<usize> = chunks
+            .iter()
+            .map(|c| c["members"].as_array().unwrap().len())
+            .collect();
+        assert_eq!(sizes, vec![1000, 1000, 500]);
+        for (index, chunk) in chunks.iter().enumerate() {
+            assert_eq!(chunk["chunk_index"], index);
+            assert_eq!(chunk["chunk_count"], 3);
+            assert_eq!(chunk["nonce"], "n");
+        }
+        assert_eq!(chunks[0]["not_found"], json!(["77"]));
+        assert!(chunks[1].get("not_found").is_none());
+        assert_eq!(chunks[2]["members"][499]["user"]["id"], "2500");
+        let empty = into_chunks(&request, &[], &[]);
+        assert_eq!(empty.len(), 1);
+        assert_eq!(empty[0]["members"], json!([]));
+        assert_eq!(empty[0]["chunk_count"], 1);
     }
 }
