@@ -23,10 +23,9 @@
 //! (READY + the three GUILD_CREATEs, 151 KB) and over 2 000 steady-state dispatches of a busy
 //! guild (MESSAGE_CREATE / TYPING_START / PRESENCE_UPDATE / heartbeat ACK, 777 B on average),
 //! each message flushed. Speed: single-thread CPU time over both, best of three, on a shared
-//! 2-core machine (indicative only). The flate2 / zlib-rs / miniz_oxide rows come from a
-//! throwaway harness outside this repository; `tests::measure_memory_per_connection` (ignored,
-//! run it by hand) reproduces the memory column for this module's own zlib and zstd settings,
-//! with simpler synthetic payloads (so different ratios).
+//! 2-core machine (indicative only). The rows come from a throwaway harness outside this
+//! repository (measured 2026-11-28); `tests::memory_per_connection_stays_small` keeps the chosen
+//! settings within their budget using each library's exact size accounting (`heap_bytes`).
 //!
 //! | implementation, level, window                         | heap/conn | startup | steady | MB/s |
 //! |-------------------------------------------------------|----------:|--------:|-------:|-----:|
@@ -735,109 +734,6 @@ mod tests {
             assert!(
                 bytes > 8 * 1024 && bytes <= budget,
                 "{which}: {bytes} bytes"
-            );
-        }
-    }
-
-    /// Reproduces the table at the top of this file for this module's own settings:
-    /// `cargo test --release --lib compression::tests::measure -- --ignored --nocapture`
-    /// (run alone: it reads the process-wide heap counters of glibc).
-    #[test]
-    #[ignore = "measurement, prints a table"]
-    fn measure_memory_per_connection() {
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        fn heap_in_use() -> Option<usize> {
-            #[repr(C)]
-            struct Mallinfo2 {
-                arena: usize,
-                ordblks: usize,
-                smblks: usize,
-                hblks: usize,
-                hblkhd: usize,
-                usmblks: usize,
-                fsmblks: usize,
-                uordblks: usize,
-                fordblks: usize,
-                keepcost: usize,
-            }
-            extern "C" {
-                fn mallinfo2() -> Mallinfo2;
-            }
-            // SAFETY: glibc >= 2.33; reads counters only.
-            let m = unsafe { mallinfo2() };
-            Some(m.uordblks + m.hblkhd)
-        }
-        #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-        fn heap_in_use() -> Option<usize> {
-            None
-        }
-
-        let mut rng = Rng(3);
-        let startup: Vec<Vec<u8>> = [8_000, 30_000, 100_000]
-            .iter()
-            .map(|&n| big_json(&mut rng, n))
-            .collect();
-        let steady: Vec<Vec<u8>> = (0..2000).map(|i| dispatch(&mut rng, i)).collect();
-        type Make = Box<dyn Fn() -> TransportCompression>;
-        let zlib = |l, w, m| -> Make {
-            Box::new(move || TransportCompression::ZlibStream(ZlibStream::with_params(l, w, m)))
-        };
-        let zstd = |l, w, h| -> Make {
-            Box::new(move || TransportCompression::ZstdStream(ZstdStream::with_params(l, w, h)))
-        };
-        let settings: Vec<(String, Make)> = vec![
-            (
-                "zlib L1 32K mem8 (flate2's memLevel)".into(),
-                zlib(1, 15, 8),
-            ),
-            ("zlib L1 4K mem8 (flate2's memLevel)".into(), zlib(1, 12, 8)),
-            ("zlib L1 32K mem4".into(), zlib(1, 15, 4)),
-            (
-                "zlib L1 8K mem4 (chosen)".into(),
-                zlib(ZLIB_LEVEL, ZLIB_WINDOW_BITS, ZLIB_MEM_LEVEL),
-            ),
-            ("zlib L6 8K mem4".into(), zlib(6, 13, 4)),
-            ("zlib L1 4K mem4".into(), zlib(1, 12, 4)),
-            ("zstd L3 default window (2M)".into(), zstd(3, 0, 0)),
-            ("zstd L1 32K".into(), zstd(1, 15, 0)),
-            ("zstd L1 8K".into(), zstd(1, 13, 0)),
-            (
-                "zstd L1 8K hash11 (chosen)".into(),
-                zstd(ZSTD_LEVEL, ZSTD_WINDOW_LOG, ZSTD_HASH_LOG),
-            ),
-            ("zstd L1 4K hash11".into(), zstd(1, 12, 11)),
-        ];
-        let raw = |v: &[Vec<u8>]| v.iter().map(Vec::len).sum::<usize>();
-        println!(
-            "{:<38} {:>10} {:>10} {:>8} {:>8}",
-            "setting", "heap_bytes", "mallinfo", "startup", "steady"
-        );
-        const N: usize = 200;
-        for (name, make) in &settings {
-            let mut one = make();
-            let s: usize = startup.iter().map(|p| one.compress(p).unwrap().len()).sum();
-            let t: usize = steady.iter().map(|p| one.compress(p).unwrap().len()).sum();
-            let before = heap_in_use();
-            let conns: Vec<TransportCompression> = (0..N)
-                .map(|_| {
-                    let mut c = make();
-                    for p in startup.iter().chain(&steady[..50]) {
-                        c.compress(p);
-                    }
-                    c
-                })
-                .collect();
-            let per = match (before, heap_in_use()) {
-                (Some(b), Some(a)) => format!("{:.1}K", (a - b) as f64 / N as f64 / 1024.0),
-                _ => "-".into(),
-            };
-            println!(
-                "{:<38} {:>9.1}K {:>10} {:>7.1}% {:>7.1}%",
-                name,
-                conns[0].heap_bytes() as f64 / 1024.0,
-                per,
-                100.0 * s as f64 / raw(&startup) as f64,
-                100.0 * t as f64 / raw(&steady) as f64,
             );
         }
     }
