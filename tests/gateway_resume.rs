@@ -191,3 +191,21 @@ async fn graceful_shutdown_asks_clients_to_reconnect() {
     let reconnect = gw.expect_op(7, EVENT_TIMEOUT).await;
     assert_eq!(reconnect["d"], Value::Null);
 }
+
+#[tokio::test]
+async fn sessions_expire_after_the_resume_window() {
+    let srv = Server::start_with(StartOpts {
+        args: vec!["--resume-window-secs".into(), "1".into()],
+        ..StartOpts::default()
+    })
+    .await;
+    let (_owner, _g, member) = srv.world().await;
+    let gw = srv.gw(&member.token, intents::DEFAULT).await;
+    let session_id = gw.ready_d()["session_id"].as_str().unwrap().to_owned();
+    let seq = gw.last_seq();
+    gw.kill();
+    // The expiry sweep runs every 5 s; after the 1 s window plus a sweep the session is gone.
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let mut late = resume(&srv, &member.token, &session_id, seq).await;
+    assert_eq!(late.expect_op(9, EVENT_TIMEOUT).await["d"], false);
+}
