@@ -1,5 +1,5 @@
 //! Cost of deciding who receives a channel event in a 10 000-member guild (issue 3): the
-//! gateway's `GuildPermissions::can_view` over every member, with the memo warm (the steady
+//! gateway's `GuildPermissions::retain_viewers` over every member, with the memo warm (the steady
 //! state: a few distinct role sets) and cold (right after a role or overwrite change cleared
 //! it), against computing every member from scratch with the plain engine.
 //!

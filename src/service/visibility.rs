@@ -178,10 +178,6 @@ impl GuildPermissions {
         permissions::base_permissions(facts, everyone, role_perms)
     }
 
-    pub fn knows_member(&self, user_id: Snowflake) -> bool {
-        self.members.contains_key(&user_id)
-    }
-
     pub fn upsert_member(
         &mut self,
         user_id: Snowflake,
