@@ -2,12 +2,14 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
-use super::{Bus, Envelope, Topic};
+use async_trait::async_trait;
+
+use super::{Bus, Delivery, Envelope, Topic};
 
 /// In-process bus: one broadcast channel; the node is the only subscriber, so every topic is
 /// implicitly watched.
 pub struct LocalBus {
-    sender: broadcast::Sender<Arc<Envelope>>,
+    sender: broadcast::Sender<Delivery>,
 }
 
 impl LocalBus {
@@ -18,19 +20,20 @@ impl LocalBus {
     }
 }
 
+#[async_trait]
 impl Bus for LocalBus {
     fn publish(&self, envelope: Envelope) {
         // No receiver means no node has sessions: nothing to deliver.
-        let _ = self.sender.send(Arc::new(envelope));
+        let _ = self.sender.send(Delivery::Event(Arc::new(envelope)));
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<Arc<Envelope>> {
+    fn subscribe(&self) -> broadcast::Receiver<Delivery> {
         self.sender.subscribe()
     }
 
-    fn watch(&self, _topic: Topic) {}
+    async fn watch(&self, _topics: Vec<Topic>) {}
 
-    fn unwatch(&self, _topic: Topic) {}
+    fn unwatch(&self, _topics: Vec<Topic>) {}
 }
 
 #[cfg(test)]
@@ -53,7 +56,10 @@ mod tests {
             });
         }
         for n in 0..3 {
-            assert_eq!(rx.recv().await.unwrap().data, format!("{{\"n\":{n}}}"));
+            let Delivery::Event(envelope) = rx.recv().await.unwrap() else {
+                panic!("unexpected gap");
+            };
+            assert_eq!(envelope.data, format!("{{\"n\":{n}}}"));
         }
     }
 }

@@ -6,6 +6,8 @@ mod local;
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
+
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
@@ -50,15 +52,27 @@ pub enum Audience {
     AnyGuildPermission(u64),
 }
 
+/// What a node's subscription yields.
+#[derive(Debug, Clone)]
+pub enum Delivery {
+    /// An event on a watched topic.
+    Event(Arc<Envelope>),
+    /// Events may have been lost (e.g. the connection to Redis dropped): the node must
+    /// rebuild what it derives from events and ask its sessions to reconnect and resume.
+    Gap,
+}
+
 /// Publish/subscribe between service and gateway.
+#[async_trait]
 pub trait Bus: Send + Sync + 'static {
     /// Sends the event to every node with sessions on its topic. Fire-and-forget: the write it
     /// describes is already durable.
     fn publish(&self, envelope: Envelope);
     /// The node's single stream of events for the topics it watches.
-    fn subscribe(&self) -> broadcast::Receiver<Arc<Envelope>>;
-    /// Declares that a local session needs `topic` (reference counted by the caller).
-    fn watch(&self, topic: Topic);
-    /// The last local session no longer needs `topic`.
-    fn unwatch(&self, topic: Topic);
+    fn subscribe(&self) -> broadcast::Receiver<Delivery>;
+    /// Declares that local sessions need these topics (reference counted by the caller);
+    /// returns once events on them reach this node.
+    async fn watch(&self, topics: Vec<Topic>);
+    /// No local session needs these topics any more.
+    fn unwatch(&self, topics: Vec<Topic>);
 }

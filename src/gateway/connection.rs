@@ -325,7 +325,7 @@ impl Connection {
             .collect::<Vec<_>>());
         service.record_identify(&caller);
         let watch = gateway.registry().add(Arc::clone(&session), &guild_ids);
-        gateway.apply_topics(watch, Vec::new());
+        gateway.watch(watch).await;
         self.session = Some(Arc::clone(&session));
 
         session.dispatch_direct("READY", ready.to_string());

@@ -18,7 +18,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 pub use protocol::ConnectParams;
 
-use crate::bus::{Audience, Envelope, Topic};
+use crate::bus::{Audience, Delivery, Envelope, Topic};
 use crate::model::Snowflake;
 use crate::permissions::Permissions;
 use crate::service::visibility::GuildPermissions;
@@ -135,17 +135,28 @@ impl Gateway {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Tells the bus which topics this node now needs or no longer needs; a guild nobody here
-    /// follows any more also loses its permission view.
-    fn apply_topics(&self, watch: Vec<Topic>, unwatch: Vec<Topic>) {
-        let bus = self.service.bus();
-        watch.into_iter().for_each(|topic| bus.watch(topic));
-        for topic in unwatch {
-            if let Topic::Guild(guild_id) = topic {
-                self.views().remove(&guild_id);
-            }
-            bus.unwatch(topic);
+    /// Tells the bus which topics this node now needs; returns once their events arrive here.
+    async fn watch(&self, topics: Vec<Topic>) {
+        if !topics.is_empty() {
+            self.service.bus().watch(topics).await;
         }
+    }
+
+    /// Tells the bus which topics this node no longer needs; a guild nobody here follows any
+    /// more also loses its permission view.
+    fn unwatch(&self, topics: Vec<Topic>) {
+        if topics.is_empty() {
+            return;
+        }
+        {
+            let mut views = self.views();
+            for topic in &topics {
+                if let Topic::Guild(guild_id) = topic {
+                    views.remove(guild_id);
+                }
+            }
+        }
+        self.service.bus().unwatch(topics);
     }
 
     /// Ends a session for good (client closed with 1000/1001).
@@ -160,7 +171,7 @@ impl Gateway {
                 .is_some_and(|s| !registry.has_user(s.user_id()));
             (session, unwatch, last)
         };
-        self.apply_topics(Vec::new(), unwatch);
+        self.unwatch(unwatch);
         if let (Some(session), true) = (session, last) {
             let service = Arc::clone(&self.service);
             tokio::spawn(async move {
@@ -223,17 +234,25 @@ impl Gateway {
         let mut events = self.service.bus().subscribe();
         loop {
             match events.recv().await {
-                Ok(envelope) => self.deliver(&envelope).await,
+                Ok(Delivery::Event(envelope)) => self.deliver(&envelope).await,
+                Ok(Delivery::Gap) => {
+                    tracing::warn!("the bus may have lost events");
+                    self.recover_from_gap();
+                }
                 Err(RecvError::Lagged(missed)) => {
-                    // Sessions may have missed events: ask them to reconnect and resume, and
-                    // rebuild the permission views from the store.
                     tracing::warn!(missed, "gateway fan-out lagged behind the bus");
-                    self.views().clear();
-                    self.request_reconnect_all();
+                    self.recover_from_gap();
                 }
                 Err(RecvError::Closed) => break,
             }
         }
+    }
+
+    /// Sessions may have missed events: ask them to reconnect and resume (so their clients
+    /// re-read what they need), and rebuild the permission views from the store.
+    fn recover_from_gap(&self) {
+        self.views().clear();
+        self.request_reconnect_all();
     }
 
     /// Delivers one event to the local sessions that may receive it.
@@ -242,7 +261,7 @@ impl Gateway {
             Topic::Guild(guild_id) => Some(guild_id),
             Topic::User(_) => None,
         };
-        self.follow_joined_guild(envelope);
+        self.follow_joined_guild(envelope).await;
         self.record_presence(envelope);
         let filtered = guild_id.filter(|_| envelope.audience != Audience::Everyone);
         if let Some(guild_id) = filtered {
@@ -322,11 +341,11 @@ impl Gateway {
     }
 
     /// GUILD_CREATE to a user: their sessions start following the guild.
-    fn follow_joined_guild(&self, envelope: &Envelope) {
+    async fn follow_joined_guild(&self, envelope: &Envelope) {
         if let (Topic::User(user_id), "GUILD_CREATE") = (envelope.topic, envelope.event.as_str()) {
             if let Some(guild_id) = guild_id_of(&envelope.data) {
                 let watch = self.registry().join_guild(user_id, guild_id);
-                self.apply_topics(watch, Vec::new());
+                self.watch(watch).await;
             }
         }
     }
@@ -344,7 +363,7 @@ impl Gateway {
             },
             Topic::Guild(guild_id) => self.registry().drop_guild(guild_id),
         };
-        self.apply_topics(Vec::new(), unwatch);
+        self.unwatch(unwatch);
     }
 }
 
