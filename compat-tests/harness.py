@@ -87,6 +87,8 @@ class Server:
     log_path: Path
     port: int = field(default_factory=free_port)
     proc: Optional[subprocess.Popen] = None
+    # Extra command-line arguments (e.g. the store and bus of a multi-node cluster).
+    args: list[str] = field(default_factory=list)
 
     @property
     def base(self) -> str:
@@ -114,6 +116,7 @@ class Server:
                 f"127.0.0.1:{self.port}",
                 "--data-dir",
                 str(self.data_dir),
+                *self.args,
             ],
             stdin=subprocess.DEVNULL,
             stdout=self._log,

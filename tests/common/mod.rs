@@ -31,6 +31,8 @@ pub const QUIET: Duration = Duration::from_millis(1500);
 // ---------------------------------------------------------------------------------------------
 // Permission bits and intents (shared/reference/discord/permissions.md, gateway.md)
 // ---------------------------------------------------------------------------------------------
+pub mod cluster;
+
 pub mod perm {
     pub const CREATE_INSTANT_INVITE: u64 = 1 << 0;
     pub const KICK_MEMBERS: u64 = 1 << 1;
