@@ -31,6 +31,22 @@ def server(workdir: Path):
         srv.stop()
 
 
+@pytest.fixture
+def unlimited_server(workdir: Path):
+    """A server without REST rate limits, for tests that make thousands of requests."""
+    srv = Server(
+        binary=accord_binary(),
+        data_dir=workdir / "data",
+        log_path=workdir / "server.log",
+        args=["--rate-limit-global", "0", "--rate-limit-route", "0"],
+    )
+    try:
+        srv.start()
+        yield srv
+    finally:
+        srv.stop()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield

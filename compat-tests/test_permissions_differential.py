@@ -379,7 +379,8 @@ def read_dump(path: Path) -> tuple[dict, dict[str, dict]]:
 # --------------------------------------------------------------------------- the test
 
 
-def test_permissions_match_discordpy(server: Server, workdir: Path):
+def test_permissions_match_discordpy(unlimited_server: Server, workdir: Path):
+    server = unlimited_server
     oracle = oracle_binary()  # built before the clock starts
     logf = open(workdir / "differential.log", "a", encoding="utf-8")
     started = time.monotonic()

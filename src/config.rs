@@ -47,6 +47,22 @@ pub struct Config {
     #[arg(long, env = "ACCORD_GUILDS_PER_SHARD", default_value_t = 2500)]
     pub guilds_per_shard: usize,
 
+    /// REST requests per second per bot, user or IP across all routes (Discord: 50); 0 = off.
+    #[arg(long, env = "ACCORD_RATE_LIMIT_GLOBAL", default_value_t = 50)]
+    pub rate_limit_global: u32,
+
+    /// REST requests per route bucket and channel/guild/webhook per window; 0 = off.
+    #[arg(long, env = "ACCORD_RATE_LIMIT_ROUTE", default_value_t = 5)]
+    pub rate_limit_route: u32,
+
+    /// Length of a route bucket's window, in milliseconds.
+    #[arg(
+        long,
+        env = "ACCORD_RATE_LIMIT_ROUTE_WINDOW_MS",
+        default_value_t = 1000
+    )]
+    pub rate_limit_route_window_ms: u64,
+
     /// Log filter (tracing's EnvFilter syntax), e.g. `info` or `accord=debug`.
     #[arg(long, env = "ACCORD_LOG", default_value = "info")]
     pub log: String,
@@ -64,6 +80,15 @@ impl Config {
             .unwrap_or_else(|| format!("http://{}", self.listen))
             .trim_end_matches('/')
             .to_owned()
+    }
+
+    /// The REST rate limits this node enforces.
+    pub fn rate_limits(&self) -> crate::http::ratelimit::RateLimitConfig {
+        crate::http::ratelimit::RateLimitConfig {
+            global_per_second: self.rate_limit_global,
+            route_limit: self.rate_limit_route,
+            route_window: std::time::Duration::from_millis(self.rate_limit_route_window_ms.max(1)),
+        }
     }
 
     /// The gateway URL announced to clients.

@@ -36,6 +36,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let app = http::router(http::AppState {
         service,
         gateway: Arc::clone(&gateway),
+        rate_limiter: Arc::new(http::ratelimit::RateLimiter::new(config.rate_limits())),
     });
 
     spawn_reconnect_on_sigusr1(Arc::clone(&gateway));
@@ -48,6 +49,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         node_id = config.node_id,
         "accord is listening"
     );
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;

@@ -11,6 +11,7 @@ mod guilds;
 mod invites;
 mod members;
 mod messages;
+pub mod ratelimit;
 mod roles;
 mod users;
 
@@ -29,6 +30,7 @@ use crate::service::Service;
 pub struct AppState {
     pub service: Arc<Service>,
     pub gateway: Arc<Gateway>,
+    pub rate_limiter: Arc<ratelimit::RateLimiter>,
 }
 
 /// Handler results: a JSON value with a status, or a Discord error.
@@ -48,7 +50,11 @@ pub fn router(state: AppState) -> Router {
         .merge(bans::routes())
         .merge(invites::routes())
         .merge(messages::routes())
-        .merge(gateway::routes());
+        .merge(gateway::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::enforce,
+        ));
     Router::new()
         .nest("/api/v10", api.clone())
         .nest("/api/v9", api)

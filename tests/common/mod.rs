@@ -171,6 +171,9 @@ impl Server {
             .env_remove("ACCORD_PUBLIC_URL")
             .env_remove("ACCORD_DATA_DIR")
             .env_remove("ACCORD_NODE_ID");
+        // Tests post in bursts from one address; tests/rate_limits.rs turns limits on by flag.
+        cmd.env("ACCORD_RATE_LIMIT_GLOBAL", "0")
+            .env("ACCORD_RATE_LIMIT_ROUTE", "0");
         let listen = format!("127.0.0.1:{}", self.port);
         if self.opts.config_by_env {
             cmd.env("ACCORD_LISTEN", &listen)
@@ -453,6 +456,7 @@ pub struct Resp {
     pub content_type: Option<String>,
     pub text: String,
     pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
 }
 
 impl Resp {
@@ -618,6 +622,7 @@ impl Api {
             .headers()
             .get("content-type")
             .map(|v| v.to_str().unwrap_or("<non-ascii>").to_string());
+        let headers = r.headers().clone();
         let text = r
             .text()
             .await
@@ -629,6 +634,7 @@ impl Api {
             content_type,
             text,
             body,
+            headers,
         }
     }
 
@@ -1848,6 +1854,7 @@ impl Api {
             .headers()
             .get("content-type")
             .map(|v| v.to_str().unwrap_or("<non-ascii>").to_string());
+        let headers = r.headers().clone();
         let text = r
             .text()
             .await
@@ -1859,6 +1866,7 @@ impl Api {
             content_type,
             text,
             body,
+            headers,
         }
     }
 
