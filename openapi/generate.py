@@ -374,6 +374,16 @@ schemas["MessageCreateRequest"] = obj(
     p, description="At least one of content or embeds must be non-empty (else 400, code 50006). "
     "Unknown fields are ignored.")
 
+p = {
+    "content": {"type": ["string", "null"], "maxLength": 2000},
+    "embeds": {"type": ["array", "null"], "items": ref("RichEmbed"), "maxItems": 10},
+    "flags": {"type": ["integer", "null"], "description": "only SUPPRESS_EMBEDS (1<<2) is kept"},
+}
+schemas["MessageEditRequest"] = obj(p, description="Absent fields stay as they are; null clears them.")
+schemas["BulkDeleteMessagesRequest"] = obj(
+    {"messages": {"type": "array", "items": ref("SnowflakeType"), "minItems": 2, "maxItems": 100,
+                  "uniqueItems": True}}, ["messages"])
+
 MSG_FIELDS = ["id", "type", "channel_id", "guild_id", "author", "member", "content", "timestamp",
               "edited_timestamp", "tts", "mention_everyone", "mentions", "mention_roles", "attachments", "embeds",
               "pinned", "nonce", "message_reference", "referenced_message", "flags", "components"]
@@ -754,6 +764,21 @@ paths["/channels/{id}/messages/{mid}"] = {
     "parameters": [CHANNEL_ID, path_param("mid", "message id")],
     "get": op("get_message", "Get a message", "messages", BOTH, ok(200, "The message", ref("MessageResponse")),
               [401, 403, 404], description="Unknown message: 404 code 10008."),
+    "patch": op("update_message", "Edit a message", "messages", BOTH, ok(200, "The message", ref("MessageResponse")),
+                [400, 401, 403, 404], json_body("MessageEditRequest"),
+                description="The author may change content, embeds and flags; another member with MANAGE_MESSAGES "
+                "may only toggle SUPPRESS_EMBEDS (else 403 code 50005). Sets edited_timestamp; MESSAGE_UPDATE to "
+                "the channel's viewers."),
+    "delete": op("delete_message", "Delete a message", "messages", BOTH, ok(204, "Deleted", None),
+                 [401, 403, 404], params=[AUDIT_LOG_REASON],
+                 description="The author, or anyone with MANAGE_MESSAGES. MESSAGE_DELETE {id, channel_id, guild_id}."),
+}
+paths["/channels/{id}/messages/bulk-delete"] = {
+    "parameters": [CHANNEL_ID],
+    "post": op("bulk_delete_messages", "Delete several messages", "messages", BOTH, ok(204, "Deleted", None),
+               [400, 401, 403, 404], json_body("BulkDeleteMessagesRequest"), params=[AUDIT_LOG_REASON],
+               description="Needs MANAGE_MESSAGES. 2-100 distinct ids (else 400 code 50035); any id older than 14 "
+               "days: 400 code 50034. Unknown ids are skipped; one MESSAGE_DELETE_BULK {ids, channel_id, guild_id}."),
 }
 paths["/channels/{id}/typing"] = {
     "parameters": [CHANNEL_ID],

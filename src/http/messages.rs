@@ -1,13 +1,16 @@
-//! `POST/GET /channels/{id}/messages`, `GET /channels/{id}/messages/{mid}`.
+//! `POST/GET /channels/{id}/messages`, `GET/PATCH/DELETE /channels/{id}/messages/{mid}`,
+//! `POST /channels/{id}/messages/bulk-delete`, `POST /channels/{id}/typing`.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
+
+use super::extract::AuditReason;
 use axum::Router;
 
 use super::extract::{snowflake, Auth, Body, QueryParams};
 use super::{no_content, ok, ApiResult, AppState};
-use crate::service::{MessageQuery, NewMessage};
+use crate::service::{BulkDelete, MessageEdit, MessageQuery, NewMessage};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -15,7 +18,16 @@ pub fn routes() -> Router<AppState> {
             "/channels/{id}/messages",
             get(channel_messages).post(create_message),
         )
-        .route("/channels/{id}/messages/{mid}", get(channel_message))
+        .route(
+            "/channels/{id}/messages/{mid}",
+            get(channel_message)
+                .patch(edit_message)
+                .delete(delete_message),
+        )
+        .route(
+            "/channels/{id}/messages/bulk-delete",
+            post(bulk_delete_messages),
+        )
         .route("/channels/{id}/typing", post(trigger_typing))
 }
 
@@ -66,6 +78,54 @@ async fn trigger_typing(
     state
         .service
         .trigger_typing(&caller, snowflake("channel_id", &id)?)
+        .await?;
+    no_content()
+}
+
+async fn edit_message(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path((id, mid)): Path<(String, String)>,
+    Body(edit): Body<MessageEdit>,
+) -> ApiResult<Response> {
+    ok(state
+        .service
+        .edit_message(
+            &caller,
+            snowflake("channel_id", &id)?,
+            snowflake("message_id", &mid)?,
+            edit,
+        )
+        .await?)
+}
+
+async fn delete_message(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path((id, mid)): Path<(String, String)>,
+    _reason: AuditReason,
+) -> ApiResult<Response> {
+    state
+        .service
+        .delete_message(
+            &caller,
+            snowflake("channel_id", &id)?,
+            snowflake("message_id", &mid)?,
+        )
+        .await?;
+    no_content()
+}
+
+async fn bulk_delete_messages(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    _reason: AuditReason,
+    Body(body): Body<BulkDelete>,
+) -> ApiResult<Response> {
+    state
+        .service
+        .bulk_delete_messages(&caller, snowflake("channel_id", &id)?, body)
         .await?;
     no_content()
 }

@@ -35,6 +35,28 @@ pub struct NewMessage {
     pub flags: Option<u64>,
 }
 
+/// `PATCH /channels/{id}/messages/{mid}` body: absent fields stay, `null` clears.
+#[derive(Debug, Default, Deserialize)]
+pub struct MessageEdit {
+    #[serde(default, with = "super::double_option")]
+    pub content: Option<Option<String>>,
+    #[serde(default, with = "super::double_option")]
+    pub embeds: Option<Option<Vec<Value>>>,
+    #[serde(default, with = "super::double_option")]
+    pub flags: Option<Option<u64>>,
+}
+
+/// `POST /channels/{id}/messages/bulk-delete` body.
+#[derive(Debug, Deserialize)]
+pub struct BulkDelete {
+    pub messages: Vec<Snowflake>,
+}
+
+/// The only flag a message's author or a moderator may change after sending.
+const SUPPRESS_EMBEDS: u64 = 1 << 2;
+/// Bulk deletion refuses messages older than this (Discord: two weeks).
+const BULK_DELETE_MAX_AGE_MS: u64 = 14 * 24 * 60 * 60 * 1000;
+
 /// `GET /channels/{id}/messages` query.
 #[derive(Debug, Default, Deserialize)]
 pub struct MessageQuery {
@@ -170,6 +192,165 @@ impl Service {
             .message(channel_id, message_id)
             .await?
             .ok_or_else(ApiError::unknown_message)
+    }
+
+    /// The author edits content, embeds and flags; anyone else with MANAGE_MESSAGES may only
+    /// toggle SUPPRESS_EMBEDS. Publishes MESSAGE_UPDATE with the whole message.
+    pub async fn edit_message(
+        &self,
+        caller: &Caller,
+        channel_id: Snowflake,
+        message_id: Snowflake,
+        edit: MessageEdit,
+    ) -> Result<Message, ApiError> {
+        let ChannelAccess {
+            guild: access,
+            perms,
+            ..
+        } = self.channel_access(caller, channel_id).await?;
+        let mut message = self
+            .store
+            .message(channel_id, message_id)
+            .await?
+            .ok_or_else(ApiError::unknown_message)?;
+        let is_author = message.author.id == caller.id();
+        if !is_author {
+            let touches_body = edit.content.is_some() || edit.embeds.is_some();
+            if touches_body || !perms.contains(Permissions::MANAGE_MESSAGES) {
+                return Err(ApiError::new(
+                    403,
+                    50005,
+                    "Cannot edit a message authored by another user",
+                ));
+            }
+        }
+        if let Some(content) = edit.content {
+            message.content = content.unwrap_or_default();
+        }
+        if let Some(embeds) = edit.embeds {
+            message.embeds = as_rich(embeds.unwrap_or_default());
+        }
+        if let Some(flags) = edit.flags {
+            let flags = flags.unwrap_or(0);
+            message.flags = (message.flags & !SUPPRESS_EMBEDS) | (flags & SUPPRESS_EMBEDS);
+        }
+        validate_message(&message.content, &message.embeds, None)?;
+        if is_author {
+            message.mentions = self.mentioned_users(&access, &message.content).await?;
+            message.mention_roles = mentioned_roles(&access, &message.content);
+            message.mention_everyone = perms.contains(Permissions::MENTION_EVERYONE)
+                && (message.content.contains("@everyone") || message.content.contains("@here"));
+        }
+        message.edited_timestamp = Some(crate::model::now_timestamp());
+        if !self.store.update_message(message.clone()).await? {
+            return Err(ApiError::unknown_message());
+        }
+        self.publish(
+            Topic::Guild(access.guild.id),
+            "MESSAGE_UPDATE",
+            &message,
+            Audience::Channel(channel_id),
+            None,
+        )?;
+        Ok(message)
+    }
+
+    /// The author may delete their message; anyone else needs MANAGE_MESSAGES.
+    pub async fn delete_message(
+        &self,
+        caller: &Caller,
+        channel_id: Snowflake,
+        message_id: Snowflake,
+    ) -> Result<(), ApiError> {
+        let ChannelAccess { channel, perms, .. } = self.channel_access(caller, channel_id).await?;
+        let message = self
+            .store
+            .message(channel_id, message_id)
+            .await?
+            .ok_or_else(ApiError::unknown_message)?;
+        if message.author.id != caller.id() && !perms.contains(Permissions::MANAGE_MESSAGES) {
+            return Err(ApiError::missing_permissions());
+        }
+        if self
+            .store
+            .delete_messages(channel_id, vec![message_id])
+            .await?
+            .is_empty()
+        {
+            return Err(ApiError::unknown_message());
+        }
+        self.publish(
+            Topic::Guild(channel.guild_id),
+            "MESSAGE_DELETE",
+            &serde_json::json!({
+                "id": message_id,
+                "channel_id": channel_id,
+                "guild_id": channel.guild_id,
+            }),
+            Audience::Channel(channel_id),
+            None,
+        )
+    }
+
+    /// 2–100 distinct ids, none older than two weeks, MANAGE_MESSAGES; unknown ids are
+    /// skipped. One MESSAGE_DELETE_BULK with the ids that were deleted.
+    pub async fn bulk_delete_messages(
+        &self,
+        caller: &Caller,
+        channel_id: Snowflake,
+        body: BulkDelete,
+    ) -> Result<(), ApiError> {
+        let count = body.messages.len();
+        if count < 2 {
+            return Err(ApiError::invalid_field(
+                &["messages"],
+                "BASE_TYPE_MIN_LENGTH",
+                "Must be 2 or more in length.",
+            ));
+        }
+        if count > 100 {
+            return Err(ApiError::invalid_field(
+                &["messages"],
+                "BASE_TYPE_MAX_LENGTH",
+                "Must be 100 or fewer in length.",
+            ));
+        }
+        let mut ids = body.messages;
+        ids.sort();
+        ids.dedup();
+        if ids.len() != count {
+            return Err(ApiError::invalid_field(
+                &["messages"],
+                "BASE_TYPE_DUPLICATE_VALUES",
+                "Duplicate values are not allowed.",
+            ));
+        }
+        let oldest_allowed = now_ms().saturating_sub(BULK_DELETE_MAX_AGE_MS);
+        if ids.iter().any(|id| id.timestamp_ms() < oldest_allowed) {
+            return Err(ApiError::new(
+                400,
+                50034,
+                "You can only bulk delete messages that are under 14 days old.",
+            ));
+        }
+        let ChannelAccess { channel, .. } = self
+            .require_channel(caller, channel_id, Permissions::MANAGE_MESSAGES)
+            .await?;
+        let deleted = self.store.delete_messages(channel_id, ids).await?;
+        if deleted.is_empty() {
+            return Ok(());
+        }
+        self.publish(
+            Topic::Guild(channel.guild_id),
+            "MESSAGE_DELETE_BULK",
+            &serde_json::json!({
+                "ids": deleted,
+                "channel_id": channel_id,
+                "guild_id": channel.guild_id,
+            }),
+            Audience::Channel(channel_id),
+            None,
+        )
     }
 
     /// `POST /channels/{id}/typing`: SEND_MESSAGES; TYPING_START to the channel's viewers.

@@ -870,6 +870,38 @@ impl Store for EmbeddedStore {
         .await
     }
 
+    async fn update_message(&self, message: Message) -> StoreResult<bool> {
+        self.with(move |conn| {
+            let changed = conn.execute(
+                "UPDATE messages SET data = ?3 WHERE id = ?1 AND channel_id = ?2",
+                params![id(message.id), id(message.channel_id), to_json(&message)?],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn delete_messages(
+        &self,
+        channel_id: Snowflake,
+        ids: Vec<Snowflake>,
+    ) -> StoreResult<Vec<Snowflake>> {
+        self.in_transaction(move |tx| {
+            let mut deleted = Vec::new();
+            for message_id in ids {
+                let gone = tx.execute(
+                    "DELETE FROM messages WHERE id = ?1 AND channel_id = ?2",
+                    [id(message_id), id(channel_id)],
+                )?;
+                if gone == 1 {
+                    deleted.push(message_id);
+                }
+            }
+            Ok(deleted)
+        })
+        .await
+    }
+
     async fn message(
         &self,
         channel_id: Snowflake,

@@ -163,6 +163,15 @@ pub trait Store: Send + Sync + 'static {
         window: MessageWindow,
         limit: u32,
     ) -> StoreResult<Vec<Message>>;
+    /// Replaces a stored message (an edit); false when it no longer exists.
+    async fn update_message(&self, message: Message) -> StoreResult<bool>;
+    /// Deletes those of `ids` that are messages of the channel, in one transaction; returns
+    /// the ids that were deleted.
+    async fn delete_messages(
+        &self,
+        channel_id: Snowflake,
+        ids: Vec<Snowflake>,
+    ) -> StoreResult<Vec<Snowflake>>;
     /// Deletes the author's messages in the guild's channels newer than `since`; returns the
     /// deleted ids per channel.
     async fn delete_recent_messages(
