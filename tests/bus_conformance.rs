@@ -271,6 +271,26 @@ async fn redis_unwatch_stops_delivery() {
     assert_eq!(next_event(&mut rx).await.data, "watched again");
 }
 
+/// `watch` returns only once Redis confirmed every subscription: an event published on
+/// another node right after it returns arrives, even for the last of many topics.
+#[tokio::test]
+async fn redis_events_published_right_after_watch_arrive() {
+    let (url, prefix) = (redis_url(), fresh_prefix());
+    let (a, b) = (node(&url, &prefix).await, node(&url, &prefix).await);
+    let mut rx = b.subscribe();
+    for round in 0..5u64 {
+        let topics: Vec<Topic> = (0..2000)
+            .map(|n| Topic::User(Snowflake(round * 10_000 + n)))
+            .collect();
+        let (first, last) = (topics[0], topics[topics.len() - 1]);
+        b.watch(topics).await;
+        a.publish(envelope(last, "MESSAGE_CREATE", "last"));
+        a.publish(envelope(first, "MESSAGE_CREATE", "first"));
+        assert_eq!(next_event(&mut rx).await.data, "last", "round {round}");
+        assert_eq!(next_event(&mut rx).await.data, "first", "round {round}");
+    }
+}
+
 /// A third node sees each event once too, whoever published it.
 #[tokio::test]
 async fn redis_three_nodes_each_event_once() {
