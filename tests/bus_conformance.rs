@@ -457,6 +457,16 @@ impl PrivateRedis {
         }
     }
 
+    /// Freezes (or thaws) the server: connections stay open but nothing answers.
+    fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("server running");
+        let status = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill {signal} failed");
+    }
+
     fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -559,4 +569,26 @@ async fn redis_watch_during_outage_is_bounded_and_followed_by_a_gap() {
             Ok(Err(err)) => panic!("the bus stream failed: {err}"),
         }
     }
+}
+
+/// A Redis that stops answering without closing the connection is noticed by the subscriber's
+/// heartbeat (Gap), and the node recovers once it answers again.
+#[tokio::test]
+async fn redis_unresponsive_server_is_noticed_and_recovered_from() {
+    let server = PrivateRedis::start();
+    let (url, prefix) = (server.url(), fresh_prefix());
+    let (a, b) = (node(&url, &prefix).await, node(&url, &prefix).await);
+    let mut rx = b.subscribe();
+    b.watch(vec![G1]).await;
+    a.publish(envelope(G1, "MESSAGE_CREATE", "before"));
+    assert_eq!(next_event(&mut rx).await.data, "before");
+
+    server.signal("-STOP");
+    let frozen = Instant::now();
+    next_gap(&mut rx).await;
+    eprintln!("silent connection noticed after {:?}", frozen.elapsed());
+    server.signal("-CONT");
+    next_gap(&mut rx).await;
+    a.publish(envelope(G1, "MESSAGE_CREATE", "after"));
+    assert_eq!(next_event(&mut rx).await.data, "after");
 }
