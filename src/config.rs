@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -70,6 +70,32 @@ pub struct Config {
     /// Emit logs as JSON lines instead of text.
     #[arg(long, env = "ACCORD_LOG_JSON", default_value_t = false)]
     pub log_json: bool,
+
+    /// Event bus: `local` (one node) or `redis` (nodes sharing one Redis see each other's events).
+    #[arg(long, env = "ACCORD_BUS", value_enum, default_value_t = BusKind::Local)]
+    pub bus: BusKind,
+
+    /// Redis used by `--bus redis`.
+    #[arg(
+        long,
+        env = "ACCORD_REDIS_URL",
+        default_value = "redis://127.0.0.1:6379"
+    )]
+    pub redis_url: String,
+
+    /// Start of every Redis channel name (`<prefix>:`), so clusters and tests sharing a Redis
+    /// stay apart.
+    #[arg(long, env = "ACCORD_REDIS_PREFIX", default_value = "accord")]
+    pub redis_prefix: String,
+}
+
+/// Which event bus a node uses; nodes of one cluster need a shared one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BusKind {
+    /// In-process: a single node.
+    Local,
+    /// Redis pub/sub: several nodes.
+    Redis,
 }
 
 impl Config {

@@ -20,7 +20,12 @@ use config::Config;
 /// Opens the store, starts the gateway and serves HTTP until SIGINT/SIGTERM.
 pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let store: Arc<dyn store::Store> = Arc::new(store::EmbeddedStore::open(&config.data_dir)?);
-    let bus: Arc<dyn bus::Bus> = Arc::new(bus::LocalBus::new(65_536));
+    let bus: Arc<dyn bus::Bus> = match config.bus {
+        config::BusKind::Local => Arc::new(bus::LocalBus::new(65_536)),
+        config::BusKind::Redis => bus::RedisBus::connect(&config.redis_url, &config.redis_prefix)
+            .await
+            .map_err(|err| format!("cannot connect the Redis bus (--redis-url): {err}"))?,
+    };
     let urls = service::PublicUrls {
         http: config.http_url(),
         gateway: config.gateway_url(),

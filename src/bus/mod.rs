@@ -3,6 +3,7 @@
 //! several nodes see the same events.
 
 mod local;
+mod redis;
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
+pub use self::redis::RedisBus;
 pub use local::LocalBus;
 
 use crate::model::Snowflake;
