@@ -780,6 +780,42 @@ paths["/channels/{id}/messages/bulk-delete"] = {
                description="Needs MANAGE_MESSAGES. 2-100 distinct ids (else 400 code 50035); any id older than 14 "
                "days: 400 code 50034. Unknown ids are skipped; one MESSAGE_DELETE_BULK {ids, channel_id, guild_id}."),
 }
+schemas["PinnedMessageResponse"] = obj(
+    {"pinned_at": {"type": "string", "format": "date-time"}, "message": ref("MessageResponse")},
+    ["pinned_at", "message"])
+schemas["PinnedMessagesResponse"] = obj(
+    {"items": {"type": "array", "items": ref("PinnedMessageResponse")}, "has_more": {"type": "boolean"}},
+    ["items", "has_more"])
+PIN_DESC = ("Needs PIN_MESSAGES. Unknown message: 404 code 10008; a 51st pin: 400 code 30003. When the pin state "
+            "changes: MESSAGE_UPDATE (pinned) and CHANNEL_PINS_UPDATE {guild_id, channel_id, last_pin_timestamp}.")
+paths["/channels/{id}/messages/pins"] = {
+    "parameters": [CHANNEL_ID],
+    "get": op("list_pins", "List pinned messages", "messages", BOTH,
+              ok(200, "Pins, most recently pinned first", ref("PinnedMessagesResponse")), [400, 401, 403, 404],
+              params=[q("before", {"type": "string", "format": "date-time"}, "pins made before this time"),
+                      q("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 50})],
+              description="Empty without READ_MESSAGE_HISTORY."),
+}
+paths["/channels/{id}/messages/pins/{mid}"] = {
+    "parameters": [CHANNEL_ID, path_param("mid", "message id")],
+    "put": op("create_pin", "Pin a message", "messages", BOTH, ok(204, "Pinned", None), [400, 401, 403, 404],
+              params=[AUDIT_LOG_REASON], description=PIN_DESC),
+    "delete": op("delete_pin", "Unpin a message", "messages", BOTH, ok(204, "Unpinned", None), [401, 403, 404],
+                 params=[AUDIT_LOG_REASON], description=PIN_DESC),
+}
+paths["/channels/{id}/pins"] = {
+    "parameters": [CHANNEL_ID],
+    "get": op("deprecated_list_pins", "List pinned messages (deprecated)", "messages", BOTH,
+              ok(200, "The newest 50 pinned messages", {"type": "array", "items": ref("MessageResponse")}),
+              [401, 403, 404], description="Deprecated by Discord; use /channels/{id}/messages/pins."),
+}
+paths["/channels/{id}/pins/{mid}"] = {
+    "parameters": [CHANNEL_ID, path_param("mid", "message id")],
+    "put": op("deprecated_create_pin", "Pin a message (deprecated)", "messages", BOTH, ok(204, "Pinned", None),
+              [400, 401, 403, 404], params=[AUDIT_LOG_REASON], description=PIN_DESC),
+    "delete": op("deprecated_delete_pin", "Unpin a message (deprecated)", "messages", BOTH,
+                 ok(204, "Unpinned", None), [401, 403, 404], params=[AUDIT_LOG_REASON], description=PIN_DESC),
+}
 paths["/channels/{id}/typing"] = {
     "parameters": [CHANNEL_ID],
     "post": op("trigger_typing_indicator", "Show that the caller is typing", "messages", BOTH,

@@ -70,7 +70,7 @@ async fn every_documented_operation_is_routed_and_nothing_else() {
     }
 
     for (method, path) in [
-        ("GET", "/channels/1/pins"),
+        ("GET", "/channels/1/messages/1/reactions"),
         ("POST", "/channels/1/followers"),
         ("GET", "/guilds/1/emojis"),
         ("DELETE", "/users/@me"),

@@ -1,5 +1,6 @@
 //! `POST/GET /channels/{id}/messages`, `GET/PATCH/DELETE /channels/{id}/messages/{mid}`,
-//! `POST /channels/{id}/messages/bulk-delete`, `POST /channels/{id}/typing`.
+//! `POST /channels/{id}/messages/bulk-delete`, pins (`/channels/{id}/messages/pins` and the
+//! deprecated `/channels/{id}/pins`), `POST /channels/{id}/typing`.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -10,7 +11,7 @@ use axum::Router;
 
 use super::extract::{snowflake, Auth, Body, QueryParams};
 use super::{no_content, ok, ApiResult, AppState};
-use crate::service::{BulkDelete, MessageEdit, MessageQuery, NewMessage};
+use crate::service::{BulkDelete, MessageEdit, MessageQuery, NewMessage, PinsQuery};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -27,6 +28,16 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/channels/{id}/messages/bulk-delete",
             post(bulk_delete_messages),
+        )
+        .route("/channels/{id}/messages/pins", get(list_pins))
+        .route(
+            "/channels/{id}/messages/pins/{mid}",
+            axum::routing::put(pin).delete(unpin),
+        )
+        .route("/channels/{id}/pins", get(list_pins_deprecated))
+        .route(
+            "/channels/{id}/pins/{mid}",
+            axum::routing::put(pin).delete(unpin),
         )
         .route("/channels/{id}/typing", post(trigger_typing))
 }
@@ -126,6 +137,72 @@ async fn bulk_delete_messages(
     state
         .service
         .bulk_delete_messages(&caller, snowflake("channel_id", &id)?, body)
+        .await?;
+    no_content()
+}
+
+async fn list_pins(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    QueryParams(query): QueryParams<PinsQuery>,
+) -> ApiResult<Response> {
+    ok(state
+        .service
+        .pins(&caller, snowflake("channel_id", &id)?, query)
+        .await?)
+}
+
+/// The deprecated `GET /channels/{id}/pins`: the newest 50 pinned messages, bare.
+async fn list_pins_deprecated(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let pins = state
+        .service
+        .pins(&caller, snowflake("channel_id", &id)?, PinsQuery::default())
+        .await?;
+    ok(pins
+        .items
+        .into_iter()
+        .map(|pin| pin.message)
+        .collect::<Vec<_>>())
+}
+
+async fn pin(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path((id, mid)): Path<(String, String)>,
+    _reason: AuditReason,
+) -> ApiResult<Response> {
+    set_pinned(state, caller, id, mid, true).await
+}
+
+async fn unpin(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path((id, mid)): Path<(String, String)>,
+    _reason: AuditReason,
+) -> ApiResult<Response> {
+    set_pinned(state, caller, id, mid, false).await
+}
+
+async fn set_pinned(
+    state: AppState,
+    caller: crate::service::Caller,
+    id: String,
+    mid: String,
+    pinned: bool,
+) -> ApiResult<Response> {
+    state
+        .service
+        .set_pinned(
+            &caller,
+            snowflake("channel_id", &id)?,
+            snowflake("message_id", &mid)?,
+            pinned,
+        )
         .await?;
     no_content()
 }

@@ -57,6 +57,24 @@ const SUPPRESS_EMBEDS: u64 = 1 << 2;
 /// Bulk deletion refuses messages older than this (Discord: two weeks).
 const BULK_DELETE_MAX_AGE_MS: u64 = 14 * 24 * 60 * 60 * 1000;
 
+/// Most pins a channel holds (Discord: 50).
+pub const MAX_PINS: usize = 50;
+
+/// `GET /channels/{id}/messages/pins` query.
+#[derive(Debug, Default, Deserialize)]
+pub struct PinsQuery {
+    /// Pins made before this timestamp (ISO 8601).
+    pub before: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// `GET /channels/{id}/messages/pins` answer.
+#[derive(Debug, serde::Serialize)]
+pub struct PinList {
+    pub items: Vec<crate::store::Pin>,
+    pub has_more: bool,
+}
+
 /// `GET /channels/{id}/messages` query.
 #[derive(Debug, Default, Deserialize)]
 pub struct MessageQuery {
@@ -351,6 +369,108 @@ impl Service {
             Audience::Channel(channel_id),
             None,
         )
+    }
+
+    /// Pins or unpins with PIN_MESSAGES; MESSAGE_UPDATE and CHANNEL_PINS_UPDATE when it
+    /// changed. A channel holds at most 50 pins (30003).
+    pub async fn set_pinned(
+        &self,
+        caller: &Caller,
+        channel_id: Snowflake,
+        message_id: Snowflake,
+        pinned: bool,
+    ) -> Result<(), ApiError> {
+        let ChannelAccess { channel, .. } = self
+            .require_channel(caller, channel_id, Permissions::PIN_MESSAGES)
+            .await?;
+        let before = self
+            .store
+            .message(channel_id, message_id)
+            .await?
+            .ok_or_else(ApiError::unknown_message)?;
+        if before.pinned == pinned {
+            return Ok(());
+        }
+        let pinned_at = pinned.then(crate::model::now_timestamp);
+        let message = match self
+            .store
+            .set_pinned(channel_id, message_id, pinned_at, MAX_PINS)
+            .await
+        {
+            Ok(Some(message)) => message,
+            Ok(None) => return Err(ApiError::unknown_message()),
+            Err(crate::error::StoreError::Conflict("pins")) => {
+                return Err(ApiError::new(
+                    400,
+                    30003,
+                    format!("Maximum number of pins reached ({MAX_PINS})"),
+                ))
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let topic = Topic::Guild(channel.guild_id);
+        let audience = Audience::Channel(channel_id);
+        self.publish(topic, "MESSAGE_UPDATE", &message, audience, None)?;
+        let last_pin = self
+            .store
+            .pins(channel_id, None, 1)
+            .await?
+            .into_iter()
+            .next()
+            .map(|pin| pin.pinned_at);
+        self.publish(
+            topic,
+            "CHANNEL_PINS_UPDATE",
+            &serde_json::json!({
+                "guild_id": channel.guild_id,
+                "channel_id": channel_id,
+                "last_pin_timestamp": last_pin,
+            }),
+            audience,
+            None,
+        )
+    }
+
+    /// The channel's pins, newest first (VIEW_CHANNEL; empty without READ_MESSAGE_HISTORY).
+    pub async fn pins(
+        &self,
+        caller: &Caller,
+        channel_id: Snowflake,
+        query: PinsQuery,
+    ) -> Result<PinList, ApiError> {
+        let limit = query.limit.unwrap_or(50);
+        if !(1..=50).contains(&limit) {
+            return Err(ApiError::invalid_field(
+                &["limit"],
+                "NUMBER_TYPE_MAX",
+                "int value should be between 1 and 50.",
+            ));
+        }
+        let before = match query.before {
+            Some(raw) => Some(
+                chrono::DateTime::parse_from_rfc3339(&raw)
+                    .map(|at| crate::model::timestamp(at.with_timezone(&chrono::Utc)))
+                    .map_err(|_| {
+                        ApiError::invalid_field(
+                            &["before"],
+                            "DATE_TIME_TYPE_PARSE",
+                            "Could not parse the date-time.",
+                        )
+                    })?,
+            ),
+            None => None,
+        };
+        let perms = self.channel_access(caller, channel_id).await?.perms;
+        if !perms.contains(Permissions::READ_MESSAGE_HISTORY) {
+            return Ok(PinList {
+                items: Vec::new(),
+                has_more: false,
+            });
+        }
+        let mut items = self.store.pins(channel_id, before, limit + 1).await?;
+        let has_more = items.len() > limit as usize;
+        items.truncate(limit as usize);
+        Ok(PinList { items, has_more })
     }
 
     /// `POST /channels/{id}/typing`: SEND_MESSAGES; TYPING_START to the channel's viewers.

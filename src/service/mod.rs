@@ -27,7 +27,7 @@ pub use channels::{ChannelPatch, NewChannel, OverwritePut};
 pub use guilds::GuildPatch;
 pub use invites::NewInvite;
 pub use members::MemberPatch;
-pub use messages::{BulkDelete, MessageEdit, MessageQuery, NewMessage};
+pub use messages::{BulkDelete, MessageEdit, MessageQuery, NewMessage, PinsQuery};
 pub use presence::{PresenceUpdate, VoiceStateUpdate};
 pub use roles::{RoleFields, RolePosition};
 pub use users::UserPatch;

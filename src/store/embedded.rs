@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{nonce_key, MessageWindow, NewGuild, Store, StoreResult, UserRecord};
+use super::{nonce_key, MessageWindow, NewGuild, Pin, Store, StoreResult, UserRecord};
 use crate::error::StoreError;
 use crate::model::{
     Application, Ban, Channel, CurrentUser, Guild, Invite, Member, Message, Role, Snowflake,
@@ -42,6 +42,10 @@ CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY, channel_id INTEGER NOT NULL, author_id INTEGER NOT NULL, nonce TEXT,
     data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS messages_by_channel ON messages (channel_id, id);
+CREATE TABLE IF NOT EXISTS pins (
+    message_id INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,
+    channel_id INTEGER NOT NULL, pinned_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS pins_by_channel ON pins (channel_id, pinned_at);
 CREATE INDEX IF NOT EXISTS messages_by_nonce ON messages (channel_id, author_id, nonce) WHERE nonce IS NOT NULL;
 ";
 
@@ -898,6 +902,92 @@ impl Store for EmbeddedStore {
                 }
             }
             Ok(deleted)
+        })
+        .await
+    }
+
+    async fn set_pinned(
+        &self,
+        channel_id: Snowflake,
+        message_id: Snowflake,
+        pinned_at: Option<String>,
+        max_pins: usize,
+    ) -> StoreResult<Option<Message>> {
+        /// The transaction's outcome: a full channel is not a database error.
+        enum Pinning {
+            Done(Option<Message>),
+            Full,
+        }
+        let outcome = self
+            .in_transaction(move |tx| {
+                let message: Option<Message> = one(
+                    tx,
+                    "SELECT data FROM messages WHERE id = ?1 AND channel_id = ?2",
+                    [id(message_id), id(channel_id)],
+                )?;
+                let Some(mut message) = message else {
+                    return Ok(Pinning::Done(None));
+                };
+                if message.pinned == pinned_at.is_some() {
+                    return Ok(Pinning::Done(Some(message)));
+                }
+                match &pinned_at {
+                    Some(at) => {
+                        let count: i64 = tx.query_row(
+                            "SELECT COUNT(*) FROM pins WHERE channel_id = ?1",
+                            [id(channel_id)],
+                            |row| row.get(0),
+                        )?;
+                        if count as usize >= max_pins {
+                            return Ok(Pinning::Full);
+                        }
+                        tx.execute(
+                        "INSERT INTO pins (message_id, channel_id, pinned_at) VALUES (?1, ?2, ?3)",
+                        params![id(message_id), id(channel_id), at],
+                    )?;
+                    }
+                    None => {
+                        tx.execute("DELETE FROM pins WHERE message_id = ?1", [id(message_id)])?;
+                    }
+                }
+                message.pinned = pinned_at.is_some();
+                tx.execute(
+                    "UPDATE messages SET data = ?2 WHERE id = ?1",
+                    params![id(message_id), to_json(&message)?],
+                )?;
+                Ok(Pinning::Done(Some(message)))
+            })
+            .await?;
+        match outcome {
+            Pinning::Done(message) => Ok(message),
+            Pinning::Full => Err(StoreError::Conflict("pins")),
+        }
+    }
+
+    async fn pins(
+        &self,
+        channel_id: Snowflake,
+        before: Option<String>,
+        limit: u32,
+    ) -> StoreResult<Vec<Pin>> {
+        self.with(move |conn| {
+            let mut statement = conn.prepare(
+                "SELECT pins.pinned_at, messages.data FROM pins JOIN messages ON messages.id = pins.message_id
+                 WHERE pins.channel_id = ?1 AND (?2 IS NULL OR pins.pinned_at < ?2)
+                 ORDER BY pins.pinned_at DESC, pins.message_id DESC LIMIT ?3",
+            )?;
+            let rows = statement.query_map(params![id(channel_id), before, limit], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })?;
+            let mut pins = Vec::new();
+            for row in rows {
+                let (pinned_at, data) = row?;
+                pins.push(Pin {
+                    pinned_at,
+                    message: from_json(&data)?,
+                });
+            }
+            Ok(pins)
         })
         .await
     }

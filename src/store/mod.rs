@@ -46,6 +46,13 @@ pub struct NewGuild {
     pub owner: Member,
 }
 
+/// A pinned message and when it was pinned (ISO 8601, as Discord writes timestamps).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Pin {
+    pub pinned_at: String,
+    pub message: Message,
+}
+
 /// Which slice of a channel's history to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageWindow {
@@ -172,6 +179,24 @@ pub trait Store: Send + Sync + 'static {
         channel_id: Snowflake,
         ids: Vec<Snowflake>,
     ) -> StoreResult<Vec<Snowflake>>;
+    /// Pins (`pinned_at` given) or unpins a message of the channel; returns it as it is now, or
+    /// `None` when there is no such message. Pinning past `max_pins` fails with
+    /// `Conflict("pins")`. Pinning a pinned message (or unpinning one that is not) changes
+    /// nothing.
+    async fn set_pinned(
+        &self,
+        channel_id: Snowflake,
+        message_id: Snowflake,
+        pinned_at: Option<String>,
+        max_pins: usize,
+    ) -> StoreResult<Option<Message>>;
+    /// The channel's pins, most recently pinned first, pinned before `before` (a timestamp).
+    async fn pins(
+        &self,
+        channel_id: Snowflake,
+        before: Option<String>,
+        limit: u32,
+    ) -> StoreResult<Vec<Pin>>;
     /// Deletes the author's messages in the guild's channels newer than `since`; returns the
     /// deleted ids per channel.
     async fn delete_recent_messages(
