@@ -915,7 +915,7 @@ impl Store for EmbeddedStore {
     ) -> StoreResult<Option<Message>> {
         /// The transaction's outcome: a full channel is not a database error.
         enum Pinning {
-            Done(Option<Message>),
+            Done(Option<Box<Message>>),
             Full,
         }
         let outcome = self
@@ -929,7 +929,7 @@ impl Store for EmbeddedStore {
                     return Ok(Pinning::Done(None));
                 };
                 if message.pinned == pinned_at.is_some() {
-                    return Ok(Pinning::Done(Some(message)));
+                    return Ok(Pinning::Done(Some(Box::new(message))));
                 }
                 match &pinned_at {
                     Some(at) => {
@@ -955,11 +955,11 @@ impl Store for EmbeddedStore {
                     "UPDATE messages SET data = ?2 WHERE id = ?1",
                     params![id(message_id), to_json(&message)?],
                 )?;
-                Ok(Pinning::Done(Some(message)))
+                Ok(Pinning::Done(Some(Box::new(message))))
             })
             .await?;
         match outcome {
-            Pinning::Done(message) => Ok(message),
+            Pinning::Done(message) => Ok(message.map(|m| *m)),
             Pinning::Full => Err(StoreError::Conflict("pins")),
         }
     }
