@@ -41,7 +41,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let app = http::router(http::AppState {
         service,
         gateway: Arc::clone(&gateway),
-        rate_limiter: Arc::new(http::ratelimit::RateLimiter::new(config.rate_limits())),
+        rate_limiter: Arc::new(rate_limiter(&config).await?),
     });
 
     spawn_reconnect_on_sigusr1(Arc::clone(&gateway));
@@ -65,6 +65,23 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         })
         .await?;
     Ok(())
+}
+
+/// REST rate-limit windows: shared through Redis when the node uses the Redis bus (limits
+/// then hold across the cluster), else in this node's memory.
+async fn rate_limiter(
+    config: &Config,
+) -> Result<http::ratelimit::RateLimiter, Box<dyn std::error::Error>> {
+    Ok(match config.bus {
+        config::BusKind::Local => http::ratelimit::RateLimiter::new(config.rate_limits()),
+        config::BusKind::Redis => http::ratelimit::RateLimiter::with_redis(
+            config.rate_limits(),
+            &config.redis_url,
+            &config.redis_prefix,
+        )
+        .await
+        .map_err(|err| format!("cannot connect to Redis for rate limits (--redis-url): {err}"))?,
+    })
 }
 
 /// SIGUSR1 asks every connected gateway client to reconnect and resume (op 7), e.g. before

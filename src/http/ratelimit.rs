@@ -5,10 +5,11 @@
 //! (discord.py refuses a 429 without `Via`, discord.js and twilight read `Retry-After` and
 //! `X-RateLimit-Scope`).
 //!
-//! Windows are fixed and kept in this node's memory.
+//! Windows are fixed. They live in this node's memory, or in Redis when the node runs with the
+//! Redis bus, so that several nodes enforce one limit per caller (a node that cannot reach
+//! Redis falls back to its own windows rather than refusing or admitting everything).
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -68,7 +69,8 @@ impl Window {
     }
 }
 
-/// Who is asking: a hash of the Authorization header, or the peer address without one.
+/// Who is asking: a hash of the Authorization header, or of the peer address without one. The
+/// hash is the same on every node (the Redis windows are keyed by it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct CallerKey(u64);
 
@@ -80,11 +82,97 @@ struct RouteKey {
     major: String,
 }
 
-/// The state of every window on this node.
+/// The windows: this node's, and the cluster's when Redis holds them.
 pub struct RateLimiter {
     config: RateLimitConfig,
-    hasher: std::collections::hash_map::RandomState,
     windows: Mutex<Windows>,
+    shared: Option<SharedWindows>,
+}
+
+/// Windows kept in Redis, one key per window, counted and expired by one script call.
+struct SharedWindows {
+    redis: redis::aio::ConnectionManager,
+    prefix: String,
+    script: redis::Script,
+}
+
+/// KEYS: the global window, the route window ("" when none). ARGV: global limit and length
+/// (ms), route limit and length. Returns {global admitted, global ms left, route admitted,
+/// route remaining, route ms left}; a refused global request does not count on the route.
+const WINDOWS_SCRIPT: &str = r"
+local function admit(key, limit, ms)
+  if key == '' or limit == 0 then return {1, 0, 0} end
+  local used = redis.call('INCR', key)
+  local left = redis.call('PTTL', key)
+  if left < 0 then redis.call('PEXPIRE', key, ms); left = ms end
+  if used > limit then return {0, 0, left} end
+  return {1, limit - used, left}
+end
+local g = admit(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+if g[1] == 0 then return {0, g[3], 0, 0, 0} end
+local r = admit(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]))
+return {1, g[3], r[1], r[2], r[3]}
+";
+
+impl SharedWindows {
+    async fn check(
+        &self,
+        config: RateLimitConfig,
+        caller: CallerKey,
+        route: Option<(u64, String)>,
+    ) -> redis::RedisResult<Verdict> {
+        let global_key = if config.global_per_second > 0 {
+            format!("{}:rl:g:{:016x}", self.prefix, caller.0)
+        } else {
+            String::new()
+        };
+        let route = route.filter(|_| config.route_limit > 0);
+        let route_key = match &route {
+            Some((bucket, major)) => {
+                format!(
+                    "{}:rl:r:{:016x}:{bucket:016x}:{major}",
+                    self.prefix, caller.0
+                )
+            }
+            None => String::new(),
+        };
+        let mut redis = self.redis.clone();
+        let (global_ok, global_left, route_ok, remaining, route_left): (i64, u64, i64, u32, u64) =
+            self.script
+                .key(global_key)
+                .key(route_key)
+                .arg(config.global_per_second)
+                .arg(1000)
+                .arg(config.route_limit)
+                .arg(config.route_window.as_millis() as u64)
+                .invoke_async(&mut redis)
+                .await?;
+        if global_ok == 0 {
+            return Ok(Verdict::Limited {
+                retry_after: Duration::from_millis(global_left),
+                global: true,
+                bucket: None,
+            });
+        }
+        let Some((bucket, _)) = route else {
+            return Ok(Verdict::Admitted(None));
+        };
+        let state = BucketState {
+            bucket,
+            limit: config.route_limit,
+            remaining,
+            reset_after: Duration::from_millis(route_left),
+        };
+        Ok(if route_ok == 0 {
+            Verdict::Limited {
+                retry_after: state.reset_after,
+                global: false,
+                bucket: Some(state),
+            }
+        } else {
+            Verdict::Admitted(Some(state))
+        })
+    }
 }
 
 struct Windows {
@@ -113,25 +201,60 @@ struct BucketState {
 }
 
 impl RateLimiter {
+    /// Windows in this node's memory (a single node).
     pub fn new(config: RateLimitConfig) -> Self {
         RateLimiter {
             config,
-            hasher: std::collections::hash_map::RandomState::new(),
             windows: Mutex::new(Windows {
                 global: HashMap::new(),
                 routes: HashMap::new(),
                 swept_at: Instant::now(),
             }),
+            shared: None,
         }
     }
 
-    fn caller_key(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> CallerKey {
-        let mut hasher = self.hasher.build_hasher();
-        match headers.get(axum::http::header::AUTHORIZATION) {
-            Some(token) => token.as_bytes().hash(&mut hasher),
-            None => peer.map(|p| p.ip()).hash(&mut hasher),
+    /// Windows in Redis under `<prefix>:rl:`, shared by every node using that Redis.
+    pub async fn with_redis(
+        config: RateLimitConfig,
+        url: &str,
+        prefix: &str,
+    ) -> redis::RedisResult<Self> {
+        let client = redis::Client::open(url)?;
+        let redis = redis::aio::ConnectionManager::new(client).await?;
+        Ok(RateLimiter {
+            shared: Some(SharedWindows {
+                redis,
+                prefix: prefix.to_owned(),
+                script: redis::Script::new(WINDOWS_SCRIPT),
+            }),
+            ..RateLimiter::new(config)
+        })
+    }
+
+    fn caller_key(headers: &HeaderMap, peer: Option<SocketAddr>) -> CallerKey {
+        let who = match headers.get(axum::http::header::AUTHORIZATION) {
+            Some(token) => token.as_bytes().to_vec(),
+            None => peer
+                .map(|p| p.ip().to_string())
+                .unwrap_or_default()
+                .into_bytes(),
+        };
+        CallerKey(stable_hash(&[&who]))
+    }
+
+    /// The cluster's windows when there are any (falling back to this node's on a Redis
+    /// failure), else this node's.
+    async fn check_anywhere(&self, caller: CallerKey, route: Option<(u64, String)>) -> Verdict {
+        if let Some(shared) = &self.shared {
+            match shared.check(self.config, caller, route.clone()).await {
+                Ok(verdict) => return verdict,
+                Err(err) => {
+                    tracing::warn!(%err, "rate limits: Redis unavailable, using this node's windows")
+                }
+            }
         }
-        CallerKey(hasher.finish())
+        self.check(caller, route, Instant::now())
     }
 
     /// Counts the request against the caller's global window, then against its route window.
@@ -199,18 +322,7 @@ impl RateLimiter {
 fn route_of(method: &Method, template: &str, path: &str) -> (u64, String) {
     let template = strip_version(template);
     let path = strip_version(path);
-    // A stable hash, so every node names a bucket the same way.
-    let digest = {
-        use sha2::{Digest, Sha256};
-        let mut sha = Sha256::new();
-        sha.update(method.as_str().as_bytes());
-        sha.update(b" ");
-        sha.update(template.as_bytes());
-        sha.finalize()
-    };
-    let mut id = [0u8; 8];
-    id.copy_from_slice(&digest[..8]);
-    let bucket = u64::from_be_bytes(id);
+    let bucket = stable_hash(&[method.as_str().as_bytes(), b" ", template.as_bytes()]);
 
     let mut actual = path.trim_start_matches('/').split('/');
     let mut pattern = template.trim_start_matches('/').split('/');
@@ -227,6 +339,19 @@ fn route_of(method: &Method, template: &str, path: &str) -> (u64, String) {
         _ => String::new(),
     };
     (bucket, major)
+}
+
+/// The first 8 bytes of SHA-256: the same on every node and every run.
+fn stable_hash(parts: &[&[u8]]) -> u64 {
+    use sha2::{Digest, Sha256};
+    let mut sha = Sha256::new();
+    for part in parts {
+        sha.update(part);
+    }
+    let digest = sha.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first)
 }
 
 fn strip_version(path: &str) -> &str {
@@ -293,12 +418,12 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0);
-    let caller = limiter.caller_key(request.headers(), peer);
+    let caller = RateLimiter::caller_key(request.headers(), peer);
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map(|matched| route_of(request.method(), matched.as_str(), request.uri().path()));
-    match limiter.check(caller, route, Instant::now()) {
+    match limiter.check_anywhere(caller, route).await {
         Verdict::Limited {
             retry_after,
             global,
