@@ -16,6 +16,17 @@
 //! 4. **Report** (`report.rs`): a table on stdout and a JSON file (`--out`).
 //!
 //! `--baseline` skips the set-up and treats every session as a viewer, for `naive_baseline`.
+//!
+//! Above 19 000 sessions (the fd limit is 20 000 per process) use several processes sharing one
+//! state file and run id:
+//! ```text
+//! loadgen --setup-only --users 40000 --state s.json --server-data-dir D
+//! loadgen --state s.json --server-data-dir D --sessions 19000 --session-offset 0     --posters 0 --run-id R --rate X --duration T &
+//! loadgen --state s.json --server-data-dir D --sessions 19000 --session-offset 19000 --posters 0 --run-id R --rate X --duration T &
+//! # once both print "receive-only, waiting":
+//! loadgen --state s.json --server-data-dir D --sessions 2000  --session-offset 38000 --run-id R --rate X --duration T
+//! ```
+//! Each process reports its own sessions (first/last recipient are per process).
 
 mod gateway;
 mod load;
@@ -102,9 +113,13 @@ pub struct Args {
     /// name of the scenario in the table and JSON
     #[arg(long, default_value = "fanout")]
     pub label: String,
-    /// REST requests in flight during set-up
+    /// REST requests in flight during set-up (joins, role grants)
     #[arg(long, default_value_t = 64)]
     pub setup_concurrency: usize,
+    /// registrations in flight: each costs the server an argon2 hash (19 MiB, CPU-bound), so
+    /// more than a few per core only queues them and inflates the server's memory
+    #[arg(long, default_value_t = 8)]
+    pub register_concurrency: usize,
     /// gateway connections being opened/identified at once
     #[arg(long, default_value_t = 200)]
     pub connect_concurrency: usize,

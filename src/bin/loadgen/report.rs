@@ -162,7 +162,7 @@ impl Report<'_> {
             },
             "loss": {
                 "expected_deliveries": self.posting.ok as u64 * viewers,
-                "lost_deliveries": lost,
+                "missing_deliveries": lost,
                 "incomplete_messages": incomplete,
                 "undelivered_messages": undelivered,
                 "delivered_without_2xx": unacked_delivered,
@@ -267,7 +267,10 @@ pub fn print_table(r: &Value) {
         ("M3 first recipient", lat(&r["latency"]["first_recipient"])),
         ("M3 last recipient", lat(&r["latency"]["last_recipient"])),
         ("   every delivery", lat(&r["latency"]["every_delivery"])),
-        ("loss: lost deliveries", f(&r["loss"]["lost_deliveries"])),
+        (
+            "missing deliveries (by deadline)",
+            f(&r["loss"]["missing_deliveries"]),
+        ),
         (
             "loss: hidden got / dups / seq gaps",
             format!(
@@ -319,7 +322,10 @@ pub fn problems(r: &Value) -> Vec<String> {
         ));
     }
     for (key, what) in [
-        ("lost_deliveries", "deliveries lost"),
+        (
+            "missing_deliveries",
+            "expected deliveries not received by the drain deadline (late or lost)",
+        ),
         ("hidden_deliveries", "deliveries to hidden members"),
         ("duplicates", "duplicate deliveries"),
         ("seq_gaps", "gateway sequence gaps"),

@@ -142,10 +142,16 @@ fn is_hidden(i: usize, fraction: f64) -> bool {
 /// the state file when one is named).
 pub async fn prepare(plan: &Plan) -> Result<World> {
     let args = &plan.args;
-    let needed = args
-        .users
-        .unwrap_or(0)
-        .max(args.session_offset + plan.sessions);
+    let wanted = args.session_offset + plan.sessions;
+    let needed = match args.users {
+        Some(users) if users < wanted && !args.setup_only => {
+            return Err(
+                format!("--users {users} < --session-offset + --sessions ({wanted})").into(),
+            )
+        }
+        Some(users) => users,
+        None => wanted,
+    };
     let rest = Rest::new(&args.base)?;
     let data_dir = args
         .server_data_dir
@@ -176,8 +182,14 @@ pub async fn prepare(plan: &Plan) -> Result<World> {
             }
         }
     }
-    let (world, state_extra) =
-        create(&rest, needed, args.hidden_fraction, args.setup_concurrency).await?;
+    let (world, state_extra) = create(
+        &rest,
+        needed,
+        args.hidden_fraction,
+        args.register_concurrency,
+        args.setup_concurrency,
+    )
+    .await?;
     if let Some(path) = &args.state {
         let state = State {
             version: STATE_VERSION,
@@ -295,6 +307,7 @@ async fn create(
     rest: &Rest,
     users: usize,
     fraction: f64,
+    register_concurrency: usize,
     concurrency: usize,
 ) -> Result<(World, Extra)> {
     let started = Instant::now();
@@ -353,7 +366,7 @@ async fn create(
     let code = str_field(&invite, "code")?;
     let basics = started.elapsed();
 
-    let (accounts, reg_hist, reg_took) = concurrently(users, concurrency, |i| {
+    let (accounts, reg_hist, reg_took) = concurrently(users, register_concurrency, |i| {
         register(rest, format!("lg{tag}u{i}"))
     })
     .await?;
