@@ -1,0 +1,608 @@
+//! Gateway sessions: one task per session, connected from a chosen loopback source address,
+//! HELLO → IDENTIFY → READY → GUILD_CREATEs, heartbeats at the HELLO interval, and every
+//! dispatch checked (contiguous `s`) and MESSAGE_CREATEs timed into the tracker.
+
+use std::borrow::Cow;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use hdrhistogram::Histogram;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+use crate::load::Tracker;
+use crate::setup::UserEntry;
+use crate::{unix_us, Args, Result};
+
+/// GUILDS | GUILD_MESSAGES | MESSAGE_CONTENT: what a chat client needs to see messages.
+const INTENTS: u64 = 1 | (1 << 9) | (1 << 15);
+
+/// Where and how sessions connect.
+#[derive(Clone)]
+pub struct GwConfig {
+    url: String,
+    addr: SocketAddr,
+    source_ips: u8,
+    zlib: bool,
+    ready_timeout: Duration,
+}
+
+impl GwConfig {
+    /// From `--gateway-url` (or the base URL as ws://), with the query the gateway expects.
+    pub fn new(args: &Args) -> Result<GwConfig> {
+        let root = match &args.gateway_url {
+            Some(u) => u.clone(),
+            None => args
+                .base
+                .replacen("https://", "wss://", 1)
+                .replacen("http://", "ws://", 1),
+        };
+        let parsed = reqwest::Url::parse(&root)?;
+        let host = parsed.host_str().ok_or("gateway URL without host")?;
+        let port = parsed
+            .port_or_known_default()
+            .ok_or("gateway URL without port")?;
+        let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host, port))?
+            .find(SocketAddr::is_ipv4)
+            .ok_or("gateway host has no IPv4 address")?;
+        let mut url = root.trim_end_matches('/').to_string();
+        if parsed.query().is_some() {
+            url.push('&');
+        } else {
+            if parsed.path() == "/" || parsed.path().is_empty() {
+                url.push('/');
+            }
+            url.push('?');
+        }
+        url.push_str("v=10&encoding=json");
+        if args.zlib {
+            url.push_str("&compress=zlib-stream");
+        }
+        Ok(GwConfig {
+            url,
+            addr,
+            source_ips: args.source_ips,
+            zlib: args.zlib,
+            ready_timeout: Duration::from_secs_f64(args.ready_timeout),
+        })
+    }
+}
+
+/// How the identify phase went.
+pub struct ReadyStats {
+    /// sessions that reached READY and their GUILD_CREATEs
+    pub ok: usize,
+    /// per session (same order as the users): reached READY and is being read
+    pub live: Vec<bool>,
+    /// connect start → READY, µs
+    pub to_ready: Histogram<u64>,
+    /// connect start → last GUILD_CREATE, µs
+    pub to_guilds: Histogram<u64>,
+    /// first connect → last session ready
+    pub elapsed: Duration,
+    /// first few failures, verbatim
+    pub errors: Vec<String>,
+    pub failed: usize,
+}
+
+/// The running sessions.
+pub struct Sessions {
+    pub ready: ReadyStats,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<Outcome>>,
+}
+
+impl Sessions {
+    /// Closes every session (code 1000) and collects what each saw.
+    pub async fn stop(self) -> (ReadyStats, Vec<Outcome>) {
+        let _ = self.stop.send(true);
+        let mut out = Vec::with_capacity(self.tasks.len());
+        for t in self.tasks {
+            match tokio::time::timeout(Duration::from_secs(30), t).await {
+                Ok(Ok(o)) => out.push(o),
+                Ok(Err(e)) => out.push(Outcome::failed(format!("session task: {e}"))),
+                Err(_) => out.push(Outcome::failed("session did not stop in 30 s".into())),
+            }
+        }
+        (self.ready, out)
+    }
+}
+
+/// What one session saw.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// why the session ended early (None: it ran until told to stop)
+    pub error: Option<String>,
+    /// dispatches whose `s` was not the previous one + 1
+    pub seq_gaps: u64,
+    pub dispatches: u64,
+    /// this run's messages received twice
+    pub duplicates: u64,
+    /// this run's messages received although hidden
+    pub leaks: u64,
+    pub heartbeats: u64,
+    pub acks: u64,
+    /// heartbeats due while the previous one had no ACK
+    pub missed_acks: u64,
+    pub reconnects_requested: u64,
+}
+
+impl Outcome {
+    fn failed(error: String) -> Outcome {
+        Outcome {
+            error: Some(error),
+            ..Outcome::default()
+        }
+    }
+}
+
+enum Ready {
+    Ok {
+        to_ready: Duration,
+        to_guilds: Duration,
+    },
+    Failed(String),
+}
+
+/// Opens one session per user, `concurrency` connecting at once, and returns once each has
+/// reached READY + GUILD_CREATE or failed.
+pub async fn start(
+    cfg: &GwConfig,
+    users: &[UserEntry],
+    tracker: &Arc<Tracker>,
+    concurrency: usize,
+) -> Result<Sessions> {
+    let cfg = Arc::new(cfg.clone());
+    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(users.len());
+    for (index, user) in users.iter().enumerate() {
+        let spec = Spec {
+            index,
+            token: user.token.clone(),
+            viewer: !user.hidden,
+        };
+        let cfg = cfg.clone();
+        let tracker = tracker.clone();
+        let permits = permits.clone();
+        let ready_tx = ready_tx.clone();
+        let stop = stop_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            session(spec, cfg, tracker, permits, ready_tx, stop).await
+        }));
+    }
+    drop(ready_tx);
+    let mut stats = ReadyStats {
+        ok: 0,
+        live: vec![false; users.len()],
+        to_ready: crate::hist()?,
+        to_guilds: crate::hist()?,
+        elapsed: Duration::ZERO,
+        errors: Vec::new(),
+        failed: 0,
+    };
+    let mut reported = 0;
+    while let Some((index, r)) = ready_rx.recv().await {
+        reported += 1;
+        match r {
+            Ready::Ok {
+                to_ready,
+                to_guilds,
+            } => {
+                stats.ok += 1;
+                stats.live[index] = true;
+                stats
+                    .to_ready
+                    .saturating_record(to_ready.as_micros() as u64);
+                stats
+                    .to_guilds
+                    .saturating_record(to_guilds.as_micros() as u64);
+                stats.elapsed = started.elapsed();
+            }
+            Ready::Failed(e) => {
+                stats.failed += 1;
+                if stats.errors.len() < 5 {
+                    stats.errors.push(e);
+                }
+            }
+        }
+        if reported == users.len() {
+            break;
+        }
+        if reported % 1000 == 0 {
+            eprintln!("gateway: {reported}/{} sessions settled", users.len());
+        }
+    }
+    Ok(Sessions {
+        ready: stats,
+        stop: stop_tx,
+        tasks,
+    })
+}
+
+struct Spec {
+    index: usize,
+    token: String,
+    viewer: bool,
+}
+
+async fn connect(cfg: &GwConfig, index: usize) -> Result<WebSocketStream<TcpStream>> {
+    let socket = TcpSocket::new_v4()?;
+    if cfg.source_ips > 1 {
+        let last = 1 + (index % usize::from(cfg.source_ips)) as u8;
+        socket.bind(SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)),
+            0,
+        ))?;
+    }
+    let stream = socket.connect(cfg.addr).await?;
+    stream.set_nodelay(true)?;
+    // Small buffers: tens of thousands of sockets in one process; frames here are ~1 KiB.
+    let ws_config = WebSocketConfig::default()
+        .read_buffer_size(16 * 1024)
+        .write_buffer_size(0);
+    let (ws, _) =
+        tokio_tungstenite::client_async_with_config(cfg.url.as_str(), stream, Some(ws_config))
+            .await?;
+    Ok(ws)
+}
+
+async fn session(
+    spec: Spec,
+    cfg: Arc<GwConfig>,
+    tracker: Arc<Tracker>,
+    permits: Arc<Semaphore>,
+    ready_tx: mpsc::UnboundedSender<(usize, Ready)>,
+    mut stop: watch::Receiver<bool>,
+) -> Outcome {
+    let mut out = Outcome::default();
+    let mut conn = Conn::new(&spec, &tracker);
+    let permit = permits.acquire_owned().await.ok();
+    let r = drive(&cfg, &mut conn, &mut out, permit, &ready_tx, &mut stop).await;
+    if let Err(e) = r {
+        if !conn.reported {
+            let _ = ready_tx.send((spec.index, Ready::Failed(e.to_string())));
+        }
+        out.error = Some(e.to_string());
+    }
+    out
+}
+
+/// Per-session protocol state.
+struct Conn {
+    index: usize,
+    token: String,
+    viewer: bool,
+    tracker: Arc<Tracker>,
+    started: Instant,
+    last_seq: Option<u64>,
+    heartbeat_interval: Option<Duration>,
+    ready_at: Option<Duration>,
+    guilds_pending: usize,
+    acked: bool,
+    reported: bool,
+    /// this run's messages already received (by index)
+    seen: Vec<u64>,
+}
+
+enum Action {
+    None,
+    Identify,
+    HeartbeatNow,
+    /// READY and every GUILD_CREATE are in
+    Live,
+}
+
+#[derive(Deserialize)]
+struct Frame<'a> {
+    op: u8,
+    #[serde(default)]
+    s: Option<u64>,
+    #[serde(default, borrow)]
+    t: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    d: Option<Data<'a>>,
+}
+
+/// `d` when it is an object (only the fields the harness reads).
+#[derive(Deserialize)]
+struct Data<'a> {
+    #[serde(default)]
+    heartbeat_interval: Option<u64>,
+    #[serde(default, borrow)]
+    content: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    channel_id: Option<Cow<'a, str>>,
+    #[serde(default)]
+    guilds: Option<Vec<IgnoredAny>>,
+}
+
+/// Any frame whose `d` is not an object (op 9's bool, op 1's null…).
+#[derive(Deserialize)]
+struct LooseFrame<'a> {
+    op: u8,
+    #[serde(default)]
+    s: Option<u64>,
+    #[serde(default, borrow)]
+    t: Option<Cow<'a, str>>,
+}
+
+impl Conn {
+    fn new(spec: &Spec, tracker: &Arc<Tracker>) -> Conn {
+        Conn {
+            index: spec.index,
+            token: spec.token.clone(),
+            viewer: spec.viewer,
+            tracker: tracker.clone(),
+            started: Instant::now(),
+            last_seq: None,
+            heartbeat_interval: None,
+            ready_at: None,
+            guilds_pending: 0,
+            acked: true,
+            reported: false,
+            seen: vec![0; tracker.capacity() / 64 + 1],
+        }
+    }
+
+    fn handle(&mut self, text: &str, out: &mut Outcome) -> Result<Action> {
+        let now_us = unix_us();
+        let frame = match serde_json::from_str::<Frame>(text) {
+            Ok(f) => f,
+            Err(_) => {
+                let f: LooseFrame = serde_json::from_str(text)?;
+                Frame {
+                    op: f.op,
+                    s: f.s,
+                    t: f.t,
+                    d: None,
+                }
+            }
+        };
+        if let Some(s) = frame.s {
+            if let Some(last) = self.last_seq {
+                if s != last + 1 {
+                    out.seq_gaps += 1;
+                }
+            }
+            self.last_seq = Some(s);
+        }
+        match frame.op {
+            0 => {
+                out.dispatches += 1;
+                let Some(d) = frame.d else {
+                    return Ok(Action::None);
+                };
+                match frame.t.as_deref() {
+                    Some("MESSAGE_CREATE") => {
+                        if let Some(content) = d.content.as_deref() {
+                            let same_channel =
+                                d.channel_id.as_deref() == Some(self.tracker.channel());
+                            match self.tracker.deliver(
+                                content,
+                                same_channel,
+                                self.viewer,
+                                &mut self.seen,
+                                now_us,
+                            ) {
+                                crate::load::Delivery::Duplicate => out.duplicates += 1,
+                                crate::load::Delivery::Leak => out.leaks += 1,
+                                _ => {}
+                            }
+                        }
+                    }
+                    Some("READY") => {
+                        self.ready_at = Some(self.started.elapsed());
+                        self.guilds_pending = d.guilds.map_or(0, |g| g.len());
+                        if self.guilds_pending == 0 {
+                            return Ok(Action::Live);
+                        }
+                    }
+                    Some("GUILD_CREATE") if self.guilds_pending > 0 => {
+                        self.guilds_pending -= 1;
+                        if self.guilds_pending == 0 && self.ready_at.is_some() {
+                            return Ok(Action::Live);
+                        }
+                    }
+                    _ => {}
+                }
+                Ok(Action::None)
+            }
+            10 => {
+                let ms = frame
+                    .d
+                    .and_then(|d| d.heartbeat_interval)
+                    .ok_or("HELLO without heartbeat_interval")?;
+                self.heartbeat_interval = Some(Duration::from_millis(ms.max(1)));
+                Ok(Action::Identify)
+            }
+            11 => {
+                self.acked = true;
+                out.acks += 1;
+                Ok(Action::None)
+            }
+            1 => Ok(Action::HeartbeatNow),
+            7 => {
+                out.reconnects_requested += 1;
+                Err("server sent op 7 (reconnect)".into())
+            }
+            9 => Err(format!("server sent op 9 (invalid session): {text}").into()),
+            op => Err(format!("unexpected op {op}").into()),
+        }
+    }
+}
+
+/// zlib-stream: one inflate context per connection; a payload ends with 00 00 FF FF.
+struct Inflater {
+    z: flate2::Decompress,
+    input: Vec<u8>,
+    output: Vec<u8>,
+}
+
+impl Inflater {
+    fn new() -> Inflater {
+        Inflater {
+            z: flate2::Decompress::new(true),
+            input: Vec::new(),
+            output: Vec::with_capacity(4096),
+        }
+    }
+
+    /// Adds a frame; returns the payload once a complete one is in.
+    fn push(&mut self, data: &[u8]) -> Result<Option<&str>> {
+        self.input.extend_from_slice(data);
+        if !self.input.ends_with(&[0, 0, 0xff, 0xff]) {
+            return Ok(None);
+        }
+        self.output.clear();
+        let mut pos = 0;
+        loop {
+            if self.output.capacity() - self.output.len() < 1024 {
+                self.output.reserve(self.output.capacity().max(4096));
+            }
+            let (in_before, out_before) = (self.z.total_in(), self.z.total_out());
+            self.z.decompress_vec(
+                &self.input[pos..],
+                &mut self.output,
+                flate2::FlushDecompress::Sync,
+            )?;
+            pos += (self.z.total_in() - in_before) as usize;
+            let progressed = self.z.total_in() != in_before || self.z.total_out() != out_before;
+            let room_left = self.output.len() < self.output.capacity();
+            if !progressed || (pos >= self.input.len() && room_left) {
+                break;
+            }
+        }
+        self.input.clear();
+        Ok(Some(std::str::from_utf8(&self.output)?))
+    }
+}
+
+async fn send_heartbeat(
+    ws: &mut WebSocketStream<TcpStream>,
+    conn: &mut Conn,
+    out: &mut Outcome,
+) -> Result<()> {
+    if !conn.acked {
+        out.missed_acks += 1;
+    }
+    conn.acked = false;
+    out.heartbeats += 1;
+    let seq = conn
+        .last_seq
+        .map_or_else(|| "null".to_string(), |s| s.to_string());
+    ws.send(Message::Text(format!(r#"{{"op":1,"d":{seq}}}"#).into()))
+        .await?;
+    Ok(())
+}
+
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(86_400 * 365)
+}
+
+async fn drive(
+    cfg: &GwConfig,
+    conn: &mut Conn,
+    out: &mut Outcome,
+    mut permit: Option<OwnedSemaphorePermit>,
+    ready_tx: &mpsc::UnboundedSender<(usize, Ready)>,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<()> {
+    conn.started = Instant::now();
+    let deadline = tokio::time::Instant::now() + cfg.ready_timeout;
+    let mut ws = tokio::time::timeout_at(deadline, connect(cfg, conn.index))
+        .await
+        .map_err(|_| "connect timed out")??;
+    let mut inflater = cfg.zlib.then(Inflater::new);
+    let heartbeat = tokio::time::sleep_until(far_future());
+    tokio::pin!(heartbeat);
+    let ready_deadline = tokio::time::sleep_until(deadline);
+    tokio::pin!(ready_deadline);
+    loop {
+        let action = tokio::select! {
+            msg = ws.next() => {
+                let msg = msg.ok_or("server closed the TCP connection")??;
+                match msg {
+                    Message::Text(t) => conn.handle(t.as_str(), out)?,
+                    Message::Binary(b) => {
+                        let inflater = inflater
+                            .as_mut()
+                            .ok_or("binary frame without compression")?;
+                        match inflater.push(&b)? {
+                            Some(text) => conn.handle(text, out)?,
+                            None => Action::None,
+                        }
+                    }
+                    Message::Close(frame) => {
+                        return Err(format!("server closed the socket: {frame:?}").into())
+                    }
+                    _ => Action::None,
+                }
+            }
+            _ = &mut heartbeat => Action::HeartbeatNow,
+            _ = &mut ready_deadline, if !conn.reported => {
+                return Err(format!("not ready within {:?}", cfg.ready_timeout).into());
+            }
+            _ = stop.changed() => {
+                let frame = CloseFrame { code: CloseCode::Normal, reason: "loadgen done".into() };
+                let _ = tokio::time::timeout(
+                    Duration::from_secs(2),
+                    ws.send(Message::Close(Some(frame))),
+                ).await;
+                return Ok(());
+            }
+        };
+        match action {
+            Action::None => {}
+            Action::Identify => {
+                let identify = serde_json::json!({
+                    "op": 2,
+                    "d": {
+                        "token": conn.token,
+                        "intents": INTENTS,
+                        "properties": {"os": "linux", "browser": "loadgen", "device": "loadgen"},
+                    }
+                });
+                ws.send(Message::Text(identify.to_string().into())).await?;
+                if let Some(interval) = conn.heartbeat_interval {
+                    let jitter: f64 = rand::random();
+                    heartbeat
+                        .as_mut()
+                        .reset(tokio::time::Instant::now() + interval.mul_f64(jitter));
+                }
+            }
+            Action::HeartbeatNow => {
+                send_heartbeat(&mut ws, conn, out).await?;
+                if let Some(interval) = conn.heartbeat_interval {
+                    heartbeat
+                        .as_mut()
+                        .reset(tokio::time::Instant::now() + interval);
+                }
+            }
+            Action::Live => {
+                let to_guilds = conn.started.elapsed();
+                let to_ready = conn.ready_at.unwrap_or(to_guilds);
+                conn.reported = true;
+                permit.take();
+                let _ = ready_tx.send((
+                    conn.index,
+                    Ready::Ok {
+                        to_ready,
+                        to_guilds,
+                    },
+                ));
+            }
+        }
+    }
+}
