@@ -23,8 +23,10 @@ use crate::model::{
     Application, Ban, Channel, CurrentUser, Guild, Invite, Member, Message, Role, Snowflake, User,
 };
 
-/// How many times a transaction is attempted when the server calls its failure transient.
-const TRANSACTION_ATTEMPTS: u32 = 8;
+/// How long a transaction keeps being retried while the server calls its failure transient
+/// (write conflicts: several writers on one hot document, e.g. a busy channel's
+/// `last_message_id`, each need a turn). The driver's own helper allows 120 s.
+const TRANSACTION_RETRY_BUDGET: Duration = Duration::from_secs(10);
 /// How many times a commit whose outcome is unknown is retried.
 const COMMIT_ATTEMPTS: u32 = 3;
 /// MongoDB's duplicate-key error code.
@@ -242,6 +244,7 @@ fn message_doc(message: &Message) -> Res<Document> {
 /// unknown. Evaluates to `Res<T>`.
 macro_rules! transaction {
     ($store:expr, |$s:ident| $body:expr) => {{
+        let started = std::time::Instant::now();
         let mut attempt = 1u32;
         loop {
             let mut session = match $store.client.start_session().await {
@@ -267,7 +270,9 @@ macro_rules! transaction {
                 }
             };
             match failure {
-                Failure::Driver(err) if attempt < TRANSACTION_ATTEMPTS && is_transient(&err) => {
+                Failure::Driver(err)
+                    if started.elapsed() < TRANSACTION_RETRY_BUDGET && is_transient(&err) =>
+                {
                     tracing::debug!(attempt, error = %err, "retrying transaction");
                     tokio::time::sleep(backoff(attempt)).await;
                     attempt += 1;
@@ -294,10 +299,11 @@ async fn commit(session: &mut ClientSession) -> mongodb::error::Result<()> {
     }
 }
 
-/// A short, growing, jittered pause so competing nodes do not collide again at once.
+/// A short, growing, randomised pause (full jitter, capped at 100 ms) so competing writers do
+/// not collide again at once.
 fn backoff(attempt: u32) -> Duration {
-    let jitter: u64 = rand::random::<u64>() % 10;
-    Duration::from_millis(u64::from(attempt) * 5 + jitter)
+    let ceiling = (1u64 << attempt.min(7)).min(100);
+    Duration::from_millis(1 + rand::random::<u64>() % ceiling)
 }
 
 /// Reads every document of a query, in order.
@@ -470,19 +476,39 @@ impl MongoStore {
         Ok(self.client.start_session().await?)
     }
 
-    async fn read_user(&self, s: &mut ClientSession, user_id: Snowflake) -> Res<Option<UserRecord>> {
+    async fn read_user(
+        &self,
+        s: &mut ClientSession,
+        user_id: Snowflake,
+    ) -> Res<Option<UserRecord>> {
         find_one(&self.users, s, doc! { "_id": id(user_id) })
             .await?
             .map(|doc| user_record(&doc))
             .transpose()
     }
 
+    /// When both the username and the email are taken, the embedded store names the username
+    /// and MongoDB may name either index: ask again which one it is.
+    async fn user_conflict(&self, s: &mut ClientSession, user: &User, outcome: Res<()>) -> Res<()> {
+        match outcome {
+            Err(Failure::Conflict("email")) if !user.bot => {
+                let same_name = doc! {
+                    "username": &user.username,
+                    "is_bot": false,
+                    "_id": { "$ne": id(user.id) },
+                };
+                if find_one(&self.users, s, same_name).await?.is_some() {
+                    Err(Failure::Conflict("username"))
+                } else {
+                    Err(Failure::Conflict("email"))
+                }
+            }
+            other => other,
+        }
+    }
+
     /// Public users by id, for filling in members and bans with one query.
-    async fn users_by_id(
-        &self,
-        s: &mut ClientSession,
-        ids: Vec<i64>,
-    ) -> Res<HashMap<i64, User>> {
+    async fn users_by_id(&self, s: &mut ClientSession, ids: Vec<i64>) -> Res<HashMap<i64, User>> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
@@ -566,7 +592,12 @@ impl MongoStore {
 
     /// Inserts a role at its position, moving every other role (but @everyone) at or above it
     /// up by one.
-    async fn insert_role(&self, s: &mut ClientSession, guild_id: Snowflake, role: &Role) -> Res<()> {
+    async fn insert_role(
+        &self,
+        s: &mut ClientSession,
+        guild_id: Snowflake,
+        role: &Role,
+    ) -> Res<()> {
         if role.id != guild_id {
             let roles = find_all(
                 &self.roles,
@@ -842,13 +873,7 @@ impl Store for MongoStore {
         };
         // The unique _id decides between nodes starting at once: the first insert wins and
         // everyone reads back the winner's value.
-        match insert(
-            &self.settings,
-            &mut s,
-            doc! { "_id": key, "value": value },
-        )
-        .await
-        {
+        match insert(&self.settings, &mut s, doc! { "_id": key, "value": value }).await {
             Ok(()) | Err(Failure::Conflict(_)) => {}
             Err(other) => return Err(other.into()),
         }
@@ -860,7 +885,10 @@ impl Store for MongoStore {
 
     async fn create_user(&self, record: UserRecord) -> StoreResult<()> {
         let mut s = self.session().await?;
-        Ok(insert(&self.users, &mut s, user_doc(&record)?).await?)
+        let inserted = insert(&self.users, &mut s, user_doc(&record)?).await;
+        Ok(self
+            .user_conflict(&mut s, &record.user.user, inserted)
+            .await?)
     }
 
     async fn user(&self, user_id: Snowflake) -> StoreResult<Option<UserRecord>> {
@@ -894,12 +922,14 @@ impl Store for MongoStore {
                 change.insert("$unset", doc! { "email": "" });
             }
         }
-        self.users
+        let updated = self
+            .users
             .update_one(doc! { "_id": id(user.user.id) }, change)
             .session(&mut s)
             .await
-            .map_err(|err| classify(err, "users"))?;
-        Ok(())
+            .map(|_| ())
+            .map_err(|err| classify(err, "users"));
+        Ok(self.user_conflict(&mut s, &user.user, updated).await?)
     }
 
     async fn create_application(&self, app: Application, bot: UserRecord) -> StoreResult<()> {
@@ -979,7 +1009,9 @@ impl Store for MongoStore {
     }
 
     async fn delete_guild(&self, guild_id: Snowflake) -> StoreResult<()> {
-        Ok(transaction!(self, |s| self.delete_guild_in(s, guild_id).await)?)
+        Ok(transaction!(self, |s| self
+            .delete_guild_in(s, guild_id)
+            .await)?)
     }
 
     async fn guild_ids_of_user(&self, user_id: Snowflake) -> StoreResult<Vec<Snowflake>> {
@@ -1030,11 +1062,15 @@ impl Store for MongoStore {
     }
 
     async fn delete_channel(&self, channel_id: Snowflake) -> StoreResult<Vec<Channel>> {
-        Ok(transaction!(self, |s| self.delete_channel_in(s, channel_id).await)?)
+        Ok(transaction!(self, |s| self
+            .delete_channel_in(s, channel_id)
+            .await)?)
     }
 
     async fn create_role(&self, guild_id: Snowflake, role: Role) -> StoreResult<()> {
-        Ok(transaction!(self, |s| self.insert_role(s, guild_id, &role).await)?)
+        Ok(transaction!(self, |s| self
+            .insert_role(s, guild_id, &role)
+            .await)?)
     }
 
     async fn roles_of_guild(&self, guild_id: Snowflake) -> StoreResult<Vec<Role>> {
@@ -1281,7 +1317,9 @@ impl Store for MongoStore {
     }
 
     async fn use_invite(&self, code: &str, member: Member) -> StoreResult<()> {
-        Ok(transaction!(self, |s| self.use_invite_in(s, code, &member).await)?)
+        Ok(transaction!(self, |s| self
+            .use_invite_in(s, code, &member)
+            .await)?)
     }
 
     async fn create_message(&self, message: Message) -> StoreResult<()> {
