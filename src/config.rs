@@ -78,7 +78,9 @@ pub struct Config {
 /// when several nodes must share data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StoreKind {
+    /// SQLite in the data directory: nothing else to run.
     Embedded,
+    /// A MongoDB database shared by every node of a cluster.
     Mongodb,
 }
 

@@ -374,8 +374,11 @@ async fn users_create_conflict_lookup_update(store: Arc<dyn Store>) {
     same_email.user.email = Some("alice@example.com".into());
     assert_conflict(store.create_user(same_email).await, "email");
     assert_conflict(store.create_user(person(13, "alice")).await, "username");
+    // A taken id with a free username and email.
+    assert_conflict(store.create_user(person(10, "bob")).await, "unique");
     assert!(store.user(sf(11)).await.unwrap().is_none());
     assert!(store.user(sf(12)).await.unwrap().is_none());
+    assert!(store.user_by_login("bob").await.unwrap().is_none());
 
     // Bots may share a username with a person and with each other, and have no email.
     let bot_alice = bot(20, "alice");

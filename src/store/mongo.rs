@@ -56,6 +56,9 @@ pub struct MongoStore {
 enum Failure {
     Driver(mongodb::error::Error),
     Conflict(&'static str),
+    /// A duplicate key in `users`; `user_conflict` finds out which (servers word the error
+    /// differently and may check the indexes in any order).
+    UserTaken,
     Data(String),
 }
 
@@ -78,6 +81,7 @@ impl From<Failure> for StoreError {
         match failure {
             Failure::Driver(err) => StoreError::Backend(err.to_string()),
             Failure::Conflict(what) => StoreError::Conflict(what),
+            Failure::UserTaken => StoreError::Conflict("unique"),
             Failure::Data(message) => StoreError::Backend(message),
         }
     }
@@ -102,15 +106,14 @@ fn duplicate_key_message(err: &mongodb::error::Error) -> Option<String> {
 
 /// Maps a duplicate key to the `Conflict` the embedded store reports for the same table.
 fn classify(err: mongodb::error::Error, collection: &str) -> Failure {
-    let Some(message) = duplicate_key_message(&err) else {
+    if duplicate_key_message(&err).is_none() {
         return Failure::Driver(err);
-    };
-    Failure::Conflict(match collection {
-        "users" if message.contains(USERNAME_INDEX) => "username",
-        "users" if message.contains(EMAIL_INDEX) => "email",
-        "members" => "member",
-        _ => "unique",
-    })
+    }
+    match collection {
+        "users" => Failure::UserTaken,
+        "members" => Failure::Conflict("member"),
+        _ => Failure::Conflict("unique"),
+    }
 }
 
 fn is_transient(err: &mongodb::error::Error) -> bool {
@@ -118,6 +121,7 @@ fn is_transient(err: &mongodb::error::Error) -> bool {
         || matches!(err.kind.as_ref(), ErrorKind::Command(e) if e.code == WRITE_CONFLICT)
 }
 
+/// Index names, fixed so that creating them again at start-up is a no-op.
 const USERNAME_INDEX: &str = "username_unique";
 const EMAIL_INDEX: &str = "email_unique";
 
@@ -487,24 +491,35 @@ impl MongoStore {
             .transpose()
     }
 
-    /// When both the username and the email are taken, the embedded store names the username
-    /// and MongoDB may name either index: ask again which one it is.
-    async fn user_conflict(&self, s: &mut ClientSession, user: &User, outcome: Res<()>) -> Res<()> {
-        match outcome {
-            Err(Failure::Conflict("email")) if !user.bot => {
-                let same_name = doc! {
-                    "username": &user.username,
-                    "is_bot": false,
-                    "_id": { "$ne": id(user.id) },
-                };
-                if find_one(&self.users, s, same_name).await?.is_some() {
-                    Err(Failure::Conflict("username"))
-                } else {
-                    Err(Failure::Conflict("email"))
-                }
+    /// Names the taken value after a duplicate key in `users` as the embedded store does: the
+    /// username first (people only), then the email, else the id.
+    async fn user_conflict(
+        &self,
+        s: &mut ClientSession,
+        user: &CurrentUser,
+        outcome: Res<()>,
+    ) -> Res<()> {
+        let Err(Failure::UserTaken) = outcome else {
+            return outcome;
+        };
+        let others = doc! { "$ne": id(user.user.id) };
+        if !user.user.bot {
+            let same_name = doc! {
+                "username": &user.user.username,
+                "is_bot": false,
+                "_id": others.clone(),
+            };
+            if find_one(&self.users, s, same_name).await?.is_some() {
+                return Err(Failure::Conflict("username"));
             }
-            other => other,
         }
+        if let Some(email) = &user.email {
+            let same_email = doc! { "email": email, "_id": others };
+            if find_one(&self.users, s, same_email).await?.is_some() {
+                return Err(Failure::Conflict("email"));
+            }
+        }
+        Err(Failure::Conflict("unique"))
     }
 
     /// Public users by id, for filling in members and bans with one query.
@@ -886,9 +901,7 @@ impl Store for MongoStore {
     async fn create_user(&self, record: UserRecord) -> StoreResult<()> {
         let mut s = self.session().await?;
         let inserted = insert(&self.users, &mut s, user_doc(&record)?).await;
-        Ok(self
-            .user_conflict(&mut s, &record.user.user, inserted)
-            .await?)
+        Ok(self.user_conflict(&mut s, &record.user, inserted).await?)
     }
 
     async fn user(&self, user_id: Snowflake) -> StoreResult<Option<UserRecord>> {
@@ -929,7 +942,7 @@ impl Store for MongoStore {
             .await
             .map(|_| ())
             .map_err(|err| classify(err, "users"));
-        Ok(self.user_conflict(&mut s, &user.user, updated).await?)
+        Ok(self.user_conflict(&mut s, &user, updated).await?)
     }
 
     async fn create_application(&self, app: Application, bot: UserRecord) -> StoreResult<()> {
@@ -940,12 +953,14 @@ impl Store for MongoStore {
             "data": to_json(&app)?,
         };
         let bot_doc = user_doc(&bot)?;
-        Ok(transaction!(self, |s| {
+        let created = transaction!(self, |s| {
             match insert(&self.users, s, bot_doc.clone()).await {
                 Ok(()) => insert(&self.applications, s, app_doc.clone()).await,
                 Err(err) => Err(err),
             }
-        })?)
+        });
+        let mut s = self.session().await?;
+        Ok(self.user_conflict(&mut s, &bot.user, created).await?)
     }
 
     async fn application(&self, app_id: Snowflake) -> StoreResult<Option<Application>> {
