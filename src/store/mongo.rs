@@ -1,8 +1,10 @@
 //! The MongoDB store, for several nodes sharing one database. Same semantics as the embedded
 //! store (the reference): one collection per resource, ids as Int64, each record as the same
 //! JSON document the embedded store keeps (`data`) beside the Int64 fields that are queried or
-//! sorted on. Operations that touch several documents run in one transaction, retried a few
-//! times on transient errors (write conflicts between nodes).
+//! sorted on. Operations that touch several documents run in one transaction, retried with
+//! jittered backoff for a bounded time on transient errors (write conflicts between nodes).
+//! Transactions need a replica set (a one-node set is enough) or a server that advertises
+//! itself as one.
 
 use std::collections::HashMap;
 use std::time::Duration;
