@@ -26,6 +26,24 @@ pub struct Config {
     #[arg(long, env = "ACCORD_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
+    /// Where data lives: `embedded` (one node, SQLite in the data directory) or `mongodb`
+    /// (several nodes sharing one database).
+    #[arg(long, env = "ACCORD_STORE", value_enum, default_value_t = StoreKind::Embedded)]
+    pub store: StoreKind,
+
+    /// MongoDB connection string, used with `--store mongodb` (transactions need a replica set
+    /// or a server that advertises itself as one).
+    #[arg(
+        long,
+        env = "ACCORD_MONGODB_URI",
+        default_value = "mongodb://127.0.0.1:27017"
+    )]
+    pub mongodb_uri: String,
+
+    /// MongoDB database name, used with `--store mongodb`; nodes of one cluster share it.
+    #[arg(long, env = "ACCORD_MONGODB_DATABASE", default_value = "accord")]
+    pub mongodb_database: String,
+
     /// This node's id (0–31): the worker id inside every snowflake it makes.
     #[arg(long, env = "ACCORD_NODE_ID", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..32))]
     pub node_id: u8,
@@ -96,6 +114,16 @@ pub enum BusKind {
     Local,
     /// Redis pub/sub: several nodes.
     Redis,
+}
+
+/// Which `Store` implementation a node runs on: the embedded one for a single node, MongoDB
+/// when several nodes must share data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    /// SQLite in the data directory: nothing else to run.
+    Embedded,
+    /// A MongoDB database shared by every node of a cluster.
+    Mongodb,
 }
 
 impl Config {

@@ -19,7 +19,12 @@ use config::Config;
 
 /// Opens the store, starts the gateway and serves HTTP until SIGINT/SIGTERM.
 pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    let store: Arc<dyn store::Store> = Arc::new(store::EmbeddedStore::open(&config.data_dir)?);
+    let store: Arc<dyn store::Store> = match config.store {
+        config::StoreKind::Embedded => Arc::new(store::EmbeddedStore::open(&config.data_dir)?),
+        config::StoreKind::Mongodb => Arc::new(
+            store::MongoStore::connect(&config.mongodb_uri, &config.mongodb_database).await?,
+        ),
+    };
     let bus: Arc<dyn bus::Bus> = match config.bus {
         config::BusKind::Local => Arc::new(bus::LocalBus::new(65_536)),
         config::BusKind::Redis => bus::RedisBus::connect(&config.redis_url, &config.redis_prefix)
@@ -50,6 +55,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(
         listen = %config.listen,
         public_url = %config.http_url(),
+        store = ?config.store,
         data_dir = %config.data_dir.display(),
         node_id = config.node_id,
         "accord is listening"

@@ -2,10 +2,12 @@
 //! embedded SQLite backend is the default; a MongoDB backend implements the same trait.
 
 mod embedded;
+mod mongo;
 
 use async_trait::async_trait;
 
 pub use embedded::EmbeddedStore;
+pub use mongo::MongoStore;
 
 use crate::error::StoreError;
 use crate::model::{
