@@ -225,7 +225,8 @@ async fn a_redis_outage_makes_sessions_resume_and_loses_no_acknowledged_message(
 
     let mut received = Vec::new();
     collect_messages(&mut on_b, &mut received, |r| r.len() >= 10).await;
-    tokio::task::spawn_blocking(move || {
+    // Kept until the end: dropping it stops the Redis.
+    let restarted = tokio::task::spawn_blocking(move || {
         redis.restart(Duration::from_millis(700));
         redis
     });
@@ -255,6 +256,7 @@ async fn a_redis_outage_makes_sessions_resume_and_loses_no_acknowledged_message(
 
     let acked = poster.await.unwrap();
     assert_eq!(acked.len(), TOTAL);
+    let _redis = restarted.await.unwrap();
     // Both nodes are alive and serve the whole history.
     for node in &nodes {
         let api = via(node, &owner).api;
@@ -334,4 +336,39 @@ async fn collect_until_or_op7(gw: &mut Gw, into: &mut Vec<String>, total: usize)
             other => panic!("connection ended while collecting: {other:?}"),
         }
     }
+}
+
+/// With the Redis bus, rate-limit windows live in Redis: a caller's quota is the same whichever
+/// node it talks to.
+#[tokio::test]
+async fn rate_limits_hold_across_nodes() {
+    let cluster = Backends::fresh();
+    let mut nodes = Vec::new();
+    for id in 1..=2 {
+        let mut opts = cluster.node_opts(id);
+        opts.args.extend(
+            [
+                "--rate-limit-route",
+                "2",
+                "--rate-limit-route-window-ms",
+                "3000",
+            ]
+            .map(String::from),
+        );
+        nodes.push(Server::start_with(opts).await);
+    }
+    let (owner, g, _) = guild_across(&nodes[0], &nodes[1]).await;
+    let on_b = via(&nodes[1], &owner);
+    owner.api.say(&g.general, "one").await;
+    let second = on_b.api.send(&g.general, &json!({"content": "two"})).await;
+    assert_eq!(second.status, 200);
+    assert_eq!(second.headers["x-ratelimit-remaining"], "0");
+    let third = owner
+        .api
+        .send(&g.general, &json!({"content": "three"}))
+        .await;
+    assert_eq!(third.status, 429);
+    assert_eq!(third.body["global"], false);
+    let history = on_b.api.messages(&g.general, "").await.ok(200);
+    assert_eq!(history.as_array().unwrap().len(), 2);
 }

@@ -94,7 +94,14 @@ struct SharedWindows {
     redis: redis::aio::ConnectionManager,
     prefix: String,
     script: redis::Script,
+    /// While Redis is failing, requests use this node's windows without waiting for it.
+    unavailable_until: Mutex<Option<Instant>>,
 }
+
+/// How long a request may wait for Redis's answer before this node's windows decide.
+const SHARED_CHECK_TIMEOUT: Duration = Duration::from_millis(250);
+/// How long after a Redis failure this node's windows decide on their own.
+const SHARED_RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// KEYS: the global window, the route window ("" when none). ARGV: global limit and length
 /// (ms), route limit and length. Returns {global admitted, global ms left, route admitted,
@@ -115,6 +122,26 @@ return {1, g[3], r[1], r[2], r[3]}
 ";
 
 impl SharedWindows {
+    fn available(&self) -> bool {
+        let until = self
+            .unavailable_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        until.is_none_or(|until| Instant::now() >= until)
+    }
+
+    fn failed(&self, err: &str) {
+        tracing::warn!(
+            err,
+            "rate limits: Redis unavailable, using this node's windows for a while"
+        );
+        let mut until = self
+            .unavailable_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *until = Some(Instant::now() + SHARED_RETRY_AFTER);
+    }
+
     async fn check(
         &self,
         config: RateLimitConfig,
@@ -227,6 +254,7 @@ impl RateLimiter {
                 redis,
                 prefix: prefix.to_owned(),
                 script: redis::Script::new(WINDOWS_SCRIPT),
+                unavailable_until: Mutex::new(None),
             }),
             ..RateLimiter::new(config)
         })
@@ -246,12 +274,12 @@ impl RateLimiter {
     /// The cluster's windows when there are any (falling back to this node's on a Redis
     /// failure), else this node's.
     async fn check_anywhere(&self, caller: CallerKey, route: Option<(u64, String)>) -> Verdict {
-        if let Some(shared) = &self.shared {
-            match shared.check(self.config, caller, route.clone()).await {
-                Ok(verdict) => return verdict,
-                Err(err) => {
-                    tracing::warn!(%err, "rate limits: Redis unavailable, using this node's windows")
-                }
+        if let Some(shared) = self.shared.as_ref().filter(|s| s.available()) {
+            let check = shared.check(self.config, caller, route.clone());
+            match tokio::time::timeout(SHARED_CHECK_TIMEOUT, check).await {
+                Ok(Ok(verdict)) => return verdict,
+                Ok(Err(err)) => shared.failed(&err.to_string()),
+                Err(_) => shared.failed("no answer in time"),
             }
         }
         self.check(caller, route, Instant::now())
