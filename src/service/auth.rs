@@ -240,8 +240,23 @@ impl Service {
     }
 }
 
+/// Each argon2 run takes 19 MiB and a core for tens of milliseconds; unbounded, a burst of
+/// registrations or logins filled the blocking pool and the heap (14 GB at 64 at once). At most
+/// one run per core at a time; the rest wait their turn.
+fn password_work() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
 async fn hash_password(password: String) -> Result<String, ApiError> {
     use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+    let _turn = password_work()
+        .acquire()
+        .await
+        .map_err(|_| ApiError::internal())?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         argon2::Argon2::default()
@@ -258,6 +273,10 @@ async fn hash_password(password: String) -> Result<String, ApiError> {
 
 async fn verify_password(password: String, hash: String) -> Result<bool, ApiError> {
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    let _turn = password_work()
+        .acquire()
+        .await
+        .map_err(|_| ApiError::internal())?;
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
             .map(|parsed| {
