@@ -25,8 +25,12 @@ async fn gateway_bot(State(state): State<AppState>, Auth(caller): Auth) -> ApiRe
     ok(state.service.gateway_bot_info(&caller).await?)
 }
 
+/// Bytes each gateway socket reserves for reading (it grows for a larger frame).
+const GATEWAY_READ_BUFFER: usize = 4 * 1024;
+
 /// Any unrouted request: a WebSocket upgrade becomes a gateway session, anything else is
 /// Discord's 404.
+
 pub async fn upgrade_or_not_found(State(state): State<AppState>, request: Request) -> Response {
     let (mut parts, _) = request.into_parts();
     let Ok(upgrade) = WebSocketUpgrade::from_request_parts(&mut parts, &state).await else {
@@ -38,6 +42,9 @@ pub async fn upgrade_or_not_found(State(state): State<AppState>, request: Reques
     };
     let gateway = state.gateway.clone();
     upgrade
+        // Client payloads are small (Discord caps them at 4096 bytes); tungstenite's default
+        // 128 KiB read buffer per socket would be most of an idle session's memory.
+        .read_buffer_size(GATEWAY_READ_BUFFER)
         .max_message_size(1 << 20)
         .on_upgrade(move |socket| gateway.serve(socket, params))
 }
