@@ -30,7 +30,6 @@ const GATEWAY_READ_BUFFER: usize = 4 * 1024;
 
 /// Any unrouted request: a WebSocket upgrade becomes a gateway session, anything else is
 /// Discord's 404.
-
 pub async fn upgrade_or_not_found(State(state): State<AppState>, request: Request) -> Response {
     let (mut parts, _) = request.into_parts();
     let Ok(upgrade) = WebSocketUpgrade::from_request_parts(&mut parts, &state).await else {

@@ -206,6 +206,15 @@ impl Service {
     ) -> Result<Message, ApiError> {
         self.require_channel(caller, channel_id, Permissions::READ_MESSAGE_HISTORY)
             .await?;
+        self.existing_message(channel_id, message_id).await
+    }
+
+    /// The channel's message, or 10008 Unknown Message.
+    async fn existing_message(
+        &self,
+        channel_id: Snowflake,
+        message_id: Snowflake,
+    ) -> Result<Message, ApiError> {
         self.store
             .message(channel_id, message_id)
             .await?
@@ -226,11 +235,7 @@ impl Service {
             perms,
             ..
         } = self.channel_access(caller, channel_id).await?;
-        let mut message = self
-            .store
-            .message(channel_id, message_id)
-            .await?
-            .ok_or_else(ApiError::unknown_message)?;
+        let mut message = self.existing_message(channel_id, message_id).await?;
         let is_author = message.author.id == caller.id();
         if !is_author {
             let touches_body = edit.content.is_some() || edit.embeds.is_some();
@@ -281,11 +286,7 @@ impl Service {
         message_id: Snowflake,
     ) -> Result<(), ApiError> {
         let ChannelAccess { channel, perms, .. } = self.channel_access(caller, channel_id).await?;
-        let message = self
-            .store
-            .message(channel_id, message_id)
-            .await?
-            .ok_or_else(ApiError::unknown_message)?;
+        let message = self.existing_message(channel_id, message_id).await?;
         if message.author.id != caller.id() && !perms.contains(Permissions::MANAGE_MESSAGES) {
             return Err(ApiError::missing_permissions());
         }
@@ -383,11 +384,7 @@ impl Service {
         let ChannelAccess { channel, .. } = self
             .require_channel(caller, channel_id, Permissions::PIN_MESSAGES)
             .await?;
-        let before = self
-            .store
-            .message(channel_id, message_id)
-            .await?
-            .ok_or_else(ApiError::unknown_message)?;
+        let before = self.existing_message(channel_id, message_id).await?;
         if before.pinned == pinned {
             return Ok(());
         }
