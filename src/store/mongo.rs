@@ -1383,23 +1383,24 @@ impl Store for MongoStore {
             .await)?)
     }
 
+    /// No transaction: every post in a channel would update the same channel document and
+    /// concurrent posters would abort each other. The message is inserted first (one atomic
+    /// write), then the channel's `last_message_id` moves with `$max`, which commutes, so
+    /// concurrent posts never conflict and the newest id wins. A reader between the two writes
+    /// sees the message before the pointer, as if it had read just before the post.
     async fn create_message(&self, message: Message) -> StoreResult<()> {
-        let message_doc = message_doc(&message)?;
-        let channel = id(message.channel_id);
-        let message_id = id(message.id);
-        Ok(transaction!(self, |s| {
-            match insert(&self.messages, s, message_doc.clone()).await {
-                Ok(()) => update(
-                    &self.channels,
-                    s,
-                    doc! { "_id": channel },
-                    doc! { "last_message_id": message_id },
-                )
-                .await
-                .map(|_| ()),
-                Err(err) => Err(err),
-            }
-        })?)
+        self.messages
+            .insert_one(message_doc(&message)?)
+            .await
+            .map_err(|err| classify(err, "messages"))?;
+        self.channels
+            .update_one(
+                doc! { "_id": id(message.channel_id) },
+                doc! { "$max": { "last_message_id": id(message.id) } },
+            )
+            .await
+            .map_err(Failure::from)?;
+        Ok(())
     }
 
     async fn message(
