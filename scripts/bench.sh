@@ -98,10 +98,12 @@ run_loadgen() {
 
 # --- accord -----------------------------------------------------------------------------------
 PORT="$(free_port)"
+# Rate limits off: the load generator is one caller posting far above Discord's limits.
 start_accord() {
   env -u ACCORD_LISTEN -u ACCORD_DATA_DIR -u ACCORD_PUBLIC_URL -u ACCORD_BUS -u ACCORD_STORE \
     "$BIN/accord" --listen "127.0.0.1:$PORT" --data-dir "$WORK/accord-data" \
-    --heartbeat-interval-ms "$HEARTBEAT_MS" --log warn >>"$OUT_DIR/accord.log" 2>&1 &
+    --heartbeat-interval-ms "$HEARTBEAT_MS" --rate-limit-global 0 --rate-limit-route 0 \
+    --log warn >>"$OUT_DIR/accord.log" 2>&1 &
   ACCORD_PID=$!
   PIDS+=("$ACCORD_PID")
 }
