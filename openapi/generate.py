@@ -367,8 +367,10 @@ p["channel_id"] = {"oneOf": [{"type": "null"}, ref("SnowflakeInput")]}
 p["guild_id"] = {"oneOf": [{"type": "null"}, ref("SnowflakeInput")]}
 schemas["MessageReferenceRequest"] = obj(p, ["message_id"])
 
+schemas["AllowedMentionTypes"] = copy.deepcopy(DS["AllowedMentionTypes"])
+schemas["MessageAllowedMentionsRequest"] = copy.deepcopy(DS["MessageAllowedMentionsRequest"])
 p = discord_props("MessageCreateRequest", ["content", "nonce", "enforce_nonce", "tts", "message_reference",
-                                           "embeds"])
+                                           "embeds", "allowed_mentions"])
 p["content"]["maxLength"] = 2000
 schemas["MessageCreateRequest"] = obj(
     p, description="At least one of content or embeds must be non-empty (else 400, code 50006). "
@@ -378,6 +380,7 @@ p = {
     "content": {"type": ["string", "null"], "maxLength": 2000},
     "embeds": {"type": ["array", "null"], "items": ref("RichEmbed"), "maxItems": 10},
     "flags": {"type": ["integer", "null"], "description": "only SUPPRESS_EMBEDS (1<<2) is kept"},
+    "allowed_mentions": {"oneOf": [{"type": "null"}, ref("MessageAllowedMentionsRequest")]},
 }
 schemas["MessageEditRequest"] = obj(p, description="Absent fields stay as they are; null clears them.")
 schemas["BulkDeleteMessagesRequest"] = obj(

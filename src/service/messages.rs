@@ -33,6 +33,74 @@ pub struct NewMessage {
     pub message_reference: Option<MessageReference>,
     #[serde(default)]
     pub flags: Option<u64>,
+    #[serde(default)]
+    pub allowed_mentions: Option<AllowedMentions>,
+}
+
+/// `allowed_mentions`: which mentions written in the content count (are listed in `mentions`,
+/// `mention_roles`, `mention_everyone` and notify). Absent: all of them (@everyone/@here only
+/// with MENTION_EVERYONE); present: only what `parse` names or the lists allow.
+#[derive(Debug, Default, Deserialize)]
+pub struct AllowedMentions {
+    #[serde(default)]
+    pub parse: Option<Vec<String>>,
+    #[serde(default)]
+    pub users: Option<Vec<Snowflake>>,
+    #[serde(default)]
+    pub roles: Option<Vec<Snowflake>>,
+    /// For replies: whether the replied-to author is mentioned.
+    #[serde(default)]
+    pub replied_user: Option<bool>,
+}
+
+impl AllowedMentions {
+    fn parses(&self, kind: &str) -> bool {
+        self.parse.iter().flatten().any(|p| p == kind)
+    }
+
+    /// Discord's rules: known `parse` values, at most 100 ids per list, and a kind is either
+    /// parsed or listed, not both.
+    fn validate(&self) -> Result<(), ApiError> {
+        let mut form = FormErrors::default();
+        for (index, kind) in self.parse.iter().flatten().enumerate() {
+            if !matches!(kind.as_str(), "users" | "roles" | "everyone") {
+                form.add(
+                    &["allowed_mentions", "parse", &index.to_string()],
+                    "BASE_TYPE_CHOICES",
+                    "Value must be one of {'users', 'roles', 'everyone'}.",
+                );
+            }
+        }
+        for (kind, list) in [("users", &self.users), ("roles", &self.roles)] {
+            let listed = list.as_ref().map_or(0, Vec::len);
+            if listed > 100 {
+                form.add(
+                    &["allowed_mentions", kind],
+                    "BASE_TYPE_MAX_LENGTH",
+                    "Must be 100 or fewer in length.",
+                );
+            }
+            if listed > 0 && self.parses(kind) {
+                form.add(
+                    &["allowed_mentions"],
+                    "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                    format!("parse:[\"{kind}\"] and {kind}: [ids] are mutually exclusive."),
+                );
+            }
+        }
+        form.finish()
+    }
+
+    fn allows(&self, kind: &str, list: &Option<Vec<Snowflake>>, id: Snowflake) -> bool {
+        self.parses(kind) || list.as_ref().is_some_and(|ids| ids.contains(&id))
+    }
+}
+
+/// The mention fields of a message.
+struct Mentions {
+    users: Vec<User>,
+    roles: Vec<Snowflake>,
+    everyone: bool,
 }
 
 /// `PATCH /channels/{id}/messages/{mid}` body: absent fields stay, `null` clears.
@@ -44,6 +112,8 @@ pub struct MessageEdit {
     pub embeds: Option<Option<Vec<Value>>>,
     #[serde(default, with = "super::double_option")]
     pub flags: Option<Option<u64>>,
+    #[serde(default)]
+    pub allowed_mentions: Option<AllowedMentions>,
 }
 
 /// `POST /channels/{id}/messages/bulk-delete` body.
@@ -110,6 +180,9 @@ impl Service {
         let content = body.content.unwrap_or_default();
         let embeds = body.embeds.unwrap_or_default();
         let nonce = validate_message(&content, &embeds, body.nonce.as_ref())?;
+        if let Some(allowed) = &body.allowed_mentions {
+            allowed.validate()?;
+        }
 
         if let (Some(nonce), Some(true)) = (&nonce, body.enforce_nonce) {
             let since = Snowflake::from_timestamp_ms(now_ms().saturating_sub(NONCE_WINDOW_MS));
@@ -124,6 +197,15 @@ impl Service {
         }
         let (reference, referenced) = self
             .resolve_reply(&channel, perms, body.message_reference)
+            .await?;
+        let mentions = self
+            .mentions(
+                &access,
+                perms,
+                &content,
+                body.allowed_mentions.as_ref(),
+                referenced.as_deref(),
+            )
             .await?;
 
         let message = Message {
@@ -140,10 +222,9 @@ impl Service {
                 user: None,
                 ..access.member.clone()
             }),
-            mentions: self.mentioned_users(&access, &content).await?,
-            mention_roles: mentioned_roles(&access, &content),
-            mention_everyone: perms.contains(Permissions::MENTION_EVERYONE)
-                && (content.contains("@everyone") || content.contains("@here")),
+            mentions: mentions.users,
+            mention_roles: mentions.roles,
+            mention_everyone: mentions.everyone,
             content,
             timestamp: crate::model::now_timestamp(),
             edited_timestamp: None,
@@ -236,6 +317,9 @@ impl Service {
             ..
         } = self.channel_access(caller, channel_id).await?;
         let mut message = self.existing_message(channel_id, message_id).await?;
+        if let Some(allowed) = &edit.allowed_mentions {
+            allowed.validate()?;
+        }
         let is_author = message.author.id == caller.id();
         if !is_author {
             let touches_body = edit.content.is_some() || edit.embeds.is_some();
@@ -259,10 +343,18 @@ impl Service {
         }
         validate_message(&message.content, &message.embeds, None)?;
         if is_author {
-            message.mentions = self.mentioned_users(&access, &message.content).await?;
-            message.mention_roles = mentioned_roles(&access, &message.content);
-            message.mention_everyone = perms.contains(Permissions::MENTION_EVERYONE)
-                && (message.content.contains("@everyone") || message.content.contains("@here"));
+            let mentions = self
+                .mentions(
+                    &access,
+                    perms,
+                    &message.content,
+                    edit.allowed_mentions.as_ref(),
+                    None,
+                )
+                .await?;
+            message.mentions = mentions.users;
+            message.mention_roles = mentions.roles;
+            message.mention_everyone = mentions.everyone;
         }
         message.edited_timestamp = Some(crate::model::now_timestamp());
         if !self.store.update_message(message.clone()).await? {
@@ -552,6 +644,37 @@ impl Service {
             None if reference.fail_if_not_exists == Some(false) => Ok((None, None)),
             None => Err(unknown()),
         }
+    }
+
+    /// Who and what the content mentions, as `allowed_mentions` lets it (see there); a reply
+    /// mentions its target's author only with `replied_user: true`.
+    async fn mentions(
+        &self,
+        access: &GuildAccess,
+        perms: Permissions,
+        content: &str,
+        allowed: Option<&AllowedMentions>,
+        replied: Option<&Message>,
+    ) -> Result<Mentions, ApiError> {
+        let mut users = self.mentioned_users(access, content).await?;
+        let mut roles = mentioned_roles(access, content);
+        let mut everyone = perms.contains(Permissions::MENTION_EVERYONE)
+            && (content.contains("@everyone") || content.contains("@here"));
+        if let Some(allowed) = allowed {
+            users.retain(|user| allowed.allows("users", &allowed.users, user.id));
+            roles.retain(|role| allowed.allows("roles", &allowed.roles, *role));
+            everyone &= allowed.parses("everyone");
+            if let (Some(true), Some(target)) = (allowed.replied_user, replied) {
+                if !users.iter().any(|user| user.id == target.author.id) {
+                    users.push(target.author.clone());
+                }
+            }
+        }
+        Ok(Mentions {
+            users,
+            roles,
+            everyone,
+        })
     }
 
     /// Members named as `<@id>` / `<@!id>` (replies do not mention their target by default).
