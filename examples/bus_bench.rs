@@ -102,11 +102,12 @@ async fn measure(kind: &str, args: &Args) -> Outcome {
         }
         (got, events)
     });
+    let template = envelope(0);
     for n in 0..total {
         while n - arrived.load(std::sync::atomic::Ordering::Relaxed) >= WINDOW {
             tokio::task::yield_now().await;
         }
-        publisher.publish(envelope(0));
+        publisher.publish(template.clone());
     }
     let (got, mut events) = receiver.await.expect("receiver");
     let events_per_sec = got as f64 / started.elapsed().as_secs_f64();

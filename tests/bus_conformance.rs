@@ -7,8 +7,8 @@
 //! the restart test runs a private `redis-server` (ACCORD_TEST_REDIS_SERVER_BIN, else
 //! /usr/bin/redis-server). Each test uses a fresh random channel prefix.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,8 @@ use tokio::sync::broadcast::error::TryRecvError;
 use tokio::sync::broadcast::Receiver;
 use tokio::time::timeout;
 
+use common::cluster::{redis_url, PrivateRedis};
+
 /// Longest wait for something that must arrive.
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -25,15 +27,6 @@ const G1: Topic = Topic::Guild(Snowflake(1));
 const G2: Topic = Topic::Guild(Snowflake(2));
 const G3: Topic = Topic::Guild(Snowflake(3));
 const U7: Topic = Topic::User(Snowflake(7));
-
-fn redis_url() -> String {
-    std::env::var("ACCORD_TEST_REDIS_URL").unwrap_or_else(|_| {
-        panic!(
-            "ACCORD_TEST_REDIS_URL is not set: source scripts/redis-service.sh \
-             (or run scripts/test-all.sh)"
-        )
-    })
-}
 
 fn fresh_prefix() -> String {
     format!("test{:016x}", rand::random::<u64>())
@@ -408,79 +401,6 @@ async fn redis_killed_publisher_connection_is_announced_as_a_gap() {
     assert!(matches!(a_rx.try_recv(), Err(TryRecvError::Empty)));
 }
 
-/// A private redis-server on a free port, killed with the guard.
-struct PrivateRedis {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl PrivateRedis {
-    fn binary() -> String {
-        std::env::var("ACCORD_TEST_REDIS_SERVER_BIN")
-            .unwrap_or_else(|_| "/usr/bin/redis-server".into())
-    }
-
-    fn start() -> PrivateRedis {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut redis = PrivateRedis { port, child: None };
-        redis.restart();
-        redis
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn restart(&mut self) {
-        let binary = Self::binary();
-        let child = Command::new(&binary)
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|err| {
-                panic!(
-                    "cannot start {binary}: {err}; set ACCORD_TEST_REDIS_SERVER_BIN \
-                     (source scripts/redis-service.sh, or run scripts/test-all.sh)"
-                )
-            });
-        self.child = Some(child);
-        let deadline = Instant::now() + WAIT;
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Freezes (or thaws) the server: connections stay open but nothing answers.
-    fn signal(&self, signal: &str) {
-        let child = self.child.as_ref().expect("server running");
-        let status = Command::new("kill")
-            .args([signal, &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success(), "kill {signal} failed");
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 /// Redis goes away and comes back: B reports a Gap, reconnects with the same subscriptions by
 /// itself, and A's events (after A's own gap marker) reach it again.
 #[tokio::test]
@@ -498,7 +418,7 @@ async fn redis_restarted_server_gaps_then_recovers_with_same_subscriptions() {
     // Published while Redis is down: delivered locally on A, lost for B.
     a.publish(envelope(G1, "MESSAGE_CREATE", "during outage"));
     tokio::time::sleep(Duration::from_millis(500)).await;
-    server.restart();
+    server.spawn();
 
     // B announces its resubscription with a second Gap; A's gap marker may add another.
     next_gap(&mut rx).await;
@@ -554,7 +474,7 @@ async fn redis_watch_during_outage_is_bounded_and_followed_by_a_gap() {
         "watch returned after {waited:?}"
     );
 
-    server.restart();
+    server.spawn();
     next_gap(&mut rx).await;
     let deadline = Instant::now() + WAIT;
     loop {

@@ -175,11 +175,7 @@ impl SharedWindows {
                 .invoke_async(&mut redis)
                 .await?;
         if global_ok == 0 {
-            return Ok(Verdict::Limited {
-                retry_after: Duration::from_millis(global_left),
-                global: true,
-                bucket: None,
-            });
+            return Ok(Verdict::global(Duration::from_millis(global_left)));
         }
         let Some((bucket, _)) = route else {
             return Ok(Verdict::Admitted(None));
@@ -190,15 +186,7 @@ impl SharedWindows {
             remaining,
             reset_after: Duration::from_millis(route_left),
         };
-        Ok(if route_ok == 0 {
-            Verdict::Limited {
-                retry_after: state.reset_after,
-                global: false,
-                bucket: Some(state),
-            }
-        } else {
-            Verdict::Admitted(Some(state))
-        })
+        Ok(Verdict::of_route(state, route_ok != 0))
     }
 }
 
@@ -216,6 +204,30 @@ enum Verdict {
         global: bool,
         bucket: Option<BucketState>,
     },
+}
+
+impl Verdict {
+    /// The caller's global window is full.
+    fn global(retry_after: Duration) -> Verdict {
+        Verdict::Limited {
+            retry_after,
+            global: true,
+            bucket: None,
+        }
+    }
+
+    /// A route window's answer: admitted, or refused until the window resets.
+    fn of_route(state: BucketState, admitted: bool) -> Verdict {
+        if admitted {
+            Verdict::Admitted(Some(state))
+        } else {
+            Verdict::Limited {
+                retry_after: state.reset_after,
+                global: false,
+                bucket: Some(state),
+            }
+        }
+    }
 }
 
 /// What the `X-RateLimit-*` headers describe.
@@ -261,14 +273,13 @@ impl RateLimiter {
     }
 
     fn caller_key(headers: &HeaderMap, peer: Option<SocketAddr>) -> CallerKey {
-        let who = match headers.get(axum::http::header::AUTHORIZATION) {
-            Some(token) => token.as_bytes().to_vec(),
-            None => peer
+        CallerKey(match headers.get(axum::http::header::AUTHORIZATION) {
+            Some(token) => stable_hash(&[token.as_bytes()]),
+            None => stable_hash(&[peer
                 .map(|p| p.ip().to_string())
                 .unwrap_or_default()
-                .into_bytes(),
-        };
-        CallerKey(stable_hash(&[&who]))
+                .as_bytes()]),
+        })
     }
 
     /// The cluster's windows when there are any (falling back to this node's on a Redis
@@ -307,11 +318,7 @@ impl RateLimiter {
             if let Err(retry_after) =
                 window.admit(now, config.global_per_second, Duration::from_secs(1))
             {
-                return Verdict::Limited {
-                    retry_after,
-                    global: true,
-                    bucket: None,
-                };
+                return Verdict::global(retry_after);
             }
         }
         let Some((bucket, major)) = route.filter(|_| config.route_limit > 0) else {
@@ -324,24 +331,14 @@ impl RateLimiter {
         };
         let window = windows.routes.entry(key).or_insert(fresh);
         let limit = config.route_limit;
-        match window.admit(now, limit, config.route_window) {
-            Ok(remaining) => Verdict::Admitted(Some(BucketState {
-                bucket,
-                limit,
-                remaining,
-                reset_after: window.resets_at - now,
-            })),
-            Err(retry_after) => Verdict::Limited {
-                retry_after,
-                global: false,
-                bucket: Some(BucketState {
-                    bucket,
-                    limit,
-                    remaining: 0,
-                    reset_after: retry_after,
-                }),
-            },
-        }
+        let admitted = window.admit(now, limit, config.route_window);
+        let state = BucketState {
+            bucket,
+            limit,
+            remaining: admitted.unwrap_or(0),
+            reset_after: window.resets_at - now,
+        };
+        Verdict::of_route(state, admitted.is_ok())
     }
 }
 

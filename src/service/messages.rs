@@ -483,7 +483,7 @@ impl Service {
         let pinned_at = pinned.then(crate::model::now_timestamp);
         let message = match self
             .store
-            .set_pinned(channel_id, message_id, pinned_at, MAX_PINS)
+            .set_pinned(channel_id, message_id, pinned_at.clone(), MAX_PINS)
             .await
         {
             Ok(Some(message)) => message,
@@ -500,13 +500,17 @@ impl Service {
         let topic = Topic::Guild(channel.guild_id);
         let audience = Audience::Channel(channel_id);
         self.publish(topic, "MESSAGE_UPDATE", &message, audience, None)?;
-        let last_pin = self
-            .store
-            .pins(channel_id, None, 1)
-            .await?
-            .into_iter()
-            .next()
-            .map(|pin| pin.pinned_at);
+        // A new pin is the newest; after an unpin the newest remaining one is read.
+        let last_pin = match pinned_at {
+            Some(at) => Some(at),
+            None => self
+                .store
+                .pins(channel_id, None, 1)
+                .await?
+                .into_iter()
+                .next()
+                .map(|pin| pin.pinned_at),
+        };
         self.publish(
             topic,
             "CHANNEL_PINS_UPDATE",

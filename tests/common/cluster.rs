@@ -93,13 +93,14 @@ impl Backends {
     }
 }
 
-/// A Redis server of the test's own, so it can be stopped and started again mid-test.
+/// A Redis server of the test's own, so it can be stopped, frozen and started again mid-test.
 pub struct PrivateRedis {
     pub port: u16,
     child: Option<Child>,
 }
 
 impl PrivateRedis {
+    /// A fresh redis-server (no persistence) on a free port.
     pub fn start() -> PrivateRedis {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -115,7 +116,8 @@ impl PrivateRedis {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    fn spawn(&mut self) {
+    /// Starts the server (again) on its port and waits until it accepts connections.
+    pub fn spawn(&mut self) {
         let bin = std::env::var("ACCORD_TEST_REDIS_SERVER_BIN")
             .unwrap_or_else(|_| "redis-server".to_owned());
         let child = Command::new(&bin)
@@ -124,9 +126,14 @@ impl PrivateRedis {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("start {bin}: {e} (set ACCORD_TEST_REDIS_SERVER_BIN)"));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {bin}: {e}; set ACCORD_TEST_REDIS_SERVER_BIN \
+                     (source scripts/redis-service.sh, or run scripts/test-all.sh)"
+                )
+            });
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(15);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             assert!(Instant::now() < deadline, "private redis did not start");
             std::thread::sleep(Duration::from_millis(20));
@@ -138,6 +145,16 @@ impl PrivateRedis {
         self.stop();
         std::thread::sleep(down_for);
         self.spawn();
+    }
+
+    /// Freezes (`-STOP`) or thaws (`-CONT`) the server: connections stay open, nothing answers.
+    pub fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("server running");
+        let status = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill {signal} failed");
     }
 
     pub fn stop(&mut self) {
