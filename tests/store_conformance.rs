@@ -219,6 +219,8 @@ fn message(id: u64, channel: u64, guild: u64, author: &UserRecord, content: &str
         referenced_message: None,
         flags: 0,
         components: Vec::new(),
+        webhook_id: None,
+        application_id: None,
     }
 }
 
