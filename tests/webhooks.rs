@@ -16,9 +16,12 @@ fn s<'a>(v: &'a Value, k: &str) -> &'a str {
 
 /// Creates a webhook in `channel` as `api` and returns it (200).
 async fn hook(api: &Api, channel: &str, name: &str) -> Value {
-    api.post(&format!("/channels/{channel}/webhooks"), &json!({ "name": name }))
-        .await
-        .ok(200)
+    api.post(
+        &format!("/channels/{channel}/webhooks"),
+        &json!({ "name": name }),
+    )
+    .await
+    .ok(200)
 }
 
 /// `/webhooks/{id}/{token}` of a webhook object.
@@ -30,7 +33,9 @@ fn token_path(hook: &Value) -> String {
 async fn manage_lifecycle_with_events() {
     let srv = Server::start().await;
     let (owner, g, member) = srv.world().await;
-    let mut watcher = srv.gw(&owner.token, intents::DEFAULT | GUILD_WEBHOOKS).await;
+    let mut watcher = srv
+        .gw(&owner.token, intents::DEFAULT | GUILD_WEBHOOKS)
+        .await;
     // Without GUILD_WEBHOOKS no WEBHOOKS_UPDATE arrives.
     let mut deaf = srv.gw(&member.token, intents::DEFAULT).await;
 
@@ -225,7 +230,10 @@ async fn management_needs_manage_webhooks_and_hides_foreign_ids() {
         .err(404, 10015);
 
     // Without a token at all.
-    srv.api().get(&format!("/webhooks/{id}")).await.unauthorized();
+    srv.api()
+        .get(&format!("/webhooks/{id}"))
+        .await
+        .unauthorized();
     srv.api().get(&create_path).await.unauthorized();
 
     // A channel the member cannot see: 50001.
@@ -330,7 +338,10 @@ async fn bad_input_changes_nothing() {
         .err(400, 50035);
     owner
         .api
-        .post(&format!("/channels/{}/webhooks", bogus_id()), &json!({ "name": "ok" }))
+        .post(
+            &format!("/channels/{}/webhooks", bogus_id()),
+            &json!({ "name": "ok" }),
+        )
         .await
         .err(404, 10003);
     let category = owner
@@ -361,7 +372,10 @@ async fn bad_input_changes_nothing() {
         .post(&path, &json!({ "name": "sixteenth" }))
         .await
         .err(400, 30007);
-    assert_eq!(owner.api.get(&path).await.ok(200).as_array().unwrap().len(), 15);
+    assert_eq!(
+        owner.api.get(&path).await.ok(200).as_array().unwrap().len(),
+        15
+    );
 
     // Moving into a full channel, into another guild, or with a bad name.
     let other = owner
@@ -477,7 +491,9 @@ async fn execute_posts_as_the_webhook() {
     assert_eq!(r.status, 204, "{}", r.text);
     assert!(r.text.is_empty());
     let event = watcher
-        .expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| d["content"] == "no wait")
+        .expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| {
+            d["content"] == "no wait"
+        })
         .await;
     assert_eq!(event["webhook_id"], created["id"]);
     assert_eq!(event["author"]["id"], created["id"]);
@@ -546,9 +562,12 @@ async fn execute_posts_as_the_webhook() {
     )
     .await
     .err(400, 50035);
-    anon.post(&path, &json!({ "content": "x", "embeds": [{ "title": "t".repeat(257) }] }))
-        .await
-        .err(400, 50035);
+    anon.post(
+        &path,
+        &json!({ "content": "x", "embeds": [{ "title": "t".repeat(257) }] }),
+    )
+    .await
+    .err(400, 50035);
     anon.post(&path, &json!({ "content": "x", "username": "clyde" }))
         .await
         .form_error_code("username", "USERNAME_INVALID_CONTAINS");
@@ -558,12 +577,18 @@ async fn execute_posts_as_the_webhook() {
     anon.post(&format!("{path}?wait=perhaps"), &json!({ "content": "x" }))
         .await
         .err(400, 50035);
-    anon.post(&format!("{path}?thread_id={}", g.general), &json!({ "content": "x" }))
-        .await
-        .err(404, 10003);
-    anon.post(&format!("{path}?thread_id=nope"), &json!({ "content": "x" }))
-        .await
-        .err(400, 50035);
+    anon.post(
+        &format!("{path}?thread_id={}", g.general),
+        &json!({ "content": "x" }),
+    )
+    .await
+    .err(404, 10003);
+    anon.post(
+        &format!("{path}?thread_id=nope"),
+        &json!({ "content": "x" }),
+    )
+    .await
+    .err(400, 50035);
     anon.post(&path, &json!({ "content": "x", "thread_name": "t" }))
         .await
         .err(400, 220003);
@@ -582,7 +607,10 @@ async fn execute_posts_as_the_webhook() {
         .await;
     let bots = hook(&bot.api, &g.general, "bot hook").await;
     let m = anon
-        .post(&format!("{}?wait=true", token_path(&bots)), &json!({ "content": "from app" }))
+        .post(
+            &format!("{}?wait=true", token_path(&bots)),
+            &json!({ "content": "from app" }),
+        )
         .await
         .ok(200);
     assert_eq!(m["application_id"], json!(bot.id));
@@ -644,8 +672,12 @@ async fn webhook_messages_by_token() {
     anon.get(&format!("{path}/messages/{}", bogus_id()))
         .await
         .err(404, 10008);
-    anon.get(&format!("{path}/messages/abc")).await.err(400, 50035);
-    anon.get(&format!("{mpath}?thread_id=5")).await.err(404, 10003);
+    anon.get(&format!("{path}/messages/abc"))
+        .await
+        .err(400, 50035);
+    anon.get(&format!("{mpath}?thread_id=5"))
+        .await
+        .err(404, 10003);
     let wrong = format!(
         "/webhooks/{}/{}/messages/{mid}",
         s(&created, "id"),
@@ -704,10 +736,15 @@ async fn webhooks_go_with_their_channel_and_guild() {
 #[tokio::test]
 async fn execution_is_rate_limited_per_webhook() {
     let srv = Server::start_with(StartOpts {
-        args: ["--rate-limit-route", "2", "--rate-limit-route-window-ms", "60000"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+        args: [
+            "--rate-limit-route",
+            "2",
+            "--rate-limit-route-window-ms",
+            "60000",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
         ..StartOpts::default()
     })
     .await;

@@ -197,7 +197,11 @@ impl Service {
     }
 
     /// One webhook (MANAGE_WEBHOOKS in its channel).
-    pub async fn webhook(&self, caller: &Caller, webhook_id: Snowflake) -> Result<Webhook, ApiError> {
+    pub async fn webhook(
+        &self,
+        caller: &Caller,
+        webhook_id: Snowflake,
+    ) -> Result<Webhook, ApiError> {
         let webhook = self.managed_webhook(caller, webhook_id).await?;
         Ok(self.shown(webhook, Viewer::Manager(caller)))
     }
@@ -233,7 +237,11 @@ impl Service {
     }
 
     /// Deletes the webhook (MANAGE_WEBHOOKS in its channel); publishes WEBHOOKS_UPDATE.
-    pub async fn delete_webhook(&self, caller: &Caller, webhook_id: Snowflake) -> Result<(), ApiError> {
+    pub async fn delete_webhook(
+        &self,
+        caller: &Caller,
+        webhook_id: Snowflake,
+    ) -> Result<(), ApiError> {
         let webhook = self.managed_webhook(caller, webhook_id).await?;
         self.drop_webhook(webhook).await
     }
@@ -442,7 +450,11 @@ impl Service {
     }
 
     /// The webhook's own message in its channel, or 10008.
-    async fn own_message(&self, webhook: &Webhook, message_id: Snowflake) -> Result<Message, ApiError> {
+    async fn own_message(
+        &self,
+        webhook: &Webhook,
+        message_id: Snowflake,
+    ) -> Result<Message, ApiError> {
         self.store
             .message(webhook.channel_id, message_id)
             .await?
@@ -506,9 +518,10 @@ impl Service {
                 }
             }
         }
-        webhook.url = webhook.token.as_ref().map(|token| {
-            format!("{}/api/webhooks/{}/{}", self.urls.http, webhook.id, token)
-        });
+        webhook.url = webhook
+            .token
+            .as_ref()
+            .map(|token| format!("{}/api/webhooks/{}/{}", self.urls.http, webhook.id, token));
         webhook
     }
 }
@@ -614,7 +627,11 @@ fn avatar_hash(form: &mut FormErrors, uri: &str) -> Option<String> {
         return None;
     };
     let hash = hex16(&bytes);
-    Some(if kind == "gif" { format!("a_{hash}") } else { hash })
+    Some(if kind == "gif" {
+        format!("a_{hash}")
+    } else {
+        hash
+    })
 }
 
 /// The avatar hash shown for an `avatar_url` override (we do not fetch the image).

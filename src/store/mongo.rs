@@ -1562,7 +1562,10 @@ impl Store for MongoStore {
     // --- webhooks ---
     async fn create_webhook(&self, webhook: Webhook, max_per_channel: usize) -> StoreResult<()> {
         Ok(transaction!(self, |s| {
-            match self.webhook_room(s, webhook.channel_id, max_per_channel).await {
+            match self
+                .webhook_room(s, webhook.channel_id, max_per_channel)
+                .await
+            {
                 Ok(()) => insert(&self.webhooks, s, webhook_doc(&webhook)?).await,
                 Err(failure) => Err(failure),
             }
@@ -1607,7 +1610,12 @@ fn webhook_doc(webhook: &Webhook) -> Res<Document> {
 
 impl MongoStore {
     /// `Conflict("webhooks")` when the channel already has `max` webhooks.
-    async fn webhook_room(&self, s: &mut ClientSession, channel_id: Snowflake, max: usize) -> Res<()> {
+    async fn webhook_room(
+        &self,
+        s: &mut ClientSession,
+        channel_id: Snowflake,
+        max: usize,
+    ) -> Res<()> {
         let count = self
             .webhooks
             .count_documents(doc! { "channel_id": id(channel_id) })
