@@ -284,7 +284,9 @@ impl Service {
 
     /// Posts a message as the webhook. Webhooks are not members: they may mention @everyone,
     /// @here and every role (unless `allowed_mentions` narrows it), may send TTS, and the
-    /// message has no `member`.
+    /// message has no `member`. Discord's docs (message resource, Allowed Mentions): without
+    /// `allowed_mentions` mentions are parsed from the content; only interactions default to
+    /// users alone, so interaction follow-ups must pass their own default.
     pub async fn execute_webhook(
         &self,
         webhook_id: Snowflake,
