@@ -2,6 +2,7 @@
 //! types follow Discord's wire format so a value can be sent as it is.
 
 pub mod application;
+pub mod attachment;
 pub mod ban;
 pub mod channel;
 pub mod guild;
@@ -13,6 +14,7 @@ pub mod snowflake;
 pub mod user;
 
 pub use application::Application;
+pub use attachment::Attachment;
 pub use ban::Ban;
 pub use channel::{Channel, ChannelType};
 pub use guild::Guild;

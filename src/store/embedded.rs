@@ -53,6 +53,8 @@ CREATE INDEX IF NOT EXISTS messages_by_nonce ON messages (channel_id, author_id,
 #[derive(Clone)]
 pub struct EmbeddedStore {
     conn: Arc<Mutex<Connection>>,
+    /// Attachment bytes, in `<data-dir>/attachments`.
+    blobs: Arc<super::FileBlobStore>,
 }
 
 impl EmbeddedStore {
@@ -71,6 +73,7 @@ impl EmbeddedStore {
         conn.execute_batch(SCHEMA).map_err(backend)?;
         Ok(EmbeddedStore {
             conn: Arc::new(Mutex::new(conn)),
+            blobs: Arc::new(super::FileBlobStore::new(data_dir.join("attachments"))),
         })
     }
 
@@ -1099,5 +1102,10 @@ impl Store for EmbeddedStore {
             )
         })
         .await
+    }
+
+    // --- files ---
+    fn blobs(&self) -> Arc<dyn super::BlobStore> {
+        Arc::clone(&self.blobs) as Arc<dyn super::BlobStore>
     }
 }

@@ -2,11 +2,13 @@
 //! embedded SQLite backend is the default; a MongoDB backend implements the same trait.
 
 mod embedded;
+pub mod files;
 mod mongo;
 
 use async_trait::async_trait;
 
 pub use embedded::EmbeddedStore;
+pub use files::{Blob, BlobKey, BlobStore, FileBlobStore, GridFsBlobStore};
 pub use mongo::MongoStore;
 
 use crate::error::StoreError;
@@ -215,4 +217,9 @@ pub trait Store: Send + Sync + 'static {
         nonce: &str,
         since: Snowflake,
     ) -> StoreResult<Option<Message>>;
+
+    // --- files ---
+    /// Where this backend keeps attachment bytes: files in the data directory for the embedded
+    /// store, GridFS in the same database for MongoDB.
+    fn blobs(&self) -> std::sync::Arc<dyn BlobStore>;
 }

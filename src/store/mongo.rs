@@ -51,6 +51,8 @@ pub struct MongoStore {
     /// Keyed by code (`_id`), so the primary index is the lookup by code.
     invites: Collection<Document>,
     messages: Collection<Document>,
+    /// Attachment bytes, in the `attachments` GridFS bucket.
+    blobs: std::sync::Arc<super::GridFsBlobStore>,
 }
 
 /// What went wrong inside an operation, before it becomes a `StoreError`: driver errors keep
@@ -429,9 +431,11 @@ impl MongoStore {
             bans: db.collection("bans"),
             invites: db.collection("invites"),
             messages: db.collection("messages"),
+            blobs: std::sync::Arc::new(super::GridFsBlobStore::new(&db)),
             client,
         };
         store.create_indexes().await.map_err(StoreError::from)?;
+        store.blobs.create_indexes().await?;
         Ok(store)
     }
 
@@ -1545,6 +1549,11 @@ impl Store for MongoStore {
         )
         .await?;
         Ok(docs.first().map(data).transpose()?)
+    }
+
+    // --- files ---
+    fn blobs(&self) -> std::sync::Arc<dyn super::BlobStore> {
+        std::sync::Arc::clone(&self.blobs) as std::sync::Arc<dyn super::BlobStore>
     }
 }
 
