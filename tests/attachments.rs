@@ -153,7 +153,10 @@ async fn upload_then_read_back_with_attachment_refs_in_embeds() {
     );
     assert_eq!(img["filename"], "pixel.png");
     assert_eq!(img["content_type"], "image/png");
-    assert_eq!((img["width"].as_u64(), img["height"].as_u64()), (Some(2), Some(3)));
+    assert_eq!(
+        (img["width"].as_u64(), img["height"].as_u64()),
+        (Some(2), Some(3))
+    );
     assert!(img.get("description").is_none());
     assert_ne!(txt["id"], img["id"]);
 
@@ -187,7 +190,12 @@ async fn upload_then_read_back_with_attachment_refs_in_embeds() {
     // Wrong name, unknown ids, ids of another channel: 404.
     let wrong_name = url_of(txt).replace("hello.txt", "other.txt");
     assert_eq!(fetch(&wrong_name).await.0, 404);
-    let unknown = format!("{}/attachments/{}/{}/hello.txt", srv.base(), g.general, bogus_id());
+    let unknown = format!(
+        "{}/attachments/{}/{}/hello.txt",
+        srv.base(),
+        g.general,
+        bogus_id()
+    );
     assert_eq!(fetch(&unknown).await.0, 404);
     let elsewhere = url_of(txt).replace(&g.general, &g.id);
     assert_eq!(fetch(&elsewhere).await.0, 404);
@@ -214,9 +222,13 @@ async fn upload_then_read_back_with_attachment_refs_in_embeds() {
         fetch(&url_of(&m["attachments"][0])).await.3,
         b"# notes".to_vec()
     );
-    let m = send_files(&member.api, &g.general, &[file_part("file", "only.bin", &[1, 2, 3])])
-        .await
-        .ok(200);
+    let m = send_files(
+        &member.api,
+        &g.general,
+        &[file_part("file", "only.bin", &[1, 2, 3])],
+    )
+    .await
+    .ok(200);
     assert_eq!(m["content"], "");
     assert_eq!(m["attachments"][0]["size"], 3);
     let (_, ct, _, bytes) = fetch(&url_of(&m["attachments"][0])).await;
@@ -249,7 +261,11 @@ async fn edits_keep_remove_and_add_attachments() {
     let path = format!("/channels/{}/messages/{mid}", g.general);
 
     // Absent `attachments`: all kept.
-    let e = member.api.patch(&path, &json!({"content": "v2"})).await.ok(200);
+    let e = member
+        .api
+        .patch(&path, &json!({"content": "v2"}))
+        .await
+        .ok(200);
     assert_eq!(e["attachments"], m["attachments"]);
     assert_eq!(e["content"], "v2");
 
@@ -302,9 +318,13 @@ async fn edits_keep_remove_and_add_attachments() {
     assert_eq!(fetch(&url_of(&atts[1])).await.0, 404);
 
     // An attachment-only message cannot lose its last attachment and its content.
-    let only = send_files(&member.api, &g.general, &[file_part("files[0]", "z.txt", b"z")])
-        .await
-        .ok(200);
+    let only = send_files(
+        &member.api,
+        &g.general,
+        &[file_part("files[0]", "z.txt", b"z")],
+    )
+    .await
+    .ok(200);
     member
         .api
         .patch(
@@ -313,7 +333,10 @@ async fn edits_keep_remove_and_add_attachments() {
         )
         .await
         .err(400, 50006);
-    assert_eq!(fetch(&url_of(&only["attachments"][0])).await.3, b"z".to_vec());
+    assert_eq!(
+        fetch(&url_of(&only["attachments"][0])).await.3,
+        b"z".to_vec()
+    );
 }
 
 #[tokio::test]
@@ -351,15 +374,42 @@ async fn upload_limit_is_413_and_stores_nothing() {
     .ok(200);
     assert_eq!(m["attachments"][0]["size"], 1000);
 
+    // The default is Discord's 10 MiB, well past axum's 2 MB body limit for JSON.
+    let srv = Server::start().await;
+    let (_owner, g, member) = srv.world().await;
+    let big: Vec<u8> = (0..10 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
+    let m = send_files(
+        &member.api,
+        &g.general,
+        &[file_part("files[0]", "big.bin", &big)],
+    )
+    .await
+    .ok(200);
+    assert_eq!(m["attachments"][0]["size"], big.len());
+    assert_eq!(fetch(&url_of(&m["attachments"][0])).await.3, big);
+    let mut over = big.clone();
+    over.push(0);
+    send_files(
+        &member.api,
+        &g.general,
+        &[file_part("files[0]", "big.bin", &over)],
+    )
+    .await
+    .err(413, 40005);
+
     let srv = Server::start_with(StartOpts {
         env: vec![("ACCORD_MAX_UPLOAD_BYTES".into(), "10".into())],
         ..Default::default()
     })
     .await;
     let (_owner, g, member) = srv.world().await;
-    send_files(&member.api, &g.general, &[file_part("files[0]", "a", &[1u8; 11])])
-        .await
-        .err(413, 40005);
+    send_files(
+        &member.api,
+        &g.general,
+        &[file_part("files[0]", "a", &[1u8; 11])],
+    )
+    .await
+    .err(413, 40005);
 }
 
 #[tokio::test]
@@ -477,16 +527,24 @@ async fn uploading_needs_attach_files() {
         json!([])
     );
     // The owner (all permissions) can.
-    send_files(&owner.api, &g.general, &[file_part("files[0]", "a.txt", b"a")])
-        .await
-        .ok(200);
+    send_files(
+        &owner.api,
+        &g.general,
+        &[file_part("files[0]", "a.txt", b"a")],
+    )
+    .await
+    .ok(200);
 }
 
 /// Sends a one-file message and returns it with its attachment's URL.
 async fn upload(api: &Api, channel: &str, name: &str) -> (Value, String) {
-    let m = send_files(api, channel, &[file_part("files[0]", name, name.as_bytes())])
-        .await
-        .ok(200);
+    let m = send_files(
+        api,
+        channel,
+        &[file_part("files[0]", name, name.as_bytes())],
+    )
+    .await
+    .ok(200);
     let url = url_of(&m["attachments"][0]);
     assert_eq!(fetch(&url).await.0, 200);
     (m, url)
@@ -537,7 +595,11 @@ async fn bytes_leave_with_their_messages() {
     let (_, other_url) = upload(&owner.api, &sid(&other), "chan.txt").await;
     owner.api.delete_channel(&sid(&other)).await.ok(200);
     assert_eq!(fetch(&other_url).await.0, 404);
-    assert!(!srv.data_dir().join("attachments").join(sid(&other)).exists());
+    assert!(!srv
+        .data_dir()
+        .join("attachments")
+        .join(sid(&other))
+        .exists());
 
     // Guild deletion.
     owner.api.delete_guild(&g.id).await.ok(204);

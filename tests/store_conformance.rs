@@ -1751,7 +1751,11 @@ async fn blobs_put_read_and_delete(store: Arc<dyn Store>) {
             "{k:?}"
         );
     }
-    assert_eq!(blobs.blob(sf(2), sf(100)).await.unwrap(), None, "other channel");
+    assert_eq!(
+        blobs.blob(sf(2), sf(100)).await.unwrap(),
+        None,
+        "other channel"
+    );
     assert_eq!(blobs.blob(sf(1), sf(999)).await.unwrap(), None);
 
     blobs
@@ -1763,7 +1767,10 @@ async fn blobs_put_read_and_delete(store: Arc<dyn Store>) {
         &b"replaced"[..]
     );
 
-    blobs.delete_blobs(sf(1), vec![sf(101), sf(555)]).await.unwrap();
+    blobs
+        .delete_blobs(sf(1), vec![sf(101), sf(555)])
+        .await
+        .unwrap();
     assert_eq!(blobs.blob(sf(1), sf(101)).await.unwrap(), None);
     assert!(blobs.blob(sf(1), sf(100)).await.unwrap().is_some());
 
@@ -1774,7 +1781,10 @@ async fn blobs_put_read_and_delete(store: Arc<dyn Store>) {
     assert_eq!(blobs.blob(sf(1), sf(100)).await.unwrap(), None);
     assert!(blobs.blob(sf(1), sf(102)).await.unwrap().is_some());
     // Deleting again (nothing left) succeeds.
-    blobs.delete_message_blobs(sf(1), vec![sf(10)]).await.unwrap();
+    blobs
+        .delete_message_blobs(sf(1), vec![sf(10)])
+        .await
+        .unwrap();
 
     blobs.delete_channel_blobs(sf(1)).await.unwrap();
     assert_eq!(blobs.blob(sf(1), sf(102)).await.unwrap(), None);
