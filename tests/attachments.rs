@@ -606,3 +606,71 @@ async fn bytes_leave_with_their_messages() {
     assert_eq!(fetch(&keep_url).await.0, 404);
     assert!(!files.exists());
 }
+
+/// The MongoDB store keeps bytes in GridFS: two nodes sharing one database serve the same
+/// attachment, and a deletion through one node removes it for both. Needs
+/// `ACCORD_TEST_MONGODB_URI` and `ACCORD_TEST_REDIS_URL` (scripts/mongo-service.sh,
+/// scripts/redis-service.sh).
+#[tokio::test]
+async fn gridfs_attachments_are_shared_by_nodes() {
+    let backends = common::cluster::Backends::fresh();
+    let a = Server::start_with(backends.node_opts(1)).await;
+    let b = Server::start_with(backends.node_opts(2)).await;
+    let owner = a.user("owner").await;
+    let g = a.guild(&owner, "Grid").await;
+    let bytes: Vec<u8> = (0..700_000u32).map(|i| (i % 241) as u8).collect();
+    let payload = json!({"content": "grid", "attachments": [{"id": 0, "description": "big"}]});
+    let m = send_files(
+        &owner.api,
+        &g.general,
+        &[
+            json_part(&payload),
+            file_part("files[0]", "grid.bin", &bytes),
+        ],
+    )
+    .await
+    .ok(200);
+    let url = url_of(&m["attachments"][0]);
+    let on_b = url.replace(&a.base(), &b.base());
+    assert_ne!(url, on_b);
+    for u in [&url, &on_b] {
+        let (status, ct, len, got) = fetch(u).await;
+        assert_eq!(
+            (status, ct.as_deref()),
+            (200, Some("application/octet-stream"))
+        );
+        assert_eq!(len, Some(bytes.len() as u64));
+        assert_eq!(got, bytes);
+    }
+    let owner_b = b.reauth(&owner);
+    owner_b
+        .api
+        .delete(&format!("/channels/{}/messages/{}", g.general, sid(&m)))
+        .await
+        .ok(204);
+    assert_eq!(fetch(&url).await.0, 404);
+    assert_eq!(fetch(&on_b).await.0, 404);
+    // The bytes are gone from GridFS too, not only hidden.
+    let client = ::mongodb::Client::with_uri_str(&backends.mongo_uri)
+        .await
+        .unwrap();
+    let files = client
+        .database(&backends.database)
+        .collection::<::mongodb::bson::Document>("attachments.files");
+    assert_eq!(
+        files
+            .count_documents(::mongodb::bson::doc! {})
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        client
+            .database(&backends.database)
+            .collection::<::mongodb::bson::Document>("attachments.chunks")
+            .count_documents(::mongodb::bson::doc! {})
+            .await
+            .unwrap(),
+        0
+    );
+}
