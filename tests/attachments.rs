@@ -674,3 +674,37 @@ async fn gridfs_attachments_are_shared_by_nodes() {
         0
     );
 }
+
+/// An acknowledged upload survives SIGKILL: the bytes were durable before the message was
+/// committed, and both are there after a restart on the same data directory.
+#[tokio::test]
+async fn acknowledged_uploads_survive_a_kill() {
+    let mut srv = Server::start().await;
+    let (owner, g, _member) = srv.world().await;
+    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 239) as u8).collect();
+    let m = send_files(
+        &owner.api,
+        &g.general,
+        &[file_part("files[0]", "durable.bin", &bytes)],
+    )
+    .await
+    .ok(200);
+    let old_base = srv.base();
+    srv.kill_hard();
+    srv.restart().await;
+    let url = url_of(&m["attachments"][0]).replace(&old_base, &srv.base());
+    let (status, _, _, got) = fetch(&url).await;
+    assert_eq!(status, 200);
+    assert_eq!(got, bytes);
+    let owner = srv.reauth(&owner);
+    let read = owner.api.message(&g.general, &sid(&m)).await.ok(200);
+    assert_eq!(read["attachments"], m["attachments"]);
+    // No temporary files are left behind.
+    let dir = srv.data_dir().join("attachments").join(&g.general);
+    let leftovers: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
