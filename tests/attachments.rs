@@ -553,7 +553,7 @@ async fn upload(api: &Api, channel: &str, name: &str) -> (Value, String) {
 #[tokio::test]
 async fn bytes_leave_with_their_messages() {
     let srv = Server::start().await;
-    let (owner, g, _member) = srv.world().await;
+    let (owner, g, member) = srv.world().await;
     let files = srv.data_dir().join("attachments").join(&g.general);
     let stored = |m: &Value| files.join(m["attachments"][0]["id"].as_str().unwrap());
 
@@ -600,6 +600,17 @@ async fn bytes_leave_with_their_messages() {
         .join("attachments")
         .join(sid(&other))
         .exists());
+
+    // A ban that deletes the member's recent messages.
+    let (banned, banned_url) = upload(&member.api, &g.general, "banned.txt").await;
+    owner
+        .api
+        .ban(&g.id, &member.id, &json!({"delete_message_seconds": 3600}))
+        .await
+        .ok(204);
+    assert_eq!(fetch(&banned_url).await.0, 404);
+    assert!(!stored(&banned).exists());
+    assert_eq!(fetch(&keep_url).await.0, 200);
 
     // Guild deletion.
     owner.api.delete_guild(&g.id).await.ok(204);
