@@ -943,6 +943,66 @@ paths["/gateway/bot"] = {"get": op(
     "get_bot_gateway", "Get the gateway URL with session limits", "gateway", BOT,
     ok(200, "Gateway URL and session start limits", ref("GatewayBotResponse")), [401])}
 
+# --- files ---
+# Attachments: multipart/form-data bodies on message create/edit, the attachment object, and
+# the CDN-style route (outside /api, so described in INFO_DESC rather than in `paths`).
+schemas["AttachmentResponse"] = obj(
+    {**discord_props("AttachmentResponse", ["id", "filename", "description", "content_type", "size", "url",
+                                            "proxy_url", "height", "width", "flags"])},
+    ["id", "filename", "size", "url", "proxy_url"],
+    description="url and proxy_url are <public url>/attachments/{channel_id}/{attachment_id}/{filename}; "
+    "content_type is sniffed from the bytes (images) or guessed from the name; height/width for images.")
+schemas["MessageAttachmentRequest"] = obj(
+    discord_props("MessageAttachmentRequest", ["id", "filename", "description", "is_spoiler"]), ["id"],
+    description="id: the n of a files[n] part (a new upload) or, on edit, an existing attachment's id to keep.")
+for n in ["MessageResponse", "BasicMessageResponse"]:
+    schemas[n]["properties"]["attachments"] = {"type": "array", "items": ref("AttachmentResponse")}
+ATTACHMENTS_PROP = {"type": ["array", "null"], "items": ref("MessageAttachmentRequest"), "maxItems": 10}
+schemas["MessageCreateRequest"]["properties"]["attachments"] = ATTACHMENTS_PROP
+schemas["MessageCreateRequest"]["description"] = (
+    "At least one of content, embeds or files must be non-empty (else 400, code 50006). Unknown fields are "
+    "ignored. embeds may reference uploads as attachment://<filename>.")
+schemas["MessageEditRequest"]["properties"]["attachments"] = {
+    **ATTACHMENTS_PROP, "description": "the attachments to keep (by id) and new uploads (by files[n] index); "
+    "absent keeps all, [] removes all"}
+
+
+def multipart_body(schema_name):
+    return {"required": True, "content": {
+        "application/json": {"schema": ref(schema_name)},
+        "multipart/form-data": {"schema": obj({
+            "payload_json": {"type": "string", "description": f"JSON of {schema_name}"},
+            "files[0]": {"type": "string", "format": "binary",
+                         "description": "files[0] … files[9]; each at most --max-upload-bytes (default 10 MiB, "
+                         "else 413 code 40005)"},
+        }, description="Without payload_json the other fields are the parameters. More than 10 files, a file "
+            "without an attachments entry (when attachments is given) or an entry without a file: 400 code "
+            "50035; a malformed body: 400 code 50035."),
+            "encoding": {"payload_json": {"contentType": "application/json"}}},
+        "application/x-www-form-urlencoded": {"schema": ref(schema_name)},
+    }}
+
+
+paths["/channels/{id}/messages"]["post"]["requestBody"] = multipart_body("MessageCreateRequest")
+paths["/channels/{id}/messages"]["post"]["description"] += (
+    " Uploading files needs ATTACH_FILES (403 code 50013).")
+paths["/channels/{id}/messages"]["post"]["responses"]["413"] = {
+    "description": "A file is larger than --max-upload-bytes: code 40005", "content": {
+        "application/json": {"schema": ref("ErrorResponse")}}}
+paths["/channels/{id}/messages/{mid}"]["patch"]["requestBody"] = multipart_body("MessageEditRequest")
+paths["/channels/{id}/messages/{mid}"]["patch"]["responses"]["413"] = paths["/channels/{id}/messages"]["post"][
+    "responses"]["413"]
+paths["/channels/{id}/messages/{mid}"]["patch"]["description"] += (
+    " The author may also keep, remove (attachments) and add (files[n], needs ATTACH_FILES) attachments.")
+FILES_DESC = """
+## Attachments (CDN)
+`GET /attachments/{channel_id}/{attachment_id}/{filename}` (on the server root, outside `/api`, like Discord's
+cdn.discordapp.com; no token) answers an attachment's bytes with its Content-Type and Content-Length while a
+message lists it under that filename; anything else is 404. Bytes are deleted with their message (single, bulk,
+ban clean-up), channel or guild.
+"""
+# --- end files ---
+
 INFO_DESC = """\
 HTTP API of **accord**, a chat server compatible with Discord's HTTP API v10. This document lists exactly the
 routes the server serves; object shapes are taken from Discord's OpenAPI spec (discord/discord-api-spec, MIT,
@@ -1005,6 +1065,8 @@ as of the moment of the event.
 | 4004 | authentication failed (bad token in IDENTIFY) |
 | 4005 | second IDENTIFY on the same connection |
 """
+
+INFO_DESC += FILES_DESC  # --- files ---
 
 doc = {
     "openapi": "3.1.0",

@@ -81,6 +81,11 @@ pub struct Config {
     )]
     pub rate_limit_route_window_ms: u64,
 
+    /// Largest file one upload may carry, in bytes (Discord: 10 MiB); a larger one is refused
+    /// with 413 / 40005.
+    #[arg(long, env = "ACCORD_MAX_UPLOAD_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_upload_bytes: u64,
+
     /// Log filter (tracing's EnvFilter syntax), e.g. `info` or `accord=debug`.
     #[arg(long, env = "ACCORD_LOG", default_value = "info")]
     pub log: String,

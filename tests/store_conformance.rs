@@ -132,6 +132,8 @@ conformance!(
     update_and_delete_messages,
     pins_keep_order_limit_and_leave_with_their_message,
     webhooks_limit_move_and_cascade,
+    // --- files ---
+    blobs_put_read_and_delete,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1216,7 +1218,18 @@ async fn create_message_moves_last_message_id(store: Arc<dyn Store>) {
     });
     first.mentions = vec![public(&owner)];
     first.mention_roles = vec![sf(100)];
-    first.attachments = vec![json!({"id": "1", "filename": "a.png", "size": 3})];
+    first.attachments = vec![accord::model::Attachment {
+        id: sf(1),
+        filename: "a.png".into(),
+        description: Some("alt".into()),
+        content_type: Some("image/png".into()),
+        size: 3,
+        url: "http://x/attachments/101/1/a.png".into(),
+        proxy_url: "http://x/attachments/101/1/a.png".into(),
+        height: Some(1),
+        width: Some(2),
+        flags: None,
+    }];
     first.nonce = Some(json!("n-1"));
     store.create_message(first.clone()).await.unwrap();
     assert_eq!(
@@ -1794,4 +1807,80 @@ async fn webhooks_limit_move_and_cascade(store: Arc<dyn Store>) {
     assert!(store.webhooks_of_guild(sf(100)).await.unwrap().is_empty());
     store.delete_guild(sf(200)).await.unwrap();
     assert!(store.webhook(sf(5005)).await.unwrap().is_none());
+}
+
+// --- files ---
+
+/// Attachment bytes: stored, read back exactly (also empty and binary), replaced, and deleted
+/// by attachment, by message and by channel without touching other channels.
+async fn blobs_put_read_and_delete(store: Arc<dyn Store>) {
+    use accord::store::{Blob, BlobKey};
+    let blobs = store.blobs();
+    let key = |channel: u64, message: u64, attachment: u64| BlobKey {
+        channel_id: sf(channel),
+        message_id: sf(message),
+        attachment_id: sf(attachment),
+    };
+    let big: Vec<u8> = (0..600_000u32).map(|i| (i % 251) as u8).collect();
+    let puts = [
+        (key(1, 10, 100), b"hello".to_vec()),
+        (key(1, 10, 101), big.clone()),
+        (key(1, 11, 102), Vec::new()),
+        (key(2, 20, 200), vec![0, 255, 0]),
+    ];
+    for (k, bytes) in &puts {
+        blobs.put_blob(*k, bytes.clone().into()).await.unwrap();
+    }
+    for (k, bytes) in &puts {
+        assert_eq!(
+            blobs.blob(k.channel_id, k.attachment_id).await.unwrap(),
+            Some(Blob {
+                message_id: k.message_id,
+                bytes: bytes.clone().into(),
+            }),
+            "{k:?}"
+        );
+    }
+    assert_eq!(
+        blobs.blob(sf(2), sf(100)).await.unwrap(),
+        None,
+        "other channel"
+    );
+    assert_eq!(blobs.blob(sf(1), sf(999)).await.unwrap(), None);
+
+    blobs
+        .put_blob(key(1, 10, 100), b"replaced".to_vec().into())
+        .await
+        .unwrap();
+    assert_eq!(
+        blobs.blob(sf(1), sf(100)).await.unwrap().unwrap().bytes,
+        &b"replaced"[..]
+    );
+
+    blobs
+        .delete_blobs(sf(1), vec![sf(101), sf(555)])
+        .await
+        .unwrap();
+    assert_eq!(blobs.blob(sf(1), sf(101)).await.unwrap(), None);
+    assert!(blobs.blob(sf(1), sf(100)).await.unwrap().is_some());
+
+    blobs
+        .delete_message_blobs(sf(1), vec![sf(10), sf(77)])
+        .await
+        .unwrap();
+    assert_eq!(blobs.blob(sf(1), sf(100)).await.unwrap(), None);
+    assert!(blobs.blob(sf(1), sf(102)).await.unwrap().is_some());
+    // Deleting again (nothing left) succeeds.
+    blobs
+        .delete_message_blobs(sf(1), vec![sf(10)])
+        .await
+        .unwrap();
+
+    blobs.delete_channel_blobs(sf(1)).await.unwrap();
+    assert_eq!(blobs.blob(sf(1), sf(102)).await.unwrap(), None);
+    blobs.delete_channel_blobs(sf(1)).await.unwrap();
+    assert_eq!(
+        blobs.blob(sf(2), sf(200)).await.unwrap().unwrap().bytes,
+        &[0u8, 255, 0][..]
+    );
 }

@@ -10,6 +10,7 @@ use super::extract::AuditReason;
 use axum::Router;
 
 use super::extract::{snowflake, Auth, Body, QueryParams};
+use super::multipart::Payload;
 use super::{no_content, ok, ApiResult, AppState};
 use crate::service::{BulkDelete, MessageEdit, MessageQuery, NewMessage, PinsQuery};
 
@@ -46,8 +47,12 @@ async fn create_message(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
-    Body(body): Body<NewMessage>,
+    payload: Payload<NewMessage>,
 ) -> ApiResult<Response> {
+    let body = NewMessage {
+        files: payload.files,
+        ..payload.body
+    };
     ok(state
         .service
         .create_message(&caller, snowflake("channel_id", &id)?, body)
@@ -97,8 +102,12 @@ async fn edit_message(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Path((id, mid)): Path<(String, String)>,
-    Body(edit): Body<MessageEdit>,
+    payload: Payload<MessageEdit>,
 ) -> ApiResult<Response> {
+    let edit = MessageEdit {
+        files: payload.files,
+        ..payload.body
+    };
     ok(state
         .service
         .edit_message(

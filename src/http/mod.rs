@@ -2,6 +2,7 @@
 //! decoding, and Discord's error bodies. Handlers only translate HTTP to `service` calls.
 
 mod applications;
+mod attachments;
 mod auth;
 mod bans;
 mod channels;
@@ -11,6 +12,7 @@ mod guilds;
 mod invites;
 mod members;
 mod messages;
+pub mod multipart;
 pub mod ratelimit;
 mod roles;
 mod users;
@@ -60,6 +62,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v10", api.clone())
         .nest("/api/v9", api)
+        .merge(attachments::routes())
         .fallback(gateway::upgrade_or_not_found)
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state)

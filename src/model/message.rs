@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Member, Snowflake, User};
+use super::{Attachment, Member, Snowflake, User};
 
 /// Message types we create.
 pub const MESSAGE_TYPE_DEFAULT: u8 = 0;
@@ -27,7 +27,7 @@ pub struct Message {
     pub mention_everyone: bool,
     pub mentions: Vec<User>,
     pub mention_roles: Vec<Snowflake>,
-    pub attachments: Vec<Value>,
+    pub attachments: Vec<Attachment>,
     pub embeds: Vec<Value>,
     pub pinned: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -2,6 +2,7 @@
 //! types follow Discord's wire format so a value can be sent as it is.
 
 pub mod application;
+pub mod attachment;
 pub mod ban;
 pub mod channel;
 pub mod guild;
@@ -14,6 +15,7 @@ pub mod user;
 pub mod webhook;
 
 pub use application::Application;
+pub use attachment::Attachment;
 pub use ban::Ban;
 pub use channel::{Channel, ChannelType};
 pub use guild::Guild;

@@ -84,6 +84,7 @@ impl Service {
                 .delete_recent_messages(guild_id, user_id, since)
                 .await?
             {
+                self.forget_message_blobs(channel_id, ids.clone()).await;
                 self.publish(
                     Topic::Guild(guild_id),
                     "MESSAGE_DELETE_BULK",

@@ -210,6 +210,7 @@ impl Service {
             .await?
             .channel;
         let detached = self.store.delete_channel(channel_id).await?;
+        self.forget_channel_blobs(vec![channel_id]).await;
         self.publish_channel("CHANNEL_DELETE", &channel)?;
         for child in &detached {
             self.publish_channel("CHANNEL_UPDATE", child)?;

@@ -202,7 +202,10 @@ impl Service {
         if !access.is_owner() {
             return Err(ApiError::missing_permissions());
         }
+        let channels = self.store.channels_of_guild(guild_id).await?;
         self.store.delete_guild(guild_id).await?;
+        self.forget_channel_blobs(channels.iter().map(|c| c.id).collect())
+            .await;
         self.publish(
             Topic::Guild(guild_id),
             "GUILD_DELETE",

@@ -35,6 +35,12 @@ pub struct NewMessage {
     pub flags: Option<u64>,
     #[serde(default)]
     pub allowed_mentions: Option<AllowedMentions>,
+    /// Metadata of uploaded files (`id` = the `n` of `files[n]`).
+    #[serde(default)]
+    pub attachments: Option<Vec<super::files::AttachmentRef>>,
+    /// The uploaded files of a multipart request (not part of the JSON).
+    #[serde(skip)]
+    pub files: Vec<super::files::Upload>,
 }
 
 /// `allowed_mentions`: which mentions written in the content count (are listed in `mentions`,
@@ -125,6 +131,12 @@ pub struct MessageEdit {
     pub flags: Option<Option<u64>>,
     #[serde(default)]
     pub allowed_mentions: Option<AllowedMentions>,
+    /// The attachments to keep (by id) plus new uploads (by `files[n]` index); absent keeps all.
+    #[serde(default)]
+    pub attachments: Option<Vec<super::files::AttachmentRef>>,
+    /// The uploaded files of a multipart request (not part of the JSON).
+    #[serde(skip)]
+    pub files: Vec<super::files::Upload>,
 }
 
 /// `POST /channels/{id}/messages/bulk-delete` body.
@@ -214,7 +226,8 @@ impl Service {
         let perms = sender.perms;
         let content = body.content.unwrap_or_default();
         let embeds = body.embeds.unwrap_or_default();
-        let nonce = validate_message(&content, &embeds, body.nonce.as_ref())?;
+        let uploads = body.files.len() + body.attachments.as_ref().map_or(0, Vec::len);
+        let nonce = validate_message(&content, &embeds, body.nonce.as_ref(), uploads)?;
         if let Some(allowed) = &body.allowed_mentions {
             allowed.validate()?;
         }
@@ -242,6 +255,12 @@ impl Service {
                 referenced.as_deref(),
             )
             .await?;
+        if !body.files.is_empty() && !perms.contains(Permissions::ATTACH_FILES) {
+            return Err(ApiError::missing_permissions());
+        }
+        let planned = self.plan_attachments(channel.id, body.attachments, body.files, &[])?;
+        let mut embeds = as_rich(embeds);
+        super::files::resolve_attachment_refs(&mut embeds, &planned.attachments);
 
         let message = Message {
             id: self.next_id(),
@@ -261,8 +280,8 @@ impl Service {
             timestamp: crate::model::now_timestamp(),
             edited_timestamp: None,
             tts: body.tts.unwrap_or(false) && perms.contains(Permissions::SEND_TTS_MESSAGES),
-            attachments: Vec::new(),
-            embeds: as_rich(embeds),
+            attachments: planned.attachments,
+            embeds,
             pinned: false,
             nonce,
             message_reference: reference,
@@ -273,7 +292,13 @@ impl Service {
             webhook_id: sender.webhook_id,
             application_id: sender.application_id,
         };
-        self.store.create_message(message.clone()).await?;
+        let new_blobs: Vec<Snowflake> = planned.new_blobs.iter().map(|(id, _)| *id).collect();
+        self.store_blobs(channel.id, message.id, planned.new_blobs)
+            .await?;
+        if let Err(err) = self.store.create_message(message.clone()).await {
+            self.forget_blobs(channel.id, new_blobs).await;
+            return Err(err.into());
+        }
         self.publish(
             Topic::Guild(channel.guild_id),
             "MESSAGE_CREATE",
@@ -356,7 +381,10 @@ impl Service {
         }
         let is_author = message.author.id == caller.id();
         if !is_author {
-            let touches_body = edit.content.is_some() || edit.embeds.is_some();
+            let touches_body = edit.content.is_some()
+                || edit.embeds.is_some()
+                || edit.attachments.is_some()
+                || !edit.files.is_empty();
             if touches_body || !perms.contains(Permissions::MANAGE_MESSAGES) {
                 return Err(ApiError::new(
                     403,
@@ -379,6 +407,7 @@ impl Service {
         edit: MessageEdit,
         reparse: bool,
     ) -> Result<Message, ApiError> {
+        let (channel_id, message_id) = (message.channel_id, message.id);
         if let Some(content) = edit.content {
             message.content = content.unwrap_or_default();
         }
@@ -389,7 +418,23 @@ impl Service {
             let flags = flags.unwrap_or(0);
             message.flags = (message.flags & !SUPPRESS_EMBEDS) | (flags & SUPPRESS_EMBEDS);
         }
-        validate_message(&message.content, &message.embeds, None)?;
+        if !edit.files.is_empty() && !perms.contains(Permissions::ATTACH_FILES) {
+            return Err(ApiError::missing_permissions());
+        }
+        let planned = self.plan_attachments(
+            channel_id,
+            edit.attachments,
+            edit.files,
+            &message.attachments,
+        )?;
+        message.attachments = planned.attachments;
+        super::files::resolve_attachment_refs(&mut message.embeds, &message.attachments);
+        validate_message(
+            &message.content,
+            &message.embeds,
+            None,
+            message.attachments.len(),
+        )?;
         if reparse {
             let mentions = self
                 .mentions(
@@ -405,9 +450,18 @@ impl Service {
             message.mention_everyone = mentions.everyone;
         }
         message.edited_timestamp = Some(crate::model::now_timestamp());
-        if !self.store.update_message(message.clone()).await? {
-            return Err(ApiError::unknown_message());
+        let new_blobs: Vec<Snowflake> = planned.new_blobs.iter().map(|(id, _)| *id).collect();
+        self.store_blobs(channel_id, message_id, planned.new_blobs)
+            .await?;
+        match self.store.update_message(message.clone()).await {
+            Ok(true) => {}
+            outcome => {
+                self.forget_blobs(channel_id, new_blobs).await;
+                outcome?;
+                return Err(ApiError::unknown_message());
+            }
         }
+        self.forget_blobs(channel_id, planned.removed).await;
         self.publish(
             Topic::Guild(access.guild.id),
             "MESSAGE_UPDATE",
@@ -449,6 +503,9 @@ impl Service {
         {
             return Err(ApiError::unknown_message());
         }
+        // Cheap when the message had no attachments (nothing listed for it).
+        self.forget_message_blobs(channel_id, vec![message_id])
+            .await;
         self.publish(
             Topic::Guild(guild_id),
             "MESSAGE_DELETE",
@@ -510,6 +567,7 @@ impl Service {
         if deleted.is_empty() {
             return Ok(());
         }
+        self.forget_message_blobs(channel_id, deleted.clone()).await;
         self.publish(
             Topic::Guild(channel.guild_id),
             "MESSAGE_DELETE_BULK",
@@ -789,6 +847,7 @@ fn validate_message(
     content: &str,
     embeds: &[Value],
     nonce: Option<&Value>,
+    attachments: usize,
 ) -> Result<Option<Value>, ApiError> {
     let mut form = FormErrors::default();
     if content.chars().count() > MAX_CONTENT_CHARS {
@@ -830,7 +889,7 @@ fn validate_message(
         }
     };
     form.finish()?;
-    if content.trim().is_empty() && embeds.is_empty() {
+    if content.trim().is_empty() && embeds.is_empty() && attachments == 0 {
         return Err(ApiError::empty_message());
     }
     Ok(nonce)
@@ -942,15 +1001,18 @@ mod tests {
 
     #[test]
     fn content_rules() {
-        assert_eq!(validate_message("   ", &[], None).unwrap_err().code, 50006);
+        assert_eq!(
+            validate_message("   ", &[], None, 0).unwrap_err().code,
+            50006
+        );
         let long = "x".repeat(2001);
-        let err = validate_message(&long, &[], None).unwrap_err();
+        let err = validate_message(&long, &[], None, 0).unwrap_err();
         assert_eq!(err.code, 50035);
         assert_eq!(
             err.errors.unwrap()["content"]["_errors"][0]["code"],
             "BASE_TYPE_MAX_LENGTH"
         );
-        assert!(validate_message(&"é".repeat(2000), &[], None).is_ok());
+        assert!(validate_message(&"é".repeat(2000), &[], None, 0).is_ok());
     }
 
     #[test]
@@ -959,7 +1021,7 @@ mod tests {
             serde_json::json!({ "title": "ok" }),
             serde_json::json!({ "title": "t".repeat(257), "fields": [{ "name": "n", "value": "v".repeat(1025) }] }),
         ];
-        let errors = validate_message("", &embeds, None)
+        let errors = validate_message("", &embeds, None, 0)
             .unwrap_err()
             .errors
             .unwrap();
@@ -974,7 +1036,7 @@ mod tests {
         let big: Vec<Value> = (0..2)
             .map(|_| serde_json::json!({ "description": "d".repeat(3500) }))
             .collect();
-        let errors = validate_message("", &big, None)
+        let errors = validate_message("", &big, None, 0)
             .unwrap_err()
             .errors
             .unwrap();

@@ -6,6 +6,7 @@ mod applications;
 mod auth;
 mod bans;
 mod channels;
+pub mod files;
 pub mod gateway;
 mod guilds;
 mod invites;
@@ -60,6 +61,8 @@ pub struct Service {
     secret: Vec<u8>,
     pub urls: PublicUrls,
     identify_budget: gateway::IdentifyBudget,
+    /// Largest file one upload may carry (`--max-upload-bytes`).
+    max_upload_bytes: u64,
 }
 
 impl Service {
@@ -81,7 +84,19 @@ impl Service {
             secret,
             urls,
             identify_budget: gateway::IdentifyBudget::default(),
+            max_upload_bytes: files::DEFAULT_MAX_UPLOAD_BYTES,
         })
+    }
+
+    /// Sets the largest file one upload may carry (the default is Discord's 10 MiB).
+    pub fn with_max_upload_bytes(mut self, bytes: u64) -> Self {
+        self.max_upload_bytes = bytes;
+        self
+    }
+
+    /// The largest file one upload may carry.
+    pub fn max_upload_bytes(&self) -> u64 {
+        self.max_upload_bytes
     }
 
     pub fn bus(&self) -> &Arc<dyn Bus> {

@@ -63,6 +63,8 @@ CREATE INDEX IF NOT EXISTS webhooks_by_guild ON webhooks (guild_id, id);
 #[derive(Clone)]
 pub struct EmbeddedStore {
     conn: Arc<Mutex<Connection>>,
+    /// Attachment bytes, in `<data-dir>/attachments`.
+    blobs: Arc<super::FileBlobStore>,
 }
 
 impl EmbeddedStore {
@@ -82,6 +84,7 @@ impl EmbeddedStore {
         conn.execute_batch(WEBHOOK_SCHEMA).map_err(backend)?;
         Ok(EmbeddedStore {
             conn: Arc::new(Mutex::new(conn)),
+            blobs: Arc::new(super::FileBlobStore::new(data_dir.join("attachments"))),
         })
     }
 
@@ -1114,6 +1117,11 @@ impl Store for EmbeddedStore {
             )
         })
         .await
+    }
+
+    // --- files ---
+    fn blobs(&self) -> Arc<dyn super::BlobStore> {
+        Arc::clone(&self.blobs) as Arc<dyn super::BlobStore>
     }
 
     // --- webhooks ---

@@ -2,11 +2,13 @@
 //! embedded SQLite backend is the default; a MongoDB backend implements the same trait.
 
 mod embedded;
+pub mod files;
 mod mongo;
 
 use async_trait::async_trait;
 
 pub use embedded::EmbeddedStore;
+pub use files::{Blob, BlobKey, BlobStore, FileBlobStore, GridFsBlobStore};
 pub use mongo::MongoStore;
 
 use crate::error::StoreError;
@@ -232,4 +234,8 @@ pub trait Store: Send + Sync + 'static {
     /// Returns whether a webhook was deleted. (Deleting a channel or guild deletes its
     /// webhooks too.)
     async fn delete_webhook(&self, id: Snowflake) -> StoreResult<bool>;
+    // --- files ---
+    /// Where this backend keeps attachment bytes: files in the data directory for the embedded
+    /// store, GridFS in the same database for MongoDB.
+    fn blobs(&self) -> std::sync::Arc<dyn BlobStore>;
 }

@@ -53,6 +53,8 @@ pub struct MongoStore {
     invites: Collection<Document>,
     messages: Collection<Document>,
     webhooks: Collection<Document>,
+    /// Attachment bytes, in the `attachments` GridFS bucket.
+    blobs: std::sync::Arc<super::GridFsBlobStore>,
 }
 
 /// What went wrong inside an operation, before it becomes a `StoreError`: driver errors keep
@@ -432,9 +434,11 @@ impl MongoStore {
             invites: db.collection("invites"),
             messages: db.collection("messages"),
             webhooks: db.collection("webhooks"),
+            blobs: std::sync::Arc::new(super::GridFsBlobStore::new(&db)),
             client,
         };
         store.create_indexes().await.map_err(StoreError::from)?;
+        store.blobs.create_indexes().await?;
         Ok(store)
     }
 
@@ -1557,6 +1561,11 @@ impl Store for MongoStore {
         )
         .await?;
         Ok(docs.first().map(data).transpose()?)
+    }
+
+    // --- files ---
+    fn blobs(&self) -> std::sync::Arc<dyn super::BlobStore> {
+        std::sync::Arc::clone(&self.blobs) as std::sync::Arc<dyn super::BlobStore>
     }
 
     // --- webhooks ---
