@@ -5,6 +5,7 @@ mod applications;
 mod auth;
 mod bans;
 mod channels;
+mod emojis;
 mod extract;
 mod gateway;
 mod guilds;
@@ -12,6 +13,7 @@ mod invites;
 mod members;
 mod messages;
 pub mod ratelimit;
+mod reactions;
 mod roles;
 mod users;
 
@@ -50,6 +52,8 @@ pub fn router(state: AppState) -> Router {
         .merge(bans::routes())
         .merge(invites::routes())
         .merge(messages::routes())
+        .merge(reactions::routes())
+        .merge(emojis::routes())
         .merge(gateway::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

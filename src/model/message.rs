@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Member, Snowflake, User};
+use super::{Member, Reaction, Snowflake, User};
 
 /// Message types we create.
 pub const MESSAGE_TYPE_DEFAULT: u8 = 0;
@@ -38,6 +38,9 @@ pub struct Message {
     pub referenced_message: Option<Box<Message>>,
     pub flags: u64,
     pub components: Vec<Value>,
+    /// Filled from the reactions store for REST answers (never stored with the message).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction>,
 }
 
 /// What a reply points at.

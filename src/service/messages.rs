@@ -238,6 +238,7 @@ impl Service {
             // Only SUPPRESS_EMBEDS (1<<2) and SUPPRESS_NOTIFICATIONS (1<<12) may be set here.
             flags: body.flags.unwrap_or(0) & ((1 << 2) | (1 << 12)),
             components: Vec::new(),
+            reactions: Vec::new(),
         };
         self.store.create_message(message.clone()).await?;
         self.publish(
@@ -275,7 +276,9 @@ impl Service {
             (None, None, Some(after)) => MessageWindow::After(after),
             (None, None, None) => MessageWindow::Before(None),
         };
-        Ok(self.store.messages(channel_id, window, limit).await?)
+        let mut messages = self.store.messages(channel_id, window, limit).await?;
+        self.fill_reactions(caller.id(), &mut messages).await?;
+        Ok(messages)
     }
 
     /// One message; needs READ_MESSAGE_HISTORY.
@@ -287,11 +290,14 @@ impl Service {
     ) -> Result<Message, ApiError> {
         self.require_channel(caller, channel_id, Permissions::READ_MESSAGE_HISTORY)
             .await?;
-        self.existing_message(channel_id, message_id).await
+        let mut message = [self.existing_message(channel_id, message_id).await?];
+        self.fill_reactions(caller.id(), &mut message).await?;
+        let [message] = message;
+        Ok(message)
     }
 
     /// The channel's message, or 10008 Unknown Message.
-    async fn existing_message(
+    pub(super) async fn existing_message(
         &self,
         channel_id: Snowflake,
         message_id: Snowflake,
@@ -367,6 +373,9 @@ impl Service {
             Audience::Channel(channel_id),
             None,
         )?;
+        let mut message = [message];
+        self.fill_reactions(caller.id(), &mut message).await?;
+        let [message] = message;
         Ok(message)
     }
 

@@ -1,0 +1,95 @@
+//! Guild emojis: `GET/POST /guilds/{id}/emojis`, `GET/PATCH/DELETE /guilds/{id}/emojis/{eid}`.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+use super::extract::{snowflake, AuditReason, Auth, Body};
+use super::{created, no_content, ok, ApiResult, AppState};
+use crate::service::{EmojiPatch, NewEmoji};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/guilds/{id}/emojis", get(list).post(create))
+        .route(
+            "/guilds/{id}/emojis/{eid}",
+            get(one).patch(update).delete(remove),
+        )
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    ok(state
+        .service
+        .guild_emojis(&caller, snowflake("guild_id", &id)?)
+        .await?)
+}
+
+async fn one(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path((id, eid)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    ok(state
+        .service
+        .guild_emoji(
+            &caller,
+            snowflake("guild_id", &id)?,
+            snowflake("emoji_id", &eid)?,
+        )
+        .await?)
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    _reason: AuditReason,
+    Body(body): Body<NewEmoji>,
+) -> ApiResult<Response> {
+    created(
+        state
+            .service
+            .create_emoji(&caller, snowflake("guild_id", &id)?, body)
+            .await?,
+    )
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path((id, eid)): Path<(String, String)>,
+    _reason: AuditReason,
+    Body(patch): Body<EmojiPatch>,
+) -> ApiResult<Response> {
+    ok(state
+        .service
+        .update_emoji(
+            &caller,
+            snowflake("guild_id", &id)?,
+            snowflake("emoji_id", &eid)?,
+            patch,
+        )
+        .await?)
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path((id, eid)): Path<(String, String)>,
+    _reason: AuditReason,
+) -> ApiResult<Response> {
+    state
+        .service
+        .delete_emoji(
+            &caller,
+            snowflake("guild_id", &id)?,
+            snowflake("emoji_id", &eid)?,
+        )
+        .await?;
+    no_content()
+}
