@@ -43,6 +43,9 @@ def test_reactions(server, workdir, library):
     assert lines["AFTER"] == ["👍:1:True", "party_blob:1:True"], lines
     assert lines["CLEARED_EMOJI"] == ["👍:1:True"], lines
     assert lines["CLEARED_ALL"] == [], lines
+    if library == "discord.js":
+        # It follows the gateway with GUILD_MESSAGE_REACTIONS and parses every reaction event.
+        assert lines["EVENTS"] == ["add=3", "remove=2", "remove_emoji=1", "remove_all=1"], lines
 
     stored = asyncio.run(read(server, ids))
     assert "reactions" not in stored, stored

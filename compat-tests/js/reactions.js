@@ -4,17 +4,35 @@
 //
 // Usage: node reactions.js BASE_URL BOT_TOKEN GUILD_ID CHANNEL_ID MESSAGE_ID EMOJI_ID OTHER_USER_ID
 // stdout: the same lines as bots/reactions_bot.py (REACTIONS, USERS, AFTER, CLEARED_EMOJI,
-// CLEARED_ALL, DONE) or ERROR <text>.
+// CLEARED_ALL, DONE) plus EVENTS (the reaction events it received), or ERROR <text>.
 'use strict';
 
-const { Client, GatewayIntentBits } = require('discord.js');
+const { Client, GatewayIntentBits, Partials } = require('discord.js');
 
 const [base, token, guildId, channelId, messageId, emojiId, otherId] = process.argv.slice(2);
 const say = (...parts) => process.stdout.write(parts.join(' ') + '\n');
 const title = value => (value ? 'True' : 'False');
 
 async function main() {
-  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: `${base}/api` } });
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessageReactions],
+    partials: [Partials.Message, Partials.Reaction, Partials.User],
+    rest: { api: `${base}/api` },
+  });
+  // The gateway events the REST calls cause, as discord.js parses them.
+  const events = { add: 0, remove: 0, remove_emoji: 0, remove_all: 0 };
+  client.on('messageReactionAdd', (reaction, user) => {
+    if (reaction.message.id === messageId && user.id === client.user.id) events.add++;
+  });
+  client.on('messageReactionRemove', reaction => {
+    if (reaction.message.id === messageId) events.remove++;
+  });
+  client.on('messageReactionRemoveEmoji', reaction => {
+    if (reaction.message.id === messageId) events.remove_emoji++;
+  });
+  client.on('messageReactionRemoveAll', message => {
+    if (message.id === messageId) events.remove_all++;
+  });
   client.rest.on('response', (request, response) => console.error(`[rest] ${request.method} ${request.path} -> ${response.status}`));
   await client.login(token);
   try {
@@ -45,6 +63,12 @@ async function main() {
     await message.reactions.removeAll();
     message = await fresh();
     say('CLEARED_ALL', ...summary(message));
+    const wanted = 'add=3 remove=2 remove_emoji=1 remove_all=1';
+    const seen = () => Object.entries(events).map(([k, v]) => `${k}=${v}`).join(' ');
+    for (let waited = 0; seen() !== wanted && waited < 5000; waited += 100) {
+      await new Promise(resolve => setTimeout(resolve, 100));
+    }
+    say('EVENTS', seen());
     say('DONE');
   } finally {
     await client.destroy();
