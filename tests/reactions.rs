@@ -566,6 +566,21 @@ async fn guild_emojis_and_custom_reactions() {
         json!(emoji_id)
     );
 
+    // The image is served at the CDN path, as uploaded, without a token.
+    let served = reqwest::get(format!("{}/emojis/{emoji_id}.png", srv.base()))
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.headers()["content-type"], "image/png");
+    let uploaded = base64::engine::general_purpose::STANDARD
+        .decode(png_uri().trim_start_matches("data:image/png;base64,"))
+        .unwrap();
+    assert_eq!(served.bytes().await.unwrap(), uploaded);
+    let missing = reqwest::get(format!("{}/emojis/{}.png", srv.base(), bogus_id()))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+
     // Reacting with it as name:id, URL-encoded.
     let m = owner.api.say(&g.general, "custom").await;
     let custom = format!("party_blob:{emoji_id}");

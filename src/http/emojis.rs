@@ -1,7 +1,10 @@
-//! Guild emojis: `GET/POST /guilds/{id}/emojis`, `GET/PATCH/DELETE /guilds/{id}/emojis/{eid}`.
+//! Guild emojis: `GET/POST /guilds/{id}/emojis`, `GET/PATCH/DELETE /guilds/{id}/emojis/{eid}`,
+//! and the image itself at the CDN path `/emojis/{eid}.{ext}` (outside `/api`, no token, as
+//! Discord's CDN).
 
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
@@ -16,6 +19,30 @@ pub fn routes() -> Router<AppState> {
             "/guilds/{id}/emojis/{eid}",
             get(one).patch(update).delete(remove),
         )
+}
+
+/// `GET /emojis/{eid}.{png|jpg|jpeg|gif|webp}`: the stored bytes with their own content type
+/// (no conversion between formats).
+pub fn cdn_routes() -> Router<AppState> {
+    Router::new().route("/emojis/{file}", get(image))
+}
+
+async fn image(State(state): State<AppState>, Path(file): Path<String>) -> ApiResult<Response> {
+    let (id, ext) = file.rsplit_once('.').unwrap_or((file.as_str(), "png"));
+    if !matches!(ext, "png" | "jpg" | "jpeg" | "gif" | "webp") {
+        return Err(crate::error::ApiError::not_found_route());
+    }
+    let id =
+        crate::model::Snowflake::parse(id).ok_or_else(crate::error::ApiError::not_found_route)?;
+    let image = state.service.emoji_image(id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, image.content_type),
+            (header::CACHE_CONTROL, "public, max-age=86400".to_owned()),
+        ],
+        image.bytes,
+    )
+        .into_response())
 }
 
 async fn list(

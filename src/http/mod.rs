@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v10", api.clone())
         .nest("/api/v9", api)
+        .merge(emojis::cdn_routes())
         .fallback(gateway::upgrade_or_not_found)
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state)
