@@ -876,7 +876,8 @@ paths["/channels/{id}/messages/{mid}/reactions/{emoji}/@me"] = {
     "put": op("add_my_message_reaction", "React to a message", "reactions", BOTH, ok(204, "Reacted", None),
               [400, 401, 403, 404],
               description="Needs READ_MESSAGE_HISTORY, and ADD_REACTIONS when nobody has reacted with the emoji "
-              "yet. A custom emoji of another guild needs USE_EXTERNAL_EMOJIS and membership there. A 21st "
+              "yet. A custom emoji of another guild needs USE_EXTERNAL_EMOJIS and membership there; one restricted to "
+              "roles needs one of them (else 400 code 10014). A 21st "
               "different emoji: 400 code 30010. Reacting twice changes nothing. " + REACTION_EVENTS),
     "delete": op("delete_my_message_reaction", "Remove one's own reaction", "reactions", BOTH,
                  ok(204, "Removed", None), [400, 401, 403, 404], description=REACTION_EVENTS),

@@ -646,6 +646,13 @@ async fn guild_emojis_and_custom_reactions() {
         })
         .await;
     assert_eq!(update["emojis"].as_array().unwrap().len(), 1);
+    // Restricted to a role: only its holders may react with it.
+    owner
+        .api
+        .put(&mine(&g.general, &m, &custom))
+        .await
+        .err(400, 10014);
+    member.api.put(&mine(&g.general, &m, &custom)).await.ok(204);
     owner
         .api
         .patch(&one_path, &json!({"name": "bad name!"}))

@@ -345,7 +345,8 @@ impl Service {
     }
 
     /// The emoji a reaction may be added with: any unicode emoji; a custom one that exists and
-    /// is available, from this guild or (with USE_EXTERNAL_EMOJIS) one the caller is in.
+    /// is available, from this guild or (with USE_EXTERNAL_EMOJIS) one the caller is in, and,
+    /// when the emoji is restricted to roles, that the caller holds one of there.
     async fn usable_emoji(
         &self,
         caller: &Caller,
@@ -368,13 +369,20 @@ impl Service {
         if !custom.available {
             return Err(unknown_emoji());
         }
-        if guild_id != access.channel.guild_id {
-            if self.store.member(guild_id, caller.id()).await?.is_none() {
+        let roles = if guild_id == access.channel.guild_id {
+            access.guild.member.roles.clone()
+        } else {
+            let Some(member) = self.store.member(guild_id, caller.id()).await? else {
                 return Err(unknown_emoji());
-            }
+            };
             if !access.perms.contains(Permissions::USE_EXTERNAL_EMOJIS) {
                 return Err(ApiError::missing_permissions());
             }
+            member.roles
+        };
+        // An emoji restricted to roles is usable only by members holding one of them.
+        if !custom.roles.is_empty() && !custom.roles.iter().any(|role| roles.contains(role)) {
+            return Err(unknown_emoji());
         }
         Ok(PartialEmoji {
             id: Some(custom.id),
