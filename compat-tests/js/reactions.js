@@ -7,7 +7,7 @@
 // CLEARED_ALL, DONE) plus EVENTS (the reaction events it received), or ERROR <text>.
 'use strict';
 
-const { Client, GatewayIntentBits, Partials } = require('discord.js');
+const { Client, Events, GatewayIntentBits, Partials } = require('discord.js');
 
 const [base, token, guildId, channelId, messageId, emojiId, otherId] = process.argv.slice(2);
 const say = (...parts) => process.stdout.write(parts.join(' ') + '\n');
@@ -34,8 +34,11 @@ async function main() {
     if (message.id === messageId) events.remove_all++;
   });
   client.rest.on('response', (request, response) => console.error(`[rest] ${request.method} ${request.path} -> ${response.status}`));
+  // The guild and its channels are cached once READY and the GUILD_CREATEs are in.
+  const ready = new Promise(resolve => client.once(Events.ClientReady, resolve));
   await client.login(token);
   try {
+    await ready;
     const guild = await client.guilds.fetch(guildId);
     const custom = await guild.emojis.fetch(emojiId, { force: true });
     const channel = await client.channels.fetch(channelId);
