@@ -937,6 +937,96 @@ paths["/webhooks/{id}/{token}/messages/{mid}"] = {
                  description=TOKEN_DESC + " Any other message: 404 code 10008. MESSAGE_DELETE."),
 }
 # --- end webhooks ---
+# --- reactions and emojis ---
+for n in ["MessageReactionCountDetailsResponse", "MessageReactionEmojiResponse", "MessageReactionResponse",
+          "EmojiResponse"]:
+    schemas[n] = copy.deepcopy(DS[n])
+schemas["MessageResponse"]["properties"]["reactions"] = {
+    "type": "array", "items": ref("MessageReactionResponse"),
+    "description": "absent when the message has none; `me` is filled for the caller in REST answers"}
+schemas["EmojiCreateRequest"] = obj(
+    discord_body_props("/guilds/{guild_id}/emojis", "post", ["name", "image", "roles"]), ["name", "image"],
+    description="name: 2-32 letters, digits or underscores; image: a data URI "
+    "(data:image/png|jpeg|gif|webp;base64,...) of at most 256 KiB whose bytes are that kind of image "
+    "(else 400 code 50035 at image, IMAGE_INVALID or BINARY_TYPE_MAX_SIZE); a gif makes an animated emoji.")
+schemas["EmojiUpdateRequest"] = obj(
+    discord_body_props("/guilds/{guild_id}/emojis/{emoji_id}", "patch", ["name", "roles"]),
+    description="Absent fields stay; roles null clears the restriction.")
+EMOJI_PATH = path_param("emoji", "a URL-encoded unicode emoji, or a custom emoji as name:id (a:name:id for "
+                        "animated ones); anything else, or a custom emoji that does not exist, is 400 code 10014",
+                        {"type": "string"})
+MESSAGE_ID = path_param("mid", "message id")
+REACTION_EVENTS = ("Events (GUILD_MESSAGE_REACTIONS intent, to sessions that can view the channel): "
+                   "MESSAGE_REACTION_ADD {user_id, channel_id, message_id, guild_id, member, emoji, "
+                   "message_author_id, burst, burst_colors, type}, MESSAGE_REACTION_REMOVE {user_id, channel_id, "
+                   "message_id, guild_id, emoji, burst, type}, MESSAGE_REACTION_REMOVE_ALL {channel_id, "
+                   "message_id, guild_id}, MESSAGE_REACTION_REMOVE_EMOJI {channel_id, guild_id, message_id, emoji}; "
+                   "only when something changed. Unknown message: 404 code 10008.")
+paths["/channels/{id}/messages/{mid}/reactions"] = {
+    "parameters": [CHANNEL_ID, MESSAGE_ID],
+    "delete": op("delete_all_message_reactions", "Remove every reaction of a message", "reactions", BOTH,
+                 ok(204, "Removed", None), [401, 403, 404],
+                 description="Needs MANAGE_MESSAGES. " + REACTION_EVENTS),
+}
+paths["/channels/{id}/messages/{mid}/reactions/{emoji}"] = {
+    "parameters": [CHANNEL_ID, MESSAGE_ID, EMOJI_PATH],
+    "get": op("list_message_reactions_by_emoji", "List the users who reacted with an emoji", "reactions", BOTH,
+              ok(200, "Users, by ascending id", {"type": "array", "items": ref("UserResponse")}),
+              [400, 401, 403, 404],
+              params=[q("after", ref("SnowflakeType"), "users with ids above this one"),
+                      q("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}),
+                      q("type", {"type": "integer", "enum": [0, 1], "default": 0},
+                        "0 normal, 1 burst (always empty: no super reactions here)")],
+              description="Needs READ_MESSAGE_HISTORY. limit outside 1-100: 400 code 50035."),
+    "delete": op("delete_all_message_reactions_by_emoji", "Remove every reaction with one emoji", "reactions",
+                 BOTH, ok(204, "Removed", None), [400, 401, 403, 404],
+                 description="Needs MANAGE_MESSAGES. " + REACTION_EVENTS),
+}
+paths["/channels/{id}/messages/{mid}/reactions/{emoji}/@me"] = {
+    "parameters": [CHANNEL_ID, MESSAGE_ID, EMOJI_PATH],
+    "put": op("add_my_message_reaction", "React to a message", "reactions", BOTH, ok(204, "Reacted", None),
+              [400, 401, 403, 404],
+              description="Needs READ_MESSAGE_HISTORY, and ADD_REACTIONS when nobody has reacted with the emoji "
+              "yet. A custom emoji of another guild needs USE_EXTERNAL_EMOJIS and membership there; one restricted to "
+              "roles needs one of them (else 400 code 10014). A 21st "
+              "different emoji: 400 code 30010. Reacting twice changes nothing. " + REACTION_EVENTS),
+    "delete": op("delete_my_message_reaction", "Remove one's own reaction", "reactions", BOTH,
+                 ok(204, "Removed", None), [400, 401, 403, 404], description=REACTION_EVENTS),
+}
+paths["/channels/{id}/messages/{mid}/reactions/{emoji}/{uid}"] = {
+    "parameters": [CHANNEL_ID, MESSAGE_ID, EMOJI_PATH, USER_ID],
+    "delete": op("delete_user_message_reaction", "Remove a user's reaction", "reactions", BOTH,
+                 ok(204, "Removed", None), [400, 401, 403, 404],
+                 description="Needs MANAGE_MESSAGES unless the user is the caller. " + REACTION_EVENTS),
+}
+EMOJI_ID = path_param("eid", "emoji id")
+EMOJI_DESC = ("Every change publishes GUILD_EMOJIS_UPDATE {guild_id, emojis} (GUILD_EXPRESSIONS intent); "
+              "guild objects and GUILD_CREATE list the emojis. `user` (the creator) is filled for callers "
+              "with MANAGE_GUILD_EXPRESSIONS or CREATE_GUILD_EXPRESSIONS. Unknown emoji: 404 code 10014.")
+paths["/guilds/{id}/emojis"] = {
+    "parameters": [GUILD_ID],
+    "get": op("list_guild_emojis", "List a guild's emojis", "emojis", BOTH,
+              ok(200, "Emojis, oldest first", {"type": "array", "items": ref("EmojiResponse")}), [401, 404],
+              description=EMOJI_DESC),
+    "post": op("create_guild_emoji", "Upload an emoji", "emojis", BOTH, ok(201, "The emoji", ref("EmojiResponse")),
+               [400, 401, 403, 404], json_body("EmojiCreateRequest"), params=[AUDIT_LOG_REASON],
+               description="Needs CREATE_GUILD_EXPRESSIONS. 50 static and 50 animated per guild (400 code 30008 / "
+               "30018). " + EMOJI_DESC),
+}
+paths["/guilds/{id}/emojis/{eid}"] = {
+    "parameters": [GUILD_ID, EMOJI_ID],
+    "get": op("get_guild_emoji", "Get an emoji", "emojis", BOTH, ok(200, "The emoji", ref("EmojiResponse")),
+              [401, 404], description=EMOJI_DESC),
+    "patch": op("update_guild_emoji", "Rename an emoji or restrict it to roles", "emojis", BOTH,
+                ok(200, "The emoji", ref("EmojiResponse")), [400, 401, 403, 404], json_body("EmojiUpdateRequest"),
+                params=[AUDIT_LOG_REASON],
+                description="Needs MANAGE_GUILD_EXPRESSIONS, or CREATE_GUILD_EXPRESSIONS for one's own emoji. "
+                + EMOJI_DESC),
+    "delete": op("delete_guild_emoji", "Delete an emoji", "emojis", BOTH, ok(204, "Deleted", None),
+                 [401, 403, 404], params=[AUDIT_LOG_REASON],
+                 description="As for editing. Reactions with the emoji stay. " + EMOJI_DESC),
+}
+# --- end reactions and emojis ---
 paths["/gateway"] = {"get": op(
     "get_gateway", "Get the gateway URL", "gateway", NONE, ok(200, "Gateway URL", ref("GatewayResponse")), [])}
 paths["/gateway/bot"] = {"get": op(
@@ -1078,7 +1168,8 @@ doc = {
     },
     "servers": [{"url": "http://127.0.0.1:8080/api/v10"}],
     "tags": [{"name": t} for t in ["auth", "users", "applications", "oauth2", "guilds", "channels", "roles",
-                                    "members", "bans", "invites", "messages", "gateway"]],
+                                    "members", "bans", "invites", "messages", "gateway"]
+                                   + ["reactions", "emojis"]],
     "security": BOTH,
     "paths": paths,
     "components": {

@@ -55,7 +55,9 @@ async fn every_documented_operation_is_routed_and_nothing_else() {
             .replace("{rid}", "3")
             .replace("{mid}", "4")
             .replace("{oid}", "5")
-            .replace("{code}", "nope");
+            .replace("{code}", "nope")
+            .replace("{emoji}", "%F0%9F%91%8D")
+            .replace("{eid}", "6");
         for api in [anonymous.clone(), anonymous.v9()] {
             let resp = api
                 .req(method, &concrete, Some(&serde_json::json!({})))
@@ -72,7 +74,7 @@ async fn every_documented_operation_is_routed_and_nothing_else() {
     for (method, path) in [
         ("GET", "/channels/1/messages/1/reactions"),
         ("POST", "/channels/1/followers"),
-        ("GET", "/guilds/1/emojis"),
+        ("GET", "/guilds/1/stickers"),
         ("DELETE", "/users/@me"),
         ("GET", "/not-a-route"),
     ] {

@@ -7,11 +7,14 @@ use std::sync::Arc;
 
 use accord::error::StoreError;
 use accord::model::{
-    Application, Ban, Channel, ChannelType, CurrentUser, Guild, Invite, Member, Message, Role,
-    Snowflake, User, Webhook,
+    Application, Ban, Channel, ChannelType, CurrentUser, Emoji, Guild, Invite, Member, Message,
+    PartialEmoji, Role, Snowflake, User, Webhook,
 };
 use accord::permissions::{OverwriteKind, PermissionOverwrite, Permissions};
-use accord::store::{EmbeddedStore, MessageWindow, MongoStore, NewGuild, Store, UserRecord};
+use accord::store::{
+    EmbeddedStore, EmojiImage, MessageWindow, MongoStore, NewGuild, ReactionSummary, Store,
+    StoredReaction, UserRecord,
+};
 use serde_json::json;
 
 // ---------------------------------------------------------------------------------------------
@@ -134,6 +137,10 @@ conformance!(
     webhooks_limit_move_and_cascade,
     // --- files ---
     blobs_put_read_and_delete,
+    // --- reactions ---
+    reactions_add_once_list_and_remove,
+    reactions_go_with_message_channel_and_guild,
+    emojis_create_read_update_delete,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -224,6 +231,7 @@ fn message(id: u64, channel: u64, guild: u64, author: &UserRecord, content: &str
         components: Vec::new(),
         webhook_id: None,
         application_id: None,
+        reactions: Vec::new(),
     }
 }
 
@@ -1665,6 +1673,306 @@ async fn pins_keep_order_limit_and_leave_with_their_message(store: Arc<dyn Store
     assert_eq!(pins[0].message.id, sf(1003));
     store.set_pinned(sf(101), sf(1004), at(6), 3).await.unwrap();
     assert_eq!(store.pins(sf(101), None, 10).await.unwrap().len(), 2);
+}
+
+// --- reactions ---
+
+fn unicode(text: &str) -> PartialEmoji {
+    PartialEmoji {
+        id: None,
+        name: Some(text.into()),
+        animated: None,
+    }
+}
+
+fn custom(id: u64, name: &str) -> PartialEmoji {
+    PartialEmoji {
+        id: Some(sf(id)),
+        name: Some(name.into()),
+        animated: Some(false),
+    }
+}
+
+fn reaction(
+    channel: u64,
+    message: u64,
+    user: u64,
+    emoji: PartialEmoji,
+    order: u64,
+) -> StoredReaction {
+    StoredReaction {
+        channel_id: sf(channel),
+        message_id: sf(message),
+        user_id: sf(user),
+        emoji,
+        order: sf(order),
+    }
+}
+
+fn summary(message: u64, emoji: PartialEmoji, count: u32, me: bool) -> ReactionSummary {
+    ReactionSummary {
+        message_id: sf(message),
+        emoji,
+        count,
+        me,
+    }
+}
+
+async fn reactions_add_once_list_and_remove(store: Arc<dyn Store>) {
+    let owner = person(1, "owner");
+    guild_with_owner(&*store, 100, &owner).await;
+    for id in [1001, 1002] {
+        store
+            .create_message(message(id, 101, 100, &owner, "m"))
+            .await
+            .unwrap();
+    }
+    let thumbs = unicode("👍");
+    let blob = custom(777, "blob");
+    let add = |r: StoredReaction| {
+        let store = Arc::clone(&store);
+        async move { store.add_reaction(r, 2).await }
+    };
+    assert_eq!(
+        add(reaction(101, 1001, 5, thumbs.clone(), 10))
+            .await
+            .unwrap(),
+        Some(true)
+    );
+    assert_eq!(
+        add(reaction(101, 1001, 3, thumbs.clone(), 11))
+            .await
+            .unwrap(),
+        Some(true)
+    );
+    // The same user and emoji again: nothing changes.
+    assert_eq!(
+        add(reaction(101, 1001, 5, thumbs.clone(), 12))
+            .await
+            .unwrap(),
+        Some(false)
+    );
+    assert_eq!(
+        add(reaction(101, 1001, 3, blob.clone(), 13)).await.unwrap(),
+        Some(true)
+    );
+    // A third emoji is over this call's limit of two; an existing one is not.
+    assert_conflict(
+        add(reaction(101, 1001, 3, unicode("🎉"), 14)).await,
+        "reactions",
+    );
+    assert_eq!(
+        add(reaction(101, 1001, 9, blob.clone(), 15)).await.unwrap(),
+        Some(true)
+    );
+    // No such message in that channel.
+    assert_eq!(
+        add(reaction(101, 4242, 3, thumbs.clone(), 16))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        add(reaction(999, 1001, 3, thumbs.clone(), 17))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        add(reaction(101, 1002, 9, unicode("🎉"), 18))
+            .await
+            .unwrap(),
+        Some(true)
+    );
+
+    // Users by ascending id, paged.
+    let users = |key: &'static str, after: u64, limit: u32| {
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .reaction_users(sf(1001), key, sf(after), limit)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|id| id.0)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(users("👍", 0, 10).await, vec![3, 5]);
+    assert_eq!(users("👍", 0, 1).await, vec![3]);
+    assert_eq!(users("👍", 3, 10).await, vec![5]);
+    assert_eq!(users("777", 0, 10).await, vec![3, 9]);
+    assert_eq!(users("🎉", 0, 10).await, Vec::<u64>::new());
+
+    // Summaries: per message in the order asked, emojis in first-use order, `me` per viewer.
+    let seen = store
+        .reaction_summaries(&[sf(1002), sf(1001), sf(4242)], sf(9))
+        .await
+        .unwrap();
+    assert_eq!(
+        seen,
+        vec![
+            summary(1002, unicode("🎉"), 1, true),
+            summary(1001, thumbs.clone(), 2, false),
+            summary(1001, blob.clone(), 2, true),
+        ]
+    );
+    assert_eq!(store.reaction_summaries(&[], sf(9)).await.unwrap(), vec![]);
+
+    // Removing one, one emoji, then all.
+    assert!(store.remove_reaction(sf(1001), "👍", sf(5)).await.unwrap());
+    assert!(!store.remove_reaction(sf(1001), "👍", sf(5)).await.unwrap());
+    assert_eq!(users("👍", 0, 10).await, vec![3]);
+    assert_eq!(
+        store.remove_reactions(sf(1001), Some("777")).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        store.reaction_summaries(&[sf(1001)], sf(3)).await.unwrap(),
+        vec![summary(1001, thumbs.clone(), 1, true)]
+    );
+    assert_eq!(store.remove_reactions(sf(1001), None).await.unwrap(), 1);
+    assert_eq!(store.remove_reactions(sf(1001), None).await.unwrap(), 0);
+    assert_eq!(
+        store.reaction_summaries(&[sf(1001)], sf(3)).await.unwrap(),
+        vec![]
+    );
+    // The other message kept its reaction.
+    assert_eq!(
+        store
+            .reaction_summaries(&[sf(1002)], sf(3))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn reactions_go_with_message_channel_and_guild(store: Arc<dyn Store>) {
+    let owner = person(1, "owner");
+    guild_with_owner(&*store, 100, &owner).await;
+    store
+        .create_channel(text(102, 100, "second"))
+        .await
+        .unwrap();
+    for (id, channel) in [(1001, 101), (1002, 101), (1003, 102), (1004, 101)] {
+        store
+            .create_message(message(id, channel, 100, &owner, "m"))
+            .await
+            .unwrap();
+        store
+            .add_reaction(reaction(channel, id, 1, unicode("👍"), id), 20)
+            .await
+            .unwrap();
+    }
+    let count = |ids: Vec<u64>| {
+        let store = Arc::clone(&store);
+        async move {
+            let ids: Vec<Snowflake> = ids.into_iter().map(sf).collect();
+            store.reaction_summaries(&ids, sf(1)).await.unwrap().len()
+        }
+    };
+    assert_eq!(count(vec![1001, 1002, 1003, 1004]).await, 4);
+    store
+        .delete_messages(sf(101), vec![sf(1001)])
+        .await
+        .unwrap();
+    assert_eq!(count(vec![1001]).await, 0);
+    store
+        .delete_recent_messages(sf(100), sf(1), sf(1003))
+        .await
+        .unwrap();
+    assert_eq!(count(vec![1004]).await, 0);
+    assert_eq!(count(vec![1002, 1003]).await, 2);
+    store.delete_channel(sf(102)).await.unwrap();
+    assert_eq!(count(vec![1003]).await, 0);
+    assert_eq!(count(vec![1002]).await, 1);
+    store.delete_guild(sf(100)).await.unwrap();
+    assert_eq!(count(vec![1002]).await, 0);
+    // A message made again with an old id does not find old reactions.
+    guild_with_owner(&*store, 100, &owner).await;
+    store
+        .create_message(message(1002, 101, 100, &owner, "again"))
+        .await
+        .unwrap();
+    assert_eq!(count(vec![1002]).await, 0);
+}
+
+fn emoji(id: u64, name: &str, creator: u64) -> Emoji {
+    Emoji {
+        id: sf(id),
+        name: name.into(),
+        roles: Vec::new(),
+        user: None,
+        require_colons: true,
+        managed: false,
+        animated: false,
+        available: true,
+        creator_id: Some(sf(creator)),
+    }
+}
+
+async fn emojis_create_read_update_delete(store: Arc<dyn Store>) {
+    let owner = person(1, "owner");
+    guild_with_owner(&*store, 100, &owner).await;
+    guild_with_owner(&*store, 200, &owner).await;
+    let png = EmojiImage {
+        content_type: "image/png".into(),
+        bytes: b"\x89PNG\r\n\x1a\n\x00\x01\xff".to_vec(),
+    };
+    store
+        .create_emoji(sf(100), emoji(502, "second", 1), png.clone())
+        .await
+        .unwrap();
+    store
+        .create_emoji(sf(100), emoji(501, "first", 1), png.clone())
+        .await
+        .unwrap();
+    store
+        .create_emoji(sf(200), emoji(503, "elsewhere", 1), png.clone())
+        .await
+        .unwrap();
+    assert_conflict(
+        store
+            .create_emoji(sf(100), emoji(501, "dup", 1), png.clone())
+            .await,
+        "unique",
+    );
+    let listed = store.emojis_of_guild(sf(100)).await.unwrap();
+    assert_eq!(
+        listed,
+        vec![emoji(501, "first", 1), emoji(502, "second", 1)]
+    );
+    assert_eq!(
+        store.emoji(sf(503)).await.unwrap(),
+        Some((sf(200), emoji(503, "elsewhere", 1)))
+    );
+    assert_eq!(store.emoji(sf(999)).await.unwrap(), None);
+    assert_eq!(store.emoji_image(sf(501)).await.unwrap(), Some(png.clone()));
+    assert_eq!(store.emoji_image(sf(999)).await.unwrap(), None);
+
+    let mut renamed = emoji(501, "renamed", 1);
+    renamed.roles = vec![sf(100)];
+    assert!(store.update_emoji(sf(100), renamed.clone()).await.unwrap());
+    // Only within its own guild.
+    assert!(!store
+        .update_emoji(sf(200), emoji(501, "stolen", 1))
+        .await
+        .unwrap());
+    assert_eq!(
+        store.emoji(sf(501)).await.unwrap(),
+        Some((sf(100), renamed))
+    );
+    assert!(!store.delete_emoji(sf(200), sf(501)).await.unwrap());
+    assert!(store.delete_emoji(sf(100), sf(501)).await.unwrap());
+    assert!(!store.delete_emoji(sf(100), sf(501)).await.unwrap());
+    assert_eq!(store.emoji(sf(501)).await.unwrap(), None);
+    assert_eq!(store.emoji_image(sf(501)).await.unwrap(), None);
+
+    store.delete_guild(sf(100)).await.unwrap();
+    assert_eq!(store.emojis_of_guild(sf(100)).await.unwrap(), vec![]);
+    assert_eq!(store.emoji(sf(502)).await.unwrap(), None);
+    assert_eq!(store.emojis_of_guild(sf(200)).await.unwrap().len(), 1);
 }
 
 /// Nodes restart and several connect to one database: connecting again finds the data and the

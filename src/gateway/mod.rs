@@ -23,7 +23,7 @@ use crate::model::Snowflake;
 use crate::permissions::Permissions;
 use crate::service::visibility::GuildPermissions;
 use crate::service::{PresenceUpdate, Service};
-use protocol::{intents, required_intent};
+use protocol::{intents, required_intent, required_intent_for_user_topic};
 use registry::Registry;
 use session::Session;
 
@@ -278,7 +278,10 @@ impl Gateway {
             }
         }
 
-        let required = required_intent(&envelope.event);
+        let required = match envelope.topic {
+            Topic::Guild(_) => required_intent(&envelope.event),
+            Topic::User(_) => required_intent_for_user_topic(&envelope.event),
+        };
         // A guild event addressed to a user goes only to the shard that carries the guild.
         let shard_guild = match (envelope.topic, envelope.event.as_str()) {
             (Topic::User(_), "GUILD_CREATE" | "GUILD_DELETE") => guild_id_of(&envelope.data),

@@ -72,10 +72,13 @@ pub mod intents {
     pub const GUILD_MEMBERS: u64 = 1 << 1;
     pub const GUILD_MODERATION: u64 = 1 << 2;
     pub const GUILD_WEBHOOKS: u64 = 1 << 5;
+    pub const GUILD_EXPRESSIONS: u64 = 1 << 3;
     pub const GUILD_VOICE_STATES: u64 = 1 << 7;
     pub const GUILD_PRESENCES: u64 = 1 << 8;
     pub const GUILD_MESSAGES: u64 = 1 << 9;
+    pub const GUILD_MESSAGE_REACTIONS: u64 = 1 << 10;
     pub const GUILD_MESSAGE_TYPING: u64 = 1 << 11;
+    pub const DIRECT_MESSAGE_REACTIONS: u64 = 1 << 13;
     pub const MESSAGE_CONTENT: u64 = 1 << 15;
     /// Every documented intent (sum = 53608447).
     pub const ALL: u64 = 53_608_447;
@@ -105,7 +108,25 @@ pub fn required_intent(event: &str) -> Option<u64> {
         "MESSAGE_CREATE" | "MESSAGE_UPDATE" | "MESSAGE_DELETE" | "MESSAGE_DELETE_BULK" => {
             Some(intents::GUILD_MESSAGES)
         }
+        "MESSAGE_REACTION_ADD"
+        | "MESSAGE_REACTION_REMOVE"
+        | "MESSAGE_REACTION_REMOVE_ALL"
+        | "MESSAGE_REACTION_REMOVE_EMOJI" => Some(intents::GUILD_MESSAGE_REACTIONS),
+        "GUILD_EMOJIS_UPDATE" => Some(intents::GUILD_EXPRESSIONS),
         _ => None,
+    }
+}
+
+/// The intent an event needs when it was published to a user's topic rather than a guild's
+/// (events of DM channels, which have no guild): reactions there need
+/// DIRECT_MESSAGE_REACTIONS; anything else needs what `required_intent` says.
+pub fn required_intent_for_user_topic(event: &str) -> Option<u64> {
+    match event {
+        "MESSAGE_REACTION_ADD"
+        | "MESSAGE_REACTION_REMOVE"
+        | "MESSAGE_REACTION_REMOVE_ALL"
+        | "MESSAGE_REACTION_REMOVE_EMOJI" => Some(intents::DIRECT_MESSAGE_REACTIONS),
+        _ => required_intent(event),
     }
 }
 

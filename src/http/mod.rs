@@ -6,6 +6,7 @@ mod attachments;
 mod auth;
 mod bans;
 mod channels;
+mod emojis;
 mod extract;
 mod gateway;
 mod guilds;
@@ -14,6 +15,7 @@ mod members;
 mod messages;
 pub mod multipart;
 pub mod ratelimit;
+mod reactions;
 mod roles;
 mod users;
 mod webhooks;
@@ -54,6 +56,8 @@ pub fn router(state: AppState) -> Router {
         .merge(invites::routes())
         .merge(messages::routes())
         .merge(webhooks::routes())
+        .merge(reactions::routes())
+        .merge(emojis::routes())
         .merge(gateway::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -63,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v10", api.clone())
         .nest("/api/v9", api)
         .merge(attachments::routes())
+        .merge(emojis::cdn_routes())
         .fallback(gateway::upgrade_or_not_found)
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state)

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Attachment, Member, Snowflake, User};
+use super::{Attachment, Member, Reaction, Snowflake, User};
 
 /// Message types we create.
 pub const MESSAGE_TYPE_DEFAULT: u8 = 0;
@@ -44,6 +44,9 @@ pub struct Message {
     /// The application of a webhook (or interaction) that posted it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub application_id: Option<Snowflake>,
+    /// Filled from the reactions store for REST answers (never stored with the message).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction>,
 }
 
 /// What a reply points at.

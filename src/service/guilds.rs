@@ -71,13 +71,15 @@ impl Service {
             None,
         )?;
         let access = self.guild_access(caller, guild_id).await?;
-        Ok(rest_guild(&access.guild, &access.roles))
+        let emojis = self.store.emojis_of_guild(guild_id).await?;
+        Ok(rest_guild(&access.guild, &access.roles, &emojis))
     }
 
     /// `GET /guilds/{id}` for a member.
     pub async fn guild(&self, caller: &Caller, guild_id: Snowflake) -> Result<Value, ApiError> {
         let access = self.guild_access(caller, guild_id).await?;
-        Ok(rest_guild(&access.guild, &access.roles))
+        let emojis = self.store.emojis_of_guild(guild_id).await?;
+        Ok(rest_guild(&access.guild, &access.roles, &emojis))
     }
 
     /// `PATCH /guilds/{id}`: MANAGE_GUILD; only the owner can hand ownership over.
@@ -185,7 +187,8 @@ impl Service {
             guild.owner_id = owner_id;
         }
         self.store.update_guild(guild.clone()).await?;
-        let body = rest_guild(&guild, &access.roles);
+        let emojis = self.store.emojis_of_guild(guild_id).await?;
+        let body = rest_guild(&guild, &access.roles, &emojis);
         self.publish(
             Topic::Guild(guild_id),
             "GUILD_UPDATE",
@@ -230,7 +233,8 @@ impl Service {
         let roles = self.store.roles_of_guild(guild_id).await?;
         let channels = self.store.channels_of_guild(guild_id).await?;
         let member_count = self.store.member_count(guild_id).await?;
-        let mut payload = rest_guild(&guild, &roles);
+        let emojis = self.store.emojis_of_guild(guild_id).await?;
+        let mut payload = rest_guild(&guild, &roles, &emojis);
         let extra = json!({
             "joined_at": member.joined_at,
             "large": member_count > LARGE_THRESHOLD,
@@ -276,11 +280,11 @@ impl Service {
 }
 
 /// The guild as REST returns it: the stored guild plus roles, emojis and stickers.
-fn rest_guild(guild: &Guild, roles: &[Role]) -> Value {
+fn rest_guild(guild: &Guild, roles: &[Role], emojis: &[crate::model::Emoji]) -> Value {
     let mut value = serde_json::to_value(guild).unwrap_or_else(|_| json!({}));
     merge(
         &mut value,
-        json!({ "roles": roles, "emojis": [], "stickers": [] }),
+        json!({ "roles": roles, "emojis": emojis, "stickers": [] }),
     );
     value
 }

@@ -291,6 +291,7 @@ impl Service {
             components: Vec::new(),
             webhook_id: sender.webhook_id,
             application_id: sender.application_id,
+            reactions: Vec::new(),
         };
         let new_blobs: Vec<Snowflake> = planned.new_blobs.iter().map(|(id, _)| *id).collect();
         self.store_blobs(channel.id, message.id, planned.new_blobs)
@@ -334,7 +335,9 @@ impl Service {
             (None, None, Some(after)) => MessageWindow::After(after),
             (None, None, None) => MessageWindow::Before(None),
         };
-        Ok(self.store.messages(channel_id, window, limit).await?)
+        let mut messages = self.store.messages(channel_id, window, limit).await?;
+        self.fill_reactions(caller.id(), &mut messages).await?;
+        Ok(messages)
     }
 
     /// One message; needs READ_MESSAGE_HISTORY.
@@ -346,11 +349,14 @@ impl Service {
     ) -> Result<Message, ApiError> {
         self.require_channel(caller, channel_id, Permissions::READ_MESSAGE_HISTORY)
             .await?;
-        self.existing_message(channel_id, message_id).await
+        let mut message = [self.existing_message(channel_id, message_id).await?];
+        self.fill_reactions(caller.id(), &mut message).await?;
+        let [message] = message;
+        Ok(message)
     }
 
     /// The channel's message, or 10008 Unknown Message.
-    async fn existing_message(
+    pub(super) async fn existing_message(
         &self,
         channel_id: Snowflake,
         message_id: Snowflake,
@@ -393,8 +399,13 @@ impl Service {
                 ));
             }
         }
-        self.apply_edit(&access, perms, message, edit, is_author)
-            .await
+        let edited = self
+            .apply_edit(&access, perms, message, edit, is_author)
+            .await?;
+        let mut edited = [edited];
+        self.fill_reactions(caller.id(), &mut edited).await?;
+        let [edited] = edited;
+        Ok(edited)
     }
 
     /// Applies an authorized edit: content, embeds, the SUPPRESS_EMBEDS flag, mentions again

@@ -10,10 +10,13 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{nonce_key, MessageWindow, NewGuild, Pin, Store, StoreResult, UserRecord};
+use super::{
+    emoji_record, nonce_key, EmojiImage, MessageWindow, NewGuild, Pin, ReactionSummary, Store,
+    StoreResult, StoredReaction, UserRecord,
+};
 use crate::error::StoreError;
 use crate::model::{
-    Application, Ban, Channel, CurrentUser, Guild, Invite, Member, Message, Role, Snowflake,
+    Application, Ban, Channel, CurrentUser, Emoji, Guild, Invite, Member, Message, Role, Snowflake,
     Webhook,
 };
 
@@ -48,6 +51,16 @@ CREATE TABLE IF NOT EXISTS pins (
     channel_id INTEGER NOT NULL, pinned_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS pins_by_channel ON pins (channel_id, pinned_at);
 CREATE INDEX IF NOT EXISTS messages_by_nonce ON messages (channel_id, author_id, nonce) WHERE nonce IS NOT NULL;
+CREATE TABLE IF NOT EXISTS reactions (
+    message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    emoji_key TEXT NOT NULL, user_id INTEGER NOT NULL, channel_id INTEGER NOT NULL,
+    ord INTEGER NOT NULL, emoji TEXT NOT NULL,
+    PRIMARY KEY (message_id, emoji_key, user_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS reactions_by_order ON reactions (message_id, ord);
+CREATE TABLE IF NOT EXISTS emojis (
+    id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL, data TEXT NOT NULL,
+    content_type TEXT NOT NULL, image BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS emojis_by_guild ON emojis (guild_id, id);
 ";
 
 /// Webhooks: looked up by id, listed per channel and per guild.
@@ -658,6 +671,8 @@ impl Store for EmbeddedStore {
             for table in ["channels", "roles", "members", "invites", "bans", "webhooks"] {
                 tx.execute(&format!("DELETE FROM {table} WHERE guild_id = ?1"), [g])?;
             }
+            // Reactions go with their messages (ON DELETE CASCADE); emojis with their guild.
+            tx.execute("DELETE FROM emojis WHERE guild_id = ?1", [g])?;
             tx.execute("DELETE FROM guilds WHERE id = ?1", [g])?;
             Ok(())
         })
@@ -1119,6 +1134,257 @@ impl Store for EmbeddedStore {
         .await
     }
 
+    // --- reactions ---
+    async fn add_reaction(
+        &self,
+        reaction: StoredReaction,
+        max_emojis: usize,
+    ) -> StoreResult<Option<bool>> {
+        /// The transaction's outcome: a full message is not a database error.
+        enum Adding {
+            Done(Option<bool>),
+            Full,
+        }
+        let outcome = self
+            .in_transaction(move |tx| {
+                let message = id(reaction.message_id);
+                let exists = tx
+                    .query_row(
+                        "SELECT 1 FROM messages WHERE id = ?1 AND channel_id = ?2",
+                        [message, id(reaction.channel_id)],
+                        |_| Ok(()),
+                    )
+                    .optional()?;
+                if exists.is_none() {
+                    return Ok(Adding::Done(None));
+                }
+                let key = reaction.emoji.key();
+                let (mine, same_emoji, emojis): (i64, i64, i64) = tx.query_row(
+                    "SELECT COALESCE(SUM(emoji_key = ?2 AND user_id = ?3), 0),
+                            COALESCE(SUM(emoji_key = ?2), 0), COUNT(DISTINCT emoji_key)
+                     FROM reactions WHERE message_id = ?1",
+                    params![message, key, id(reaction.user_id)],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                )?;
+                if mine > 0 {
+                    return Ok(Adding::Done(Some(false)));
+                }
+                if same_emoji == 0 && emojis as usize >= max_emojis {
+                    return Ok(Adding::Full);
+                }
+                tx.execute(
+                    "INSERT INTO reactions (message_id, emoji_key, user_id, channel_id, ord, emoji)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        message,
+                        key,
+                        id(reaction.user_id),
+                        id(reaction.channel_id),
+                        id(reaction.order),
+                        to_json(&reaction.emoji)?
+                    ],
+                )?;
+                Ok(Adding::Done(Some(true)))
+            })
+            .await?;
+        match outcome {
+            Adding::Done(added) => Ok(added),
+            Adding::Full => Err(StoreError::Conflict("reactions")),
+        }
+    }
+
+    async fn remove_reaction(
+        &self,
+        message_id: Snowflake,
+        emoji_key: &str,
+        user_id: Snowflake,
+    ) -> StoreResult<bool> {
+        let key = emoji_key.to_owned();
+        self.with(move |conn| {
+            conn.execute(
+                "DELETE FROM reactions WHERE message_id = ?1 AND emoji_key = ?2 AND user_id = ?3",
+                params![id(message_id), key, id(user_id)],
+            )
+            .map(|n| n > 0)
+        })
+        .await
+    }
+
+    async fn remove_reactions(
+        &self,
+        message_id: Snowflake,
+        emoji_key: Option<&str>,
+    ) -> StoreResult<u64> {
+        let key = emoji_key.map(str::to_owned);
+        self.with(move |conn| {
+            conn.execute(
+                "DELETE FROM reactions WHERE message_id = ?1 AND (?2 IS NULL OR emoji_key = ?2)",
+                params![id(message_id), key],
+            )
+            .map(|n| n as u64)
+        })
+        .await
+    }
+
+    async fn reaction_users(
+        &self,
+        message_id: Snowflake,
+        emoji_key: &str,
+        after: Snowflake,
+        limit: u32,
+    ) -> StoreResult<Vec<Snowflake>> {
+        let key = emoji_key.to_owned();
+        self.with(move |conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT user_id FROM reactions WHERE message_id = ?1 AND emoji_key = ?2
+                 AND user_id > ?3 ORDER BY user_id LIMIT ?4",
+            )?;
+            let rows = statement
+                .query_map(params![id(message_id), key, id(after), limit], |row| {
+                    row.get::<_, i64>(0)
+                })?;
+            rows.map(|raw| raw.map(|v| Snowflake(v as u64))).collect()
+        })
+        .await
+    }
+
+    async fn reaction_summaries(
+        &self,
+        message_ids: &[Snowflake],
+        viewer: Snowflake,
+    ) -> StoreResult<Vec<ReactionSummary>> {
+        if message_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted: Vec<i64> = message_ids.iter().map(|m| id(*m)).collect();
+        self.with(move |conn| {
+            let marks = vec!["?"; wanted.len()].join(",");
+            // With MIN(ord) as the only min/max aggregate, SQLite takes the bare `emoji` from
+            // the first reaction of each group.
+            let sql = format!(
+                "SELECT message_id, emoji, COUNT(*), SUM(user_id = {viewer}), MIN(ord) AS first
+                 FROM reactions WHERE message_id IN ({marks})
+                 GROUP BY message_id, emoji_key ORDER BY first",
+                viewer = id(viewer)
+            );
+            let mut statement = conn.prepare(&sql)?;
+            let rows = statement.query_map(rusqlite::params_from_iter(wanted.iter()), |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, i64>(3)?,
+                ))
+            })?;
+            let mut found = Vec::new();
+            for row in rows {
+                let (message, emoji, count, mine) = row?;
+                found.push(ReactionSummary {
+                    message_id: Snowflake(message as u64),
+                    emoji: from_json(&emoji)?,
+                    count: count as u32,
+                    me: mine > 0,
+                });
+            }
+            // Stable: each message's emojis stay in first-use order.
+            found.sort_by_key(|s| {
+                wanted
+                    .iter()
+                    .position(|m| *m == id(s.message_id))
+                    .unwrap_or(usize::MAX)
+            });
+            Ok(found)
+        })
+        .await
+    }
+
+    // --- emojis ---
+    async fn create_emoji(
+        &self,
+        guild_id: Snowflake,
+        emoji: Emoji,
+        image: EmojiImage,
+    ) -> StoreResult<()> {
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO emojis (id, guild_id, data, content_type, image) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    id(emoji.id),
+                    id(guild_id),
+                    to_json(&emoji_record(&emoji))?,
+                    image.content_type,
+                    image.bytes
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn emojis_of_guild(&self, guild_id: Snowflake) -> StoreResult<Vec<Emoji>> {
+        self.with(move |conn| {
+            let mut statement =
+                conn.prepare_cached("SELECT data FROM emojis WHERE guild_id = ?1 ORDER BY id")?;
+            let rows = statement.query_map([id(guild_id)], |row| row.get::<_, String>(0))?;
+            rows.map(|raw| read_emoji(&raw?)).collect()
+        })
+        .await
+    }
+
+    async fn emoji(&self, emoji_id: Snowflake) -> StoreResult<Option<(Snowflake, Emoji)>> {
+        self.with(move |conn| {
+            let row = conn
+                .query_row(
+                    "SELECT guild_id, data FROM emojis WHERE id = ?1",
+                    [id(emoji_id)],
+                    |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),
+                )
+                .optional()?;
+            row.map(|(guild, data)| Ok((Snowflake(guild as u64), read_emoji(&data)?)))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn update_emoji(&self, guild_id: Snowflake, emoji: Emoji) -> StoreResult<bool> {
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE emojis SET data = ?3 WHERE id = ?1 AND guild_id = ?2",
+                params![id(emoji.id), id(guild_id), to_json(&emoji_record(&emoji))?],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
+    async fn delete_emoji(&self, guild_id: Snowflake, emoji_id: Snowflake) -> StoreResult<bool> {
+        self.with(move |conn| {
+            conn.execute(
+                "DELETE FROM emojis WHERE id = ?1 AND guild_id = ?2",
+                [id(emoji_id), id(guild_id)],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
+    async fn emoji_image(&self, emoji_id: Snowflake) -> StoreResult<Option<EmojiImage>> {
+        self.with(move |conn| {
+            conn.query_row(
+                "SELECT content_type, image FROM emojis WHERE id = ?1",
+                [id(emoji_id)],
+                |row| {
+                    Ok(EmojiImage {
+                        content_type: row.get(0)?,
+                        bytes: row.get(1)?,
+                    })
+                },
+            )
+            .optional()
+        })
+        .await
+    }
+
     // --- files ---
     fn blobs(&self) -> Arc<dyn super::BlobStore> {
         Arc::clone(&self.blobs) as Arc<dyn super::BlobStore>
@@ -1222,4 +1488,8 @@ fn webhook_count(conn: &Connection, channel_id: Snowflake) -> rusqlite::Result<u
         |row| row.get::<_, i64>(0),
     )
     .map(|count| count as usize)
+}
+
+fn read_emoji(raw: &str) -> rusqlite::Result<Emoji> {
+    from_json(raw)
 }

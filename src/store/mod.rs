@@ -13,8 +13,8 @@ pub use mongo::MongoStore;
 
 use crate::error::StoreError;
 use crate::model::{
-    Application, Ban, Channel, CurrentUser, Guild, Invite, Member, Message, Role, Snowflake, User,
-    Webhook,
+    Application, Ban, Channel, CurrentUser, Emoji, Guild, Invite, Member, Message, PartialEmoji,
+    Role, Snowflake, User, Webhook,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -67,6 +67,49 @@ pub enum MessageWindow {
     After(Snowflake),
     /// Newest first, centred on the id.
     Around(Snowflake),
+}
+
+/// One user's reaction to a message, as stored (apart from the message, keyed by message,
+/// emoji and user).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredReaction {
+    pub channel_id: Snowflake,
+    pub message_id: Snowflake,
+    pub user_id: Snowflake,
+    pub emoji: PartialEmoji,
+    /// Insertion order (a snowflake taken when the reaction was added): a message lists its
+    /// emojis in the order each was first used.
+    pub order: Snowflake,
+}
+
+/// The reactions with one emoji on one message, seen by one viewer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReactionSummary {
+    pub message_id: Snowflake,
+    /// As the first reactor used it.
+    pub emoji: PartialEmoji,
+    pub count: u32,
+    /// Whether the viewer is among the reactors.
+    pub me: bool,
+}
+
+/// An emoji as both backends keep it: without the creator's user object (`creator_id` keeps
+/// who it was), so a renamed creator is never stale.
+pub fn emoji_record(emoji: &Emoji) -> serde_json::Value {
+    let mut value = serde_json::to_value(emoji).unwrap_or_default();
+    if let Some(object) = value.as_object_mut() {
+        object.remove("user");
+        object.insert("creator_id".into(), serde_json::json!(emoji.creator_id));
+    }
+    value
+}
+
+/// A custom emoji's image as uploaded (the bytes of the data URI).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmojiImage {
+    /// `image/png`, `image/jpeg`, `image/gif` or `image/webp`.
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 #[async_trait]
@@ -238,4 +281,60 @@ pub trait Store: Send + Sync + 'static {
     /// Where this backend keeps attachment bytes: files in the data directory for the embedded
     /// store, GridFS in the same database for MongoDB.
     fn blobs(&self) -> std::sync::Arc<dyn BlobStore>;
+    // --- reactions ---
+    /// Adds the reaction unless the user already reacted to the message with that emoji.
+    /// `Ok(None)`: no such message in the channel; `Ok(Some(false))`: already there. An emoji
+    /// new to a message that already carries `max_emojis` different ones fails with
+    /// `Conflict("reactions")`.
+    async fn add_reaction(
+        &self,
+        reaction: StoredReaction,
+        max_emojis: usize,
+    ) -> StoreResult<Option<bool>>;
+    /// Removes one user's reaction; whether there was one.
+    async fn remove_reaction(
+        &self,
+        message_id: Snowflake,
+        emoji_key: &str,
+        user_id: Snowflake,
+    ) -> StoreResult<bool>;
+    /// Removes every reaction of the message (`emoji_key` None) or those with one emoji;
+    /// returns how many were removed.
+    async fn remove_reactions(
+        &self,
+        message_id: Snowflake,
+        emoji_key: Option<&str>,
+    ) -> StoreResult<u64>;
+    /// Ids of the users who reacted with the emoji, above `after`, ascending, at most `limit`.
+    async fn reaction_users(
+        &self,
+        message_id: Snowflake,
+        emoji_key: &str,
+        after: Snowflake,
+        limit: u32,
+    ) -> StoreResult<Vec<Snowflake>>;
+    /// For each of the messages, its emojis in the order each was first used, with their
+    /// counts and whether `viewer` reacted; grouped by message in the order of `message_ids`.
+    async fn reaction_summaries(
+        &self,
+        message_ids: &[Snowflake],
+        viewer: Snowflake,
+    ) -> StoreResult<Vec<ReactionSummary>>;
+
+    // --- emojis ---
+    async fn create_emoji(
+        &self,
+        guild_id: Snowflake,
+        emoji: Emoji,
+        image: EmojiImage,
+    ) -> StoreResult<()>;
+    /// The guild's emojis, oldest first.
+    async fn emojis_of_guild(&self, guild_id: Snowflake) -> StoreResult<Vec<Emoji>>;
+    /// An emoji of any guild, with its guild's id.
+    async fn emoji(&self, emoji_id: Snowflake) -> StoreResult<Option<(Snowflake, Emoji)>>;
+    /// Replaces an emoji of the guild; false when there is none.
+    async fn update_emoji(&self, guild_id: Snowflake, emoji: Emoji) -> StoreResult<bool>;
+    /// Deletes an emoji of the guild (reactions with it stay, as on Discord); whether it existed.
+    async fn delete_emoji(&self, guild_id: Snowflake, emoji_id: Snowflake) -> StoreResult<bool>;
+    async fn emoji_image(&self, emoji_id: Snowflake) -> StoreResult<Option<EmojiImage>>;
 }

@@ -19,11 +19,14 @@ use mongodb::{Client, ClientSession, Collection, IndexModel};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{nonce_key, MessageWindow, NewGuild, Pin, Store, StoreResult, UserRecord};
+use super::{
+    emoji_record, nonce_key, EmojiImage, MessageWindow, NewGuild, Pin, ReactionSummary, Store,
+    StoreResult, StoredReaction, UserRecord,
+};
 use crate::error::StoreError;
 use crate::model::{
-    Application, Ban, Channel, CurrentUser, Guild, Invite, Member, Message, Role, Snowflake, User,
-    Webhook,
+    Application, Ban, Channel, CurrentUser, Emoji, Guild, Invite, Member, Message, Role, Snowflake,
+    User, Webhook,
 };
 
 /// How long a transaction keeps being retried while the server calls its failure transient
@@ -55,6 +58,10 @@ pub struct MongoStore {
     webhooks: Collection<Document>,
     /// Attachment bytes, in the `attachments` GridFS bucket.
     blobs: std::sync::Arc<super::GridFsBlobStore>,
+    /// One document per user reaction: message, emoji key, user, channel, order, emoji JSON.
+    reactions: Collection<Document>,
+    /// Custom emojis with their image bytes.
+    emojis: Collection<Document>,
 }
 
 /// What went wrong inside an operation, before it becomes a `StoreError`: driver errors keep
@@ -435,6 +442,8 @@ impl MongoStore {
             messages: db.collection("messages"),
             webhooks: db.collection("webhooks"),
             blobs: std::sync::Arc::new(super::GridFsBlobStore::new(&db)),
+            reactions: db.collection("reactions"),
+            emojis: db.collection("emojis"),
             client,
         };
         store.create_indexes().await.map_err(StoreError::from)?;
@@ -527,6 +536,22 @@ impl MongoStore {
                     index("by_channel", doc! { "channel_id": 1, "_id": 1 }),
                     index("by_guild", doc! { "guild_id": 1, "_id": 1 }),
                 ],
+            ),
+            (
+                &self.reactions,
+                vec![
+                    named(
+                        "by_message_emoji_user",
+                        doc! { "message_id": 1, "emoji_key": 1, "user_id": 1 },
+                        unique(None),
+                    ),
+                    index("by_message_order", doc! { "message_id": 1, "ord": 1 }),
+                    index("by_channel", doc! { "channel_id": 1 }),
+                ],
+            ),
+            (
+                &self.emojis,
+                vec![index("by_guild", doc! { "guild_id": 1, "_id": 1 })],
             ),
         ];
         for (coll, indexes) in plan {
@@ -711,6 +736,13 @@ impl MongoStore {
         let g = id(guild_id);
         let channel_ids = self.channel_ids_in(s, guild_id).await?;
         delete_many(
+            &self.reactions,
+            s,
+            doc! { "channel_id": { "$in": channel_ids.clone() } },
+        )
+        .await?;
+        delete_many(&self.emojis, s, doc! { "guild_id": g }).await?;
+        delete_many(
             &self.messages,
             s,
             doc! { "channel_id": { "$in": channel_ids } },
@@ -754,6 +786,7 @@ impl MongoStore {
             return Ok(Vec::new());
         };
         let channel = channel_of(&doc)?;
+        delete_many(&self.reactions, s, doc! { "channel_id": id(channel_id) }).await?;
         delete_many(&self.messages, s, doc! { "channel_id": id(channel_id) }).await?;
         delete_many(&self.channels, s, doc! { "_id": id(channel_id) }).await?;
         delete_many(&self.webhooks, s, doc! { "channel_id": id(channel_id) }).await?;
@@ -851,6 +884,12 @@ impl MongoStore {
             return Ok(Vec::new());
         }
         let ids: Vec<i64> = rows.iter().map(|(_, m)| *m).collect();
+        delete_many(
+            &self.reactions,
+            s,
+            doc! { "message_id": { "$in": ids.clone() } },
+        )
+        .await?;
         delete_many(&self.messages, s, doc! { "_id": { "$in": ids } }).await?;
         let mut deleted: Vec<(Snowflake, Vec<Snowflake>)> = Vec::new();
         for (channel, message) in rows {
@@ -1471,9 +1510,15 @@ impl Store for MongoStore {
                         .filter_map(|d| d.get_i64("_id").ok())
                         .map(snowflake)
                         .collect();
-                    delete_many(&self.messages, s, filter.clone())
+                    let gone: Vec<i64> = existing.iter().map(|m| id(*m)).collect();
+                    match delete_many(&self.reactions, s, doc! { "message_id": { "$in": gone } })
                         .await
-                        .map(|_| existing)
+                    {
+                        Ok(_) => delete_many(&self.messages, s, filter.clone())
+                            .await
+                            .map(|_| existing),
+                        Err(err) => Err(err),
+                    }
                 }
                 Err(err) => Err(err),
             }
@@ -1561,6 +1606,202 @@ impl Store for MongoStore {
         )
         .await?;
         Ok(docs.first().map(data).transpose()?)
+    }
+
+    // --- reactions ---
+    async fn add_reaction(
+        &self,
+        reaction: StoredReaction,
+        max_emojis: usize,
+    ) -> StoreResult<Option<bool>> {
+        Ok(transaction!(self, |s| self
+            .add_reaction_in(s, &reaction, max_emojis)
+            .await)?)
+    }
+
+    async fn remove_reaction(
+        &self,
+        message_id: Snowflake,
+        emoji_key: &str,
+        user_id: Snowflake,
+    ) -> StoreResult<bool> {
+        let mut s = self.session().await?;
+        let filter =
+            doc! { "message_id": id(message_id), "emoji_key": emoji_key, "user_id": id(user_id) };
+        Ok(delete_many(&self.reactions, &mut s, filter).await? > 0)
+    }
+
+    async fn remove_reactions(
+        &self,
+        message_id: Snowflake,
+        emoji_key: Option<&str>,
+    ) -> StoreResult<u64> {
+        let mut s = self.session().await?;
+        let mut filter = doc! { "message_id": id(message_id) };
+        if let Some(key) = emoji_key {
+            filter.insert("emoji_key", key);
+        }
+        Ok(delete_many(&self.reactions, &mut s, filter).await?)
+    }
+
+    async fn reaction_users(
+        &self,
+        message_id: Snowflake,
+        emoji_key: &str,
+        after: Snowflake,
+        limit: u32,
+    ) -> StoreResult<Vec<Snowflake>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut s = self.session().await?;
+        let docs = find_all(
+            &self.reactions,
+            &mut s,
+            doc! {
+                "message_id": id(message_id),
+                "emoji_key": emoji_key,
+                "user_id": { "$gt": id(after) },
+            },
+            doc! { "user_id": 1 },
+            Some(limit_of(limit)),
+        )
+        .await?;
+        let users = docs
+            .iter()
+            .map(|d| d.get_i64("user_id").map(snowflake))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Failure::from)?;
+        Ok(users)
+    }
+
+    async fn reaction_summaries(
+        &self,
+        message_ids: &[Snowflake],
+        viewer: Snowflake,
+    ) -> StoreResult<Vec<ReactionSummary>> {
+        if message_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut s = self.session().await?;
+        let wanted: Vec<i64> = message_ids.iter().map(|m| id(*m)).collect();
+        let docs = find_all(
+            &self.reactions,
+            &mut s,
+            doc! { "message_id": { "$in": wanted } },
+            doc! { "message_id": 1, "ord": 1 },
+            None,
+        )
+        .await?;
+        // Grouped here rather than with an aggregation: the documents arrive in first-use
+        // order per message, so the first of each (message, emoji) fixes the emoji's place.
+        let mut found: Vec<ReactionSummary> = Vec::new();
+        let mut slot: HashMap<(i64, String), usize> = HashMap::new();
+        for doc in &docs {
+            let message = doc.get_i64("message_id").map_err(Failure::from)?;
+            let key = doc.get_str("emoji_key").map_err(Failure::from)?.to_owned();
+            let mine = doc.get_i64("user_id").map_err(Failure::from)? == id(viewer);
+            match slot.get(&(message, key.clone())) {
+                Some(&at) => {
+                    found[at].count += 1;
+                    found[at].me |= mine;
+                }
+                None => {
+                    let emoji = serde_json::from_str(doc.get_str("emoji").map_err(Failure::from)?)
+                        .map_err(|e| Failure::Data(e.to_string()))?;
+                    slot.insert((message, key), found.len());
+                    found.push(ReactionSummary {
+                        message_id: snowflake(message),
+                        emoji,
+                        count: 1,
+                        me: mine,
+                    });
+                }
+            }
+        }
+        found.sort_by_key(|summary| {
+            message_ids
+                .iter()
+                .position(|m| *m == summary.message_id)
+                .unwrap_or(usize::MAX)
+        });
+        Ok(found)
+    }
+
+    // --- emojis ---
+    async fn create_emoji(
+        &self,
+        guild_id: Snowflake,
+        emoji: Emoji,
+        image: EmojiImage,
+    ) -> StoreResult<()> {
+        let mut s = self.session().await?;
+        let doc = doc! {
+            "_id": id(emoji.id),
+            "guild_id": id(guild_id),
+            "data": to_json(&emoji_record(&emoji))?,
+            "content_type": image.content_type,
+            "image": Binary { subtype: BinarySubtype::Generic, bytes: image.bytes },
+        };
+        Ok(insert(&self.emojis, &mut s, doc).await?)
+    }
+
+    async fn emojis_of_guild(&self, guild_id: Snowflake) -> StoreResult<Vec<Emoji>> {
+        let mut s = self.session().await?;
+        let docs = find_all(
+            &self.emojis,
+            &mut s,
+            doc! { "guild_id": id(guild_id) },
+            doc! { "_id": 1 },
+            None,
+        )
+        .await?;
+        Ok(docs.iter().map(data).collect::<Res<Vec<Emoji>>>()?)
+    }
+
+    async fn emoji(&self, emoji_id: Snowflake) -> StoreResult<Option<(Snowflake, Emoji)>> {
+        let mut s = self.session().await?;
+        let Some(doc) = find_one(&self.emojis, &mut s, doc! { "_id": id(emoji_id) }).await? else {
+            return Ok(None);
+        };
+        let guild = doc.get_i64("guild_id").map_err(Failure::from)?;
+        Ok(Some((snowflake(guild), data(&doc)?)))
+    }
+
+    async fn update_emoji(&self, guild_id: Snowflake, emoji: Emoji) -> StoreResult<bool> {
+        let mut s = self.session().await?;
+        let matched = update(
+            &self.emojis,
+            &mut s,
+            doc! { "_id": id(emoji.id), "guild_id": id(guild_id) },
+            doc! { "data": to_json(&emoji_record(&emoji))? },
+        )
+        .await?;
+        Ok(matched == 1)
+    }
+
+    async fn delete_emoji(&self, guild_id: Snowflake, emoji_id: Snowflake) -> StoreResult<bool> {
+        let mut s = self.session().await?;
+        let filter = doc! { "_id": id(emoji_id), "guild_id": id(guild_id) };
+        Ok(delete_many(&self.emojis, &mut s, filter).await? == 1)
+    }
+
+    async fn emoji_image(&self, emoji_id: Snowflake) -> StoreResult<Option<EmojiImage>> {
+        let mut s = self.session().await?;
+        let Some(doc) = find_one(&self.emojis, &mut s, doc! { "_id": id(emoji_id) }).await? else {
+            return Ok(None);
+        };
+        let bytes = match doc.get("image") {
+            Some(Bson::Binary(binary)) => binary.bytes.clone(),
+            _ => return Err(Failure::Data("emoji without image bytes".into()).into()),
+        };
+        Ok(Some(EmojiImage {
+            content_type: doc
+                .get_str("content_type")
+                .map_err(Failure::from)?
+                .to_owned(),
+            bytes,
+        }))
     }
 
     // --- files ---
@@ -1667,5 +1908,63 @@ fn setting_value(doc: &Document) -> Res<Vec<u8>> {
     match doc.get("value") {
         Some(Bson::Binary(binary)) => Ok(binary.bytes.clone()),
         _ => Err(Failure::Data("setting without a binary value".into())),
+    }
+}
+
+impl MongoStore {
+    /// The body of `add_reaction`'s transaction.
+    async fn add_reaction_in(
+        &self,
+        s: &mut ClientSession,
+        reaction: &StoredReaction,
+        max_emojis: usize,
+    ) -> Res<Option<bool>> {
+        let message = id(reaction.message_id);
+        let exists = find_one(
+            &self.messages,
+            s,
+            doc! { "_id": message, "channel_id": id(reaction.channel_id) },
+        )
+        .await?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        let key = reaction.emoji.key();
+        let mut cursor = self
+            .reactions
+            .find(doc! { "message_id": message })
+            .projection(doc! { "emoji_key": 1, "user_id": 1 })
+            .session(&mut *s)
+            .await?;
+        let mut keys = std::collections::HashSet::new();
+        let mut same_emoji = false;
+        while let Some(doc) = cursor.next(s).await {
+            let doc = doc?;
+            let other = doc.get_str("emoji_key")?;
+            if other == key {
+                if doc.get_i64("user_id")? == id(reaction.user_id) {
+                    return Ok(Some(false));
+                }
+                same_emoji = true;
+            }
+            keys.insert(other.to_owned());
+        }
+        if !same_emoji && keys.len() >= max_emojis {
+            return Err(Failure::Conflict("reactions"));
+        }
+        insert(
+            &self.reactions,
+            s,
+            doc! {
+                "message_id": message,
+                "emoji_key": key,
+                "user_id": id(reaction.user_id),
+                "channel_id": id(reaction.channel_id),
+                "ord": id(reaction.order),
+                "emoji": to_json(&reaction.emoji)?,
+            },
+        )
+        .await?;
+        Ok(Some(true))
     }
 }
