@@ -75,6 +75,9 @@ pub mod intents {
     pub const GUILD_PRESENCES: u64 = 1 << 8;
     pub const GUILD_MESSAGES: u64 = 1 << 9;
     pub const GUILD_MESSAGE_TYPING: u64 = 1 << 11;
+    pub const DIRECT_MESSAGES: u64 = 1 << 12;
+    pub const DIRECT_MESSAGE_REACTIONS: u64 = 1 << 13;
+    pub const DIRECT_MESSAGE_TYPING: u64 = 1 << 14;
     pub const MESSAGE_CONTENT: u64 = 1 << 15;
     /// Every documented intent (sum = 53608447).
     pub const ALL: u64 = 53_608_447;
@@ -104,6 +107,19 @@ pub fn required_intent(event: &str) -> Option<u64> {
             Some(intents::GUILD_MESSAGES)
         }
         _ => None,
+    }
+}
+
+/// The intent an event in a DM channel needs (`Audience::DirectMessage`).
+pub fn required_dm_intent(event: &str) -> Option<u64> {
+    match event {
+        "TYPING_START" => Some(intents::DIRECT_MESSAGE_TYPING),
+        "MESSAGE_REACTION_ADD"
+        | "MESSAGE_REACTION_REMOVE"
+        | "MESSAGE_REACTION_REMOVE_ALL"
+        | "MESSAGE_REACTION_REMOVE_EMOJI" => Some(intents::DIRECT_MESSAGE_REACTIONS),
+        // CHANNEL_CREATE of a DM is announced with its first message, under the same intent.
+        _ => Some(intents::DIRECT_MESSAGES),
     }
 }
 

@@ -5,6 +5,7 @@ mod applications;
 mod auth;
 mod bans;
 mod channels;
+mod dms;
 mod extract;
 mod gateway;
 mod guilds;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(invites::routes())
         .merge(messages::routes())
         .merge(gateway::routes())
+        .merge(dms::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ratelimit::enforce,

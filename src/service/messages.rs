@@ -4,7 +4,6 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Caller, ChannelAccess, GuildAccess, Service};
-use crate::bus::{Audience, Topic};
 use crate::error::{ApiError, FormErrors};
 use crate::model::message::{MESSAGE_TYPE_DEFAULT, MESSAGE_TYPE_REPLY};
 use crate::model::{Channel, Member, Message, MessageReference, Snowflake, User};
@@ -177,6 +176,9 @@ impl Service {
         if !perms.contains(Permissions::SEND_MESSAGES) {
             return Err(ApiError::missing_permissions());
         }
+        if access.is_none() {
+            self.check_can_dm(caller, &channel).await?;
+        }
         let content = body.content.unwrap_or_default();
         let embeds = body.embeds.unwrap_or_default();
         let nonce = validate_message(&content, &embeds, body.nonce.as_ref())?;
@@ -200,7 +202,8 @@ impl Service {
             .await?;
         let mentions = self
             .mentions(
-                &access,
+                access.as_ref(),
+                &channel,
                 perms,
                 &content,
                 body.allowed_mentions.as_ref(),
@@ -216,11 +219,11 @@ impl Service {
                 MESSAGE_TYPE_DEFAULT
             },
             channel_id,
-            guild_id: Some(channel.guild_id),
+            guild_id: channel.guild_id,
             author: caller.user.user.clone(),
-            member: Some(Member {
+            member: access.map(|access| Member {
                 user: None,
-                ..access.member.clone()
+                ..access.member
             }),
             mentions: mentions.users,
             mention_roles: mentions.roles,
@@ -240,13 +243,10 @@ impl Service {
             components: Vec::new(),
         };
         self.store.create_message(message.clone()).await?;
-        self.publish(
-            Topic::Guild(channel.guild_id),
-            "MESSAGE_CREATE",
-            &message,
-            Audience::Channel(channel_id),
-            None,
-        )?;
+        if channel.guild_id.is_none() && channel.last_message_id.is_none() {
+            self.announce_new_dm(&channel, caller.id())?;
+        }
+        self.publish_in_channel(&channel, "MESSAGE_CREATE", &message, None)?;
         Ok(message)
     }
 
@@ -313,8 +313,8 @@ impl Service {
     ) -> Result<Message, ApiError> {
         let ChannelAccess {
             guild: access,
+            channel,
             perms,
-            ..
         } = self.channel_access(caller, channel_id).await?;
         let mut message = self.existing_message(channel_id, message_id).await?;
         if let Some(allowed) = &edit.allowed_mentions {
@@ -345,7 +345,8 @@ impl Service {
         if is_author {
             let mentions = self
                 .mentions(
-                    &access,
+                    access.as_ref(),
+                    &channel,
                     perms,
                     &message.content,
                     edit.allowed_mentions.as_ref(),
@@ -360,13 +361,7 @@ impl Service {
         if !self.store.update_message(message.clone()).await? {
             return Err(ApiError::unknown_message());
         }
-        self.publish(
-            Topic::Guild(access.guild.id),
-            "MESSAGE_UPDATE",
-            &message,
-            Audience::Channel(channel_id),
-            None,
-        )?;
+        self.publish_in_channel(&channel, "MESSAGE_UPDATE", &message, None)?;
         Ok(message)
     }
 
@@ -390,15 +385,14 @@ impl Service {
         {
             return Err(ApiError::unknown_message());
         }
-        self.publish(
-            Topic::Guild(channel.guild_id),
+        self.publish_in_channel(
+            &channel,
             "MESSAGE_DELETE",
             &serde_json::json!({
                 "id": message_id,
                 "channel_id": channel_id,
                 "guild_id": channel.guild_id,
             }),
-            Audience::Channel(channel_id),
             None,
         )
     }
@@ -451,15 +445,14 @@ impl Service {
         if deleted.is_empty() {
             return Ok(());
         }
-        self.publish(
-            Topic::Guild(channel.guild_id),
+        self.publish_in_channel(
+            &channel,
             "MESSAGE_DELETE_BULK",
             &serde_json::json!({
                 "ids": deleted,
                 "channel_id": channel_id,
                 "guild_id": channel.guild_id,
             }),
-            Audience::Channel(channel_id),
             None,
         )
     }
@@ -497,9 +490,7 @@ impl Service {
             }
             Err(err) => return Err(err.into()),
         };
-        let topic = Topic::Guild(channel.guild_id);
-        let audience = Audience::Channel(channel_id);
-        self.publish(topic, "MESSAGE_UPDATE", &message, audience, None)?;
+        self.publish_in_channel(&channel, "MESSAGE_UPDATE", &message, None)?;
         // A new pin is the newest; after an unpin the newest remaining one is read.
         let last_pin = match pinned_at {
             Some(at) => Some(at),
@@ -511,15 +502,14 @@ impl Service {
                 .next()
                 .map(|pin| pin.pinned_at),
         };
-        self.publish(
-            topic,
+        self.publish_in_channel(
+            &channel,
             "CHANNEL_PINS_UPDATE",
             &serde_json::json!({
                 "guild_id": channel.guild_id,
                 "channel_id": channel_id,
                 "last_pin_timestamp": last_pin,
             }),
-            audience,
             None,
         )
     }
@@ -575,21 +565,19 @@ impl Service {
         let ChannelAccess { guild, channel, .. } = self
             .require_channel(caller, channel_id, Permissions::SEND_MESSAGES)
             .await?;
-        let mut member = serde_json::to_value(&guild.member).map_err(|_| ApiError::internal())?;
-        member["user"] = serde_json::json!(caller.user.user);
-        self.publish(
-            Topic::Guild(channel.guild_id),
-            "TYPING_START",
-            &serde_json::json!({
-                "channel_id": channel_id,
-                "guild_id": channel.guild_id,
-                "user_id": caller.id(),
-                "timestamp": chrono::Utc::now().timestamp(),
-                "member": member,
-            }),
-            Audience::Channel(channel_id),
-            Some(caller.id()),
-        )
+        let mut typing = serde_json::json!({
+            "channel_id": channel_id,
+            "guild_id": channel.guild_id,
+            "user_id": caller.id(),
+            "timestamp": chrono::Utc::now().timestamp(),
+        });
+        if let Some(guild) = guild {
+            let mut member =
+                serde_json::to_value(&guild.member).map_err(|_| ApiError::internal())?;
+            member["user"] = serde_json::json!(caller.user.user);
+            typing["member"] = member;
+        }
+        self.publish_in_channel(&channel, "TYPING_START", &typing, Some(caller.id()))
     }
 
     /// Checks a reply's target: same channel, readable, existing (unless the client said a
@@ -637,7 +625,7 @@ impl Service {
                     kind: 0,
                     message_id: Some(target.id),
                     channel_id: Some(channel.id),
-                    guild_id: Some(channel.guild_id),
+                    guild_id: channel.guild_id,
                     fail_if_not_exists: None,
                 }),
                 Some(Box::new(Message {
@@ -654,14 +642,15 @@ impl Service {
     /// mentions its target's author only with `replied_user: true`.
     async fn mentions(
         &self,
-        access: &GuildAccess,
+        access: Option<&GuildAccess>,
+        channel: &Channel,
         perms: Permissions,
         content: &str,
         allowed: Option<&AllowedMentions>,
         replied: Option<&Message>,
     ) -> Result<Mentions, ApiError> {
-        let mut users = self.mentioned_users(access, content).await?;
-        let mut roles = mentioned_roles(access, content);
+        let mut users = self.mentioned_users(access, channel, content).await?;
+        let mut roles = access.map_or_else(Vec::new, |access| mentioned_roles(access, content));
         let mut everyone = perms.contains(Permissions::MENTION_EVERYONE)
             && (content.contains("@everyone") || content.contains("@here"));
         if let Some(allowed) = allowed {
@@ -681,10 +670,12 @@ impl Service {
         })
     }
 
-    /// Members named as `<@id>` / `<@!id>` (replies do not mention their target by default).
+    /// Members (in a DM: its users) named as `<@id>` / `<@!id>` (replies do not mention their
+    /// target by default).
     async fn mentioned_users(
         &self,
-        access: &GuildAccess,
+        access: Option<&GuildAccess>,
+        channel: &Channel,
         content: &str,
     ) -> Result<Vec<User>, ApiError> {
         let mut users: Vec<User> = Vec::new();
@@ -692,8 +683,13 @@ impl Service {
             if users.iter().any(|u| u.id == id) || users.len() >= 100 {
                 continue;
             }
-            if let Some(member) = self.store.member(access.guild.id, id).await? {
-                users.extend(member.user);
+            match access {
+                Some(access) => {
+                    if let Some(member) = self.store.member(access.guild.id, id).await? {
+                        users.extend(member.user);
+                    }
+                }
+                None => users.extend(channel.recipients.iter().find(|u| u.id == id).cloned()),
             }
         }
         Ok(users)
