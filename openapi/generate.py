@@ -852,7 +852,8 @@ paths["/users/@me/channels"] = {
                "its two users only (anyone else: 404 code 10003). Its first message sends CHANNEL_CREATE to "
                "the other user's sessions; DM events go to both users' sessions with DIRECT_MESSAGES (1<<12), "
                "TYPING_START with DIRECT_MESSAGE_TYPING (1<<14), without guild_id or member. Bots see DM "
-               "content without MESSAGE_CONTENT. READY private_channels lists a user's DMs (bots: [])."),
+               "content without MESSAGE_CONTENT. READY private_channels lists a user's DMs (bots: []). "
+               "DELETE /channels/{id} on a DM closes it as on Discord: 200 with the channel, which is kept."),
 }
 # --- end dms ---
 

@@ -89,6 +89,15 @@ async fn opening_a_dm_is_idempotent_and_shaped_like_discords() {
     let owners = owner.api.get("/users/@me/channels").await.ok(200);
     assert_eq!(owners.as_array().unwrap().len(), 1);
 
+    // Closing a DM (DELETE) answers the channel and keeps it, as on Discord.
+    assert_dm_shape(&owner.api.delete_channel(&dm).await.ok(200), &member);
+    assert_eq!(sid(&open_dm(&owner.api, &member.id).await.ok(200)), dm);
+    owner
+        .api
+        .patch_channel(&dm, &json!({ "name": "renamed" }))
+        .await
+        .err(403, 50013);
+
     // A DM one is not in is an unknown channel.
     third.api.channel(&dm).await.err(404, 10003);
     third.api.messages(&dm, "").await.err(404, 10003);

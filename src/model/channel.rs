@@ -222,12 +222,13 @@ mod tests {
         let b = User::new(Snowflake(6), "b".into(), true);
         let dm = Channel::dm(Snowflake(9), [a, b]);
         let wire = serde_json::to_value(dm.clone().seen_by(Snowflake(5))).unwrap();
-        let keys: Vec<&str> = wire
+        let mut keys: Vec<&str> = wire
             .as_object()
             .unwrap()
             .keys()
             .map(|k| k.as_str())
             .collect();
+        keys.sort_unstable();
         assert_eq!(
             keys,
             ["flags", "id", "last_message_id", "recipients", "type"]

@@ -205,16 +205,21 @@ impl Service {
         Ok(channel)
     }
 
-    /// `DELETE /channels/{id}`: MANAGE_CHANNELS; children of a category are detached.
+    /// `DELETE /channels/{id}`: MANAGE_CHANNELS; children of a category are detached. On a DM it
+    /// "closes" the DM as Discord does: the channel (and its history) stays, and is returned.
     pub async fn delete_channel(
         &self,
         caller: &Caller,
         channel_id: Snowflake,
     ) -> Result<Channel, ApiError> {
-        let channel = self
-            .require_channel(caller, channel_id, Permissions::MANAGE_CHANNELS)
-            .await?
-            .channel;
+        let access = self.channel_access(caller, channel_id).await?;
+        if access.guild.is_none() {
+            return self.present_dm(access.channel, caller.id()).await;
+        }
+        if !access.perms.contains(Permissions::MANAGE_CHANNELS) {
+            return Err(ApiError::missing_permissions());
+        }
+        let channel = access.channel;
         let detached = self.store.delete_channel(channel_id).await?;
         self.publish_channel("CHANNEL_DELETE", &channel)?;
         for child in &detached {
