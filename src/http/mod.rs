@@ -15,6 +15,7 @@ mod messages;
 pub mod ratelimit;
 mod roles;
 mod users;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(bans::routes())
         .merge(invites::routes())
         .merge(messages::routes())
+        .merge(webhooks::routes())
         .merge(gateway::routes())
         .merge(dms::routes())
         .layer(axum::middleware::from_fn_with_state(

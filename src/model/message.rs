@@ -38,6 +38,12 @@ pub struct Message {
     pub referenced_message: Option<Box<Message>>,
     pub flags: u64,
     pub components: Vec<Value>,
+    /// The webhook that posted it (its id is also the author's id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_id: Option<Snowflake>,
+    /// The application of a webhook (or interaction) that posted it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_id: Option<Snowflake>,
 }
 
 /// What a reply points at.

@@ -59,7 +59,7 @@ impl AllowedMentions {
 
     /// Discord's rules: known `parse` values, at most 100 ids per list, and a kind is either
     /// parsed or listed, not both.
-    fn validate(&self) -> Result<(), ApiError> {
+    pub(super) fn validate(&self) -> Result<(), ApiError> {
         let mut form = FormErrors::default();
         for (index, kind) in self.parse.iter().flatten().enumerate() {
             if !matches!(kind.as_str(), "users" | "roles" | "everyone") {
@@ -100,6 +100,17 @@ struct Mentions {
     users: Vec<User>,
     roles: Vec<Snowflake>,
     everyone: bool,
+}
+
+/// Who posts a new message, decided before `post_message`: the user shown as author, the
+/// member beside it (none for webhooks), the permissions that decide mentions and TTS, and
+/// the webhook/application that sent it.
+pub(super) struct Sender {
+    pub user: User,
+    pub member: Option<Member>,
+    pub perms: Permissions,
+    pub webhook_id: Option<Snowflake>,
+    pub application_id: Option<Snowflake>,
 }
 
 /// `PATCH /channels/{id}/messages/{mid}` body: absent fields stay, `null` clears.
@@ -166,6 +177,36 @@ impl Service {
             channel,
             perms,
         } = self.channel_access(caller, channel_id).await?;
+        if channel.kind.holds_messages() && !perms.contains(Permissions::SEND_MESSAGES) {
+            return Err(ApiError::missing_permissions());
+        }
+        if access.is_none() {
+            self.check_can_dm(caller, &channel).await?;
+        }
+        let sender = Sender {
+            user: caller.user.user.clone(),
+            member: access.as_ref().map(|access| Member {
+                user: None,
+                ..access.member.clone()
+            }),
+            perms,
+            webhook_id: None,
+            application_id: None,
+        };
+        self.post_message(access.as_ref(), &channel, sender, body)
+            .await
+    }
+
+    /// What every new message goes through once its author is decided (a member, a webhook):
+    /// content rules, nonce, reply, mentions as `sender.perms` allow, then persist and publish
+    /// MESSAGE_CREATE.
+    pub(super) async fn post_message(
+        &self,
+        access: Option<&GuildAccess>,
+        channel: &Channel,
+        sender: Sender,
+        body: NewMessage,
+    ) -> Result<Message, ApiError> {
         if !channel.kind.holds_messages() {
             return Err(ApiError::new(
                 400,
@@ -173,12 +214,7 @@ impl Service {
                 "Cannot send messages in a non-text channel",
             ));
         }
-        if !perms.contains(Permissions::SEND_MESSAGES) {
-            return Err(ApiError::missing_permissions());
-        }
-        if access.is_none() {
-            self.check_can_dm(caller, &channel).await?;
-        }
+        let perms = sender.perms;
         let content = body.content.unwrap_or_default();
         let embeds = body.embeds.unwrap_or_default();
         let nonce = validate_message(&content, &embeds, body.nonce.as_ref())?;
@@ -191,19 +227,19 @@ impl Service {
             let key = crate::store::nonce_key(nonce);
             if let Some(existing) = self
                 .store
-                .message_by_nonce(channel_id, caller.id(), &key, since)
+                .message_by_nonce(channel.id, sender.user.id, &key, since)
                 .await?
             {
                 return Ok(existing);
             }
         }
         let (reference, referenced) = self
-            .resolve_reply(&channel, perms, body.message_reference)
+            .resolve_reply(channel, perms, body.message_reference)
             .await?;
         let mentions = self
             .mentions(
-                access.as_ref(),
-                &channel,
+                access,
+                channel,
                 perms,
                 &content,
                 body.allowed_mentions.as_ref(),
@@ -218,13 +254,10 @@ impl Service {
             } else {
                 MESSAGE_TYPE_DEFAULT
             },
-            channel_id,
+            channel_id: channel.id,
             guild_id: channel.guild_id,
-            author: caller.user.user.clone(),
-            member: access.map(|access| Member {
-                user: None,
-                ..access.member
-            }),
+            author: sender.user,
+            member: sender.member,
             mentions: mentions.users,
             mention_roles: mentions.roles,
             mention_everyone: mentions.everyone,
@@ -241,12 +274,14 @@ impl Service {
             // Only SUPPRESS_EMBEDS (1<<2) and SUPPRESS_NOTIFICATIONS (1<<12) may be set here.
             flags: body.flags.unwrap_or(0) & ((1 << 2) | (1 << 12)),
             components: Vec::new(),
+            webhook_id: sender.webhook_id,
+            application_id: sender.application_id,
         };
         self.store.create_message(message.clone()).await?;
         if channel.guild_id.is_none() && channel.last_message_id.is_none() {
-            self.announce_new_dm(&channel, caller.id())?;
+            self.announce_new_dm(channel, message.author.id)?;
         }
-        self.publish_in_channel(&channel, "MESSAGE_CREATE", &message, None)?;
+        self.publish_in_channel(channel, "MESSAGE_CREATE", &message, None)?;
         Ok(message)
     }
 
@@ -316,7 +351,7 @@ impl Service {
             channel,
             perms,
         } = self.channel_access(caller, channel_id).await?;
-        let mut message = self.existing_message(channel_id, message_id).await?;
+        let message = self.existing_message(channel_id, message_id).await?;
         if let Some(allowed) = &edit.allowed_mentions {
             allowed.validate()?;
         }
@@ -331,6 +366,21 @@ impl Service {
                 ));
             }
         }
+        self.apply_edit(access.as_ref(), &channel, perms, message, edit, is_author)
+            .await
+    }
+
+    /// Applies an authorized edit: content, embeds, the SUPPRESS_EMBEDS flag, mentions again
+    /// when the author edits (`reparse`), then persists and publishes MESSAGE_UPDATE.
+    pub(super) async fn apply_edit(
+        &self,
+        access: Option<&GuildAccess>,
+        channel: &Channel,
+        perms: Permissions,
+        mut message: Message,
+        edit: MessageEdit,
+        reparse: bool,
+    ) -> Result<Message, ApiError> {
         if let Some(content) = edit.content {
             message.content = content.unwrap_or_default();
         }
@@ -342,11 +392,11 @@ impl Service {
             message.flags = (message.flags & !SUPPRESS_EMBEDS) | (flags & SUPPRESS_EMBEDS);
         }
         validate_message(&message.content, &message.embeds, None)?;
-        if is_author {
+        if reparse {
             let mentions = self
                 .mentions(
-                    access.as_ref(),
-                    &channel,
+                    access,
+                    channel,
                     perms,
                     &message.content,
                     edit.allowed_mentions.as_ref(),
@@ -361,7 +411,7 @@ impl Service {
         if !self.store.update_message(message.clone()).await? {
             return Err(ApiError::unknown_message());
         }
-        self.publish_in_channel(&channel, "MESSAGE_UPDATE", &message, None)?;
+        self.publish_in_channel(channel, "MESSAGE_UPDATE", &message, None)?;
         Ok(message)
     }
 
@@ -377,6 +427,16 @@ impl Service {
         if message.author.id != caller.id() && !perms.contains(Permissions::MANAGE_MESSAGES) {
             return Err(ApiError::missing_permissions());
         }
+        self.remove_message(&channel, message_id).await
+    }
+
+    /// Deletes one authorized message and publishes MESSAGE_DELETE.
+    pub(super) async fn remove_message(
+        &self,
+        channel: &Channel,
+        message_id: Snowflake,
+    ) -> Result<(), ApiError> {
+        let channel_id = channel.id;
         if self
             .store
             .delete_messages(channel_id, vec![message_id])
@@ -386,7 +446,7 @@ impl Service {
             return Err(ApiError::unknown_message());
         }
         self.publish_in_channel(
-            &channel,
+            channel,
             "MESSAGE_DELETE",
             &serde_json::json!({
                 "id": message_id,
@@ -670,8 +730,7 @@ impl Service {
         })
     }
 
-    /// Members (in a DM: its users) named as `<@id>` / `<@!id>` (replies do not mention their
-    /// target by default).
+    /// Members named as `<@id>` / `<@!id>` (replies do not mention their target by default).
     async fn mentioned_users(
         &self,
         access: Option<&GuildAccess>,

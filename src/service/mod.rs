@@ -16,6 +16,7 @@ mod presence;
 mod roles;
 mod users;
 pub mod visibility;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -33,6 +34,10 @@ pub use messages::{BulkDelete, MessageEdit, MessageQuery, NewMessage, PinsQuery}
 pub use presence::{PresenceUpdate, VoiceStateUpdate};
 pub use roles::{RoleFields, RolePosition};
 pub use users::UserPatch;
+pub use webhooks::{
+    ExecuteQuery, ExecuteWebhook, NewWebhook, WebhookMessageQuery, WebhookPatch,
+    MAX_WEBHOOKS_PER_CHANNEL,
+};
 
 use crate::bus::{Audience, Bus, Envelope, Topic};
 use crate::error::{ApiError, StoreError};
