@@ -214,7 +214,15 @@ class Rest:
 class UserGateway:
     """A raw gateway session for a user: HELLO, heartbeats, IDENTIFY, then collect dispatches."""
 
-    def __init__(self, session: aiohttp.ClientSession, url: str, token: str, log: Callable[[str], None]):
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        token: str,
+        log: Callable[[str], None],
+        intents: int = INTENT_GUILDS | INTENT_GUILD_MESSAGES | INTENT_MESSAGE_CONTENT,
+    ):
+        self.intents = intents
         self.session = session
         self.url = url
         self.token = token
@@ -245,7 +253,7 @@ class UserGateway:
                 "d": {
                     "token": self.token,
                     "properties": {"os": "linux", "browser": "accord-compat-tests", "device": "accord-compat-tests"},
-                    "intents": INTENT_GUILDS | INTENT_GUILD_MESSAGES | INTENT_MESSAGE_CONTENT,
+                    "intents": self.intents,
                 },
             }
         )

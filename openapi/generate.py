@@ -1092,6 +1092,30 @@ message lists it under that filename; anything else is 404. Bytes are deleted wi
 ban clean-up), channel or guild.
 """
 # --- end files ---
+# --- dms ---
+p = discord_props("PrivateChannelResponse", ["id", "type", "last_message_id", "flags", "recipients"])
+p["recipients"]["description"] = "the other user of the DM (as the caller sees it)"
+p["type"] = {"type": "integer", "format": "int32", "enum": [1], "description": "1 = DM"}
+schemas["PrivateChannelResponse"] = obj(p, ["id", "type", "last_message_id", "flags", "recipients"],
+                                        "A DM channel (type 1): no guild fields.")
+schemas["CreatePrivateChannelRequest"] = obj({"recipient_id": ref("SnowflakeInput")}, ["recipient_id"])
+paths["/users/@me/channels"] = {
+    "get": op("list_my_private_channels", "List the current user's DM channels", "users", BOTH,
+              ok(200, "The caller's DM channels, ascending by id (always empty for bots, as on Discord)",
+                 {"type": "array", "items": ref("PrivateChannelResponse")}), [401]),
+    "post": op("create_dm", "Open a DM channel with a user", "users", BOTH,
+               ok(200, "The DM channel of the pair (the same one on every call)", ref("PrivateChannelResponse")),
+               [400, 401, 403, 404], json_body("CreatePrivateChannelRequest"),
+               description="Unknown user: 404 code 10013; the caller itself: 403 code 50007. Opening always "
+               "succeeds; sending in the channel answers 403 code 50007 when the two users share no guild or "
+               "are both bots. The channel's routes (messages, typing, pins) work as in guild channels, for "
+               "its two users only (anyone else: 404 code 10003). Its first message sends CHANNEL_CREATE to "
+               "the other user's sessions; DM events go to both users' sessions with DIRECT_MESSAGES (1<<12), "
+               "TYPING_START with DIRECT_MESSAGE_TYPING (1<<14), without guild_id or member. Bots see DM "
+               "content without MESSAGE_CONTENT. READY private_channels lists a user's DMs (bots: []). "
+               "DELETE /channels/{id} on a DM closes it as on Discord: 200 with the channel, which is kept."),
+}
+# --- end dms ---
 
 INFO_DESC = """\
 HTTP API of **accord**, a chat server compatible with Discord's HTTP API v10. This document lists exactly the

@@ -141,6 +141,8 @@ conformance!(
     reactions_add_once_list_and_remove,
     reactions_go_with_message_channel_and_guild,
     emojis_create_read_update_delete,
+    // --- dms ---
+    dm_channels_one_per_pair,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1526,6 +1528,80 @@ async fn concurrent_messages_in_one_channel(store: Arc<dyn Store>) {
     assert!(
         last.is_some_and(|id| (2000..2016).contains(&id.0)),
         "last_message_id {last:?}"
+    );
+}
+
+// --- dms ---
+
+async fn dm_channels_one_per_pair(store: Arc<dyn Store>) {
+    let (a, b, c) = (person(1, "a"), person(2, "b"), bot(3, "c"));
+    for user in [&a, &b, &c] {
+        store.create_user(user.clone()).await.unwrap();
+    }
+    // Both users open the pair's channel at once, many times: one channel wins, everyone gets it.
+    let opens = (0..16u64).map(|i| {
+        let store = Arc::clone(&store);
+        let pair = if i % 2 == 0 {
+            [public(&a), public(&b)]
+        } else {
+            [public(&b), public(&a)]
+        };
+        tokio::spawn(async move { store.open_dm(Channel::dm(sf(500 + i), pair)).await })
+    });
+    let opened: Vec<Channel> = futures_util::future::join_all(opens)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().expect("open_dm"))
+        .collect();
+    let winner = opened[0].clone();
+    assert!(opened.iter().all(|c| *c == winner), "one channel per pair");
+    assert_eq!(winner.kind, ChannelType::Dm);
+    assert_eq!(winner.guild_id, None);
+    assert!(winner.has_recipient(sf(1)) && winner.has_recipient(sf(2)));
+    assert_eq!(
+        store.channel(winner.id).await.unwrap(),
+        Some(winner.clone())
+    );
+
+    let other = store
+        .open_dm(Channel::dm(sf(600), [public(&c), public(&a)]))
+        .await
+        .unwrap();
+    assert_eq!(other.id, sf(600));
+    assert_eq!(
+        ids(&store.dm_channels_of_user(sf(1)).await.unwrap(), |c| c.id),
+        vec![winner.id.0, 600]
+    );
+    assert_eq!(
+        ids(&store.dm_channels_of_user(sf(2)).await.unwrap(), |c| c.id),
+        vec![winner.id.0]
+    );
+    assert!(store.dm_channels_of_user(sf(4)).await.unwrap().is_empty());
+    assert!(store
+        .open_dm(Channel::dm(sf(700), [public(&a), public(&a)]))
+        .await
+        .is_err());
+
+    // Messages move a DM's last_message_id like a guild channel's.
+    let mut first = message(800, winner.id.0, 0, &a, "hi");
+    first.guild_id = None;
+    store.create_message(first).await.unwrap();
+    let reread = store.dm_channels_of_user(sf(2)).await.unwrap();
+    assert_eq!(reread[0].last_message_id, Some(sf(800)));
+    assert_eq!(
+        store
+            .channel(winner.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_message_id,
+        Some(sf(800))
+    );
+    // A guild's channel list never shows DMs.
+    guild_with_owner(&*store, 100, &a).await;
+    assert_eq!(
+        ids(&store.channels_of_guild(sf(100)).await.unwrap(), |c| c.id),
+        vec![101]
     );
 }
 

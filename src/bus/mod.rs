@@ -52,6 +52,9 @@ pub enum Audience {
     Channel(Snowflake),
     /// Members holding at least one of these guild-wide permission bits.
     AnyGuildPermission(u64),
+    /// The sessions of the user whose topic this is, as a user of a DM channel: the DM intents
+    /// apply instead of the guild ones, and bots see message content without MESSAGE_CONTENT.
+    DirectMessage,
 }
 
 /// What a node's subscription yields.

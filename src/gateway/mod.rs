@@ -23,7 +23,7 @@ use crate::model::Snowflake;
 use crate::permissions::Permissions;
 use crate::service::visibility::GuildPermissions;
 use crate::service::{PresenceUpdate, Service};
-use protocol::{intents, required_intent, required_intent_for_user_topic};
+use protocol::{intents, required_dm_intent, required_intent};
 use registry::Registry;
 use session::Session;
 
@@ -278,9 +278,11 @@ impl Gateway {
             }
         }
 
-        let required = match envelope.topic {
-            Topic::Guild(_) => required_intent(&envelope.event),
-            Topic::User(_) => required_intent_for_user_topic(&envelope.event),
+        let direct = envelope.audience == Audience::DirectMessage;
+        let required = if direct {
+            required_dm_intent(&envelope.event)
+        } else {
+            required_intent(&envelope.event)
         };
         // A guild event addressed to a user goes only to the shard that carries the guild.
         let shard_guild = match (envelope.topic, envelope.event.as_str()) {
@@ -311,11 +313,11 @@ impl Gateway {
                             .is_some_and(|p| p.intersects(wanted))
                     })
                 }
-                (_, Audience::Everyone) => {}
+                (_, Audience::Everyone | Audience::DirectMessage) => {}
                 (None, _) => recipients.clear(),
             }
         }
-        send(envelope, &recipients);
+        send(envelope, &recipients, direct);
 
         if let Some(guild_id) = guild_id {
             if let Some(view) = self.views().get_mut(&guild_id) {
@@ -371,11 +373,14 @@ impl Gateway {
 }
 
 /// Hands the event to each recipient. The `d` is shared; the content-less variant for bots
-/// without MESSAGE_CONTENT is rendered at most once per event.
-fn send(envelope: &Envelope, recipients: &[Arc<Session>]) {
+/// without MESSAGE_CONTENT is rendered at most once per event (never in DMs, where Discord
+/// shows bots the content regardless).
+fn send(envelope: &Envelope, recipients: &[Arc<Session>], direct: bool) {
     let event: Arc<str> = Arc::from(envelope.event.as_str());
     let full: Arc<str> = Arc::from(envelope.data.as_str());
-    let gate = ContentGate::for_event(&envelope.event, &envelope.data);
+    let gate = (!direct)
+        .then(|| ContentGate::for_event(&envelope.event, &envelope.data))
+        .flatten();
     let mut without_content: Option<Arc<str>> = None;
     for session in recipients {
         let data = if gate.as_ref().is_some_and(|g| g.hides_from(session)) {

@@ -78,7 +78,9 @@ pub mod intents {
     pub const GUILD_MESSAGES: u64 = 1 << 9;
     pub const GUILD_MESSAGE_REACTIONS: u64 = 1 << 10;
     pub const GUILD_MESSAGE_TYPING: u64 = 1 << 11;
+    pub const DIRECT_MESSAGES: u64 = 1 << 12;
     pub const DIRECT_MESSAGE_REACTIONS: u64 = 1 << 13;
+    pub const DIRECT_MESSAGE_TYPING: u64 = 1 << 14;
     pub const MESSAGE_CONTENT: u64 = 1 << 15;
     /// Every documented intent (sum = 53608447).
     pub const ALL: u64 = 53_608_447;
@@ -117,16 +119,16 @@ pub fn required_intent(event: &str) -> Option<u64> {
     }
 }
 
-/// The intent an event needs when it was published to a user's topic rather than a guild's
-/// (events of DM channels, which have no guild): reactions there need
-/// DIRECT_MESSAGE_REACTIONS; anything else needs what `required_intent` says.
-pub fn required_intent_for_user_topic(event: &str) -> Option<u64> {
+/// The intent an event in a DM channel needs (`Audience::DirectMessage`).
+pub fn required_dm_intent(event: &str) -> Option<u64> {
     match event {
+        "TYPING_START" => Some(intents::DIRECT_MESSAGE_TYPING),
         "MESSAGE_REACTION_ADD"
         | "MESSAGE_REACTION_REMOVE"
         | "MESSAGE_REACTION_REMOVE_ALL"
         | "MESSAGE_REACTION_REMOVE_EMOJI" => Some(intents::DIRECT_MESSAGE_REACTIONS),
-        _ => required_intent(event),
+        // CHANNEL_CREATE of a DM is announced with its first message, under the same intent.
+        _ => Some(intents::DIRECT_MESSAGES),
     }
 }
 

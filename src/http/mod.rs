@@ -6,6 +6,7 @@ mod attachments;
 mod auth;
 mod bans;
 mod channels;
+mod dms;
 mod emojis;
 mod extract;
 mod gateway;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(reactions::routes())
         .merge(emojis::routes())
         .merge(gateway::routes())
+        .merge(dms::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ratelimit::enforce,

@@ -160,7 +160,8 @@ impl Service {
     }
 
     /// The caller's access to a channel: unknown, or in a guild the caller is not a member of,
-    /// is 10003; a member who cannot VIEW_CHANNEL gets 50001.
+    /// or a DM the caller is not in, is 10003; a member who cannot VIEW_CHANNEL gets 50001.
+    /// A DM's users hold `DM_PERMISSIONS` in it.
     pub async fn channel_access(
         &self,
         caller: &Caller,
@@ -171,7 +172,17 @@ impl Service {
             .channel(channel_id)
             .await?
             .ok_or_else(ApiError::unknown_channel)?;
-        let guild = match self.guild_access(caller, channel.guild_id).await {
+        let Some(guild_id) = channel.guild_id else {
+            if !channel.has_recipient(caller.id()) {
+                return Err(ApiError::unknown_channel());
+            }
+            return Ok(ChannelAccess {
+                guild: None,
+                channel,
+                perms: DM_PERMISSIONS,
+            });
+        };
+        let guild = match self.guild_access(caller, guild_id).await {
             Ok(access) => access,
             Err(err) if err.code == ApiError::unknown_guild().code => {
                 return Err(ApiError::unknown_channel())
@@ -183,7 +194,7 @@ impl Service {
             return Err(ApiError::missing_access());
         }
         Ok(ChannelAccess {
-            guild,
+            guild: Some(guild),
             channel,
             perms,
         })
@@ -218,11 +229,38 @@ impl RoleRank {
     }
 }
 
+/// What each user of a DM channel may do in it (Discord's DM set: the text permissions without
+/// the moderation, TTS, @everyone and thread ones).
+pub const DM_PERMISSIONS: Permissions = Permissions::VIEW_CHANNEL
+    .union(Permissions::SEND_MESSAGES)
+    .union(Permissions::EMBED_LINKS)
+    .union(Permissions::ATTACH_FILES)
+    .union(Permissions::READ_MESSAGE_HISTORY)
+    .union(Permissions::ADD_REACTIONS)
+    .union(Permissions::USE_EXTERNAL_EMOJIS)
+    .union(Permissions::USE_EXTERNAL_STICKERS)
+    .union(Permissions::USE_APPLICATION_COMMANDS)
+    .union(Permissions::SEND_VOICE_MESSAGES)
+    .union(Permissions::SEND_POLLS)
+    .union(Permissions::USE_EXTERNAL_APPS)
+    .union(Permissions::PIN_MESSAGES);
+
 /// A caller's access to one channel it can see.
 #[derive(Debug, Clone)]
 pub struct ChannelAccess {
-    pub guild: GuildAccess,
+    /// The caller's standing in the channel's guild; `None` in a DM channel.
+    pub guild: Option<GuildAccess>,
     pub channel: Channel,
     /// The caller's permissions in the channel (implicit rules applied).
     pub perms: Permissions,
+}
+
+impl ChannelAccess {
+    /// The guild standing, for operations that only exist in guild channels (50003 in a DM,
+    /// as Discord answers).
+    pub fn guild(&self) -> Result<&GuildAccess, ApiError> {
+        self.guild
+            .as_ref()
+            .ok_or_else(|| ApiError::new(403, 50003, "Cannot execute action on a DM channel"))
+    }
 }

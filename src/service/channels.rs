@@ -74,12 +74,17 @@ impl Service {
         Ok(self.store.channels_of_guild(guild_id).await?)
     }
 
+    /// A guild channel, or a DM as the caller sees it.
     pub async fn channel(
         &self,
         caller: &Caller,
         channel_id: Snowflake,
     ) -> Result<Channel, ApiError> {
-        Ok(self.channel_access(caller, channel_id).await?.channel)
+        let channel = self.channel_access(caller, channel_id).await?.channel;
+        if channel.guild_id.is_none() {
+            return self.present_dm(channel, caller.id()).await;
+        }
+        Ok(channel)
     }
 
     /// Needs MANAGE_CHANNELS (and MANAGE_ROLES to set overwrites); fires CHANNEL_CREATE.
@@ -94,7 +99,7 @@ impl Service {
             .await?;
         let mut form = FormErrors::default();
         check_length(&mut form, "name", &body.name, 1, 100);
-        let kind = match ChannelType::try_from(body.kind.unwrap_or(0)) {
+        let kind = match ChannelType::for_guild(body.kind.unwrap_or(0)) {
             Ok(kind) => kind,
             Err(message) => {
                 form.add(&["type"], "BASE_TYPE_CHOICES", message);
@@ -139,6 +144,7 @@ impl Service {
         } = self
             .require_channel(caller, channel_id, Permissions::MANAGE_CHANNELS)
             .await?;
+        let access = access.ok_or_else(ApiError::missing_permissions)?;
         let mut form = FormErrors::default();
         if let Some(name) = &patch.name {
             check_length(&mut form, "name", name, 1, 100);
@@ -148,7 +154,7 @@ impl Service {
             patch.topic.as_ref().and_then(|t| t.as_deref()),
             patch.rate_limit_per_user,
         );
-        let channels = self.store.channels_of_guild(before.guild_id).await?;
+        let channels = self.store.channels_of_guild(access.guild.id).await?;
         if let Some(Some(parent_id)) = patch.parent_id {
             check_parent(&mut form, &channels, parent_id, before.kind);
         }
@@ -199,16 +205,21 @@ impl Service {
         Ok(channel)
     }
 
-    /// `DELETE /channels/{id}`: MANAGE_CHANNELS; children of a category are detached.
+    /// `DELETE /channels/{id}`: MANAGE_CHANNELS; children of a category are detached. On a DM it
+    /// "closes" the DM as Discord does: the channel (and its history) stays, and is returned.
     pub async fn delete_channel(
         &self,
         caller: &Caller,
         channel_id: Snowflake,
     ) -> Result<Channel, ApiError> {
-        let channel = self
-            .require_channel(caller, channel_id, Permissions::MANAGE_CHANNELS)
-            .await?
-            .channel;
+        let access = self.channel_access(caller, channel_id).await?;
+        if access.guild.is_none() {
+            return self.present_dm(access.channel, caller.id()).await;
+        }
+        if !access.perms.contains(Permissions::MANAGE_CHANNELS) {
+            return Err(ApiError::missing_permissions());
+        }
+        let channel = access.channel;
         let detached = self.store.delete_channel(channel_id).await?;
         self.forget_channel_blobs(vec![channel_id]).await;
         self.publish_channel("CHANNEL_DELETE", &channel)?;
@@ -227,12 +238,10 @@ impl Service {
         target: Snowflake,
         body: OverwritePut,
     ) -> Result<(), ApiError> {
-        let ChannelAccess {
-            guild: access,
-            mut channel,
-            perms,
-        } = self.channel_access(caller, channel_id).await?;
-        require_manage_roles(perms)?;
+        let channel_access = self.channel_access(caller, channel_id).await?;
+        require_manage_roles(channel_access.perms)?;
+        let access = channel_access.guild()?;
+        let (mut channel, perms) = (channel_access.channel.clone(), channel_access.perms);
         let overwrite = PermissionOverwrite {
             id: target.0,
             kind: body.kind,
@@ -252,7 +261,7 @@ impl Service {
                 return Err(ApiError::unknown_role())
             }
             OverwriteKind::Member
-                if self.store.member(channel.guild_id, target).await?.is_none() =>
+                if self.store.member(access.guild.id, target).await?.is_none() =>
             {
                 return Err(ApiError::unknown_member())
             }
@@ -267,7 +276,7 @@ impl Service {
             Some(existing) => *existing = overwrite,
             None => channel.permission_overwrites.push(overwrite),
         }
-        let channels = self.store.channels_of_guild(channel.guild_id).await?;
+        let channels = self.store.channels_of_guild(access.guild.id).await?;
         self.save_with_synced_children(&before, channel, &channels)
             .await
     }
@@ -280,15 +289,18 @@ impl Service {
         target: Snowflake,
     ) -> Result<(), ApiError> {
         let ChannelAccess {
-            mut channel, perms, ..
+            guild: access,
+            mut channel,
+            perms,
         } = self.channel_access(caller, channel_id).await?;
         require_manage_roles(perms)?;
+        let guild_id = access.ok_or_else(ApiError::missing_permissions)?.guild.id;
         let before = channel.clone();
         channel.permission_overwrites.retain(|o| o.id != target.0);
         if channel.permission_overwrites == before.permission_overwrites {
             return Ok(());
         }
-        let channels = self.store.channels_of_guild(channel.guild_id).await?;
+        let channels = self.store.channels_of_guild(guild_id).await?;
         self.save_with_synced_children(&before, channel, &channels)
             .await
     }
@@ -326,9 +338,13 @@ impl Service {
     /// Channel events go to every member (GUILDS intent), hidden channels included: GUILD_CREATE
     /// lists every channel, so withholding updates would leave clients' caches stale (their
     /// permission checks then go wrong). Message events stay limited to viewers.
+    /// DM channels have no guild topic: their CHANNEL_CREATE goes out in `dms.rs`.
     pub(super) fn publish_channel(&self, event: &str, channel: &Channel) -> Result<(), ApiError> {
+        let Some(guild_id) = channel.guild_id else {
+            return Ok(());
+        };
         self.publish(
-            Topic::Guild(channel.guild_id),
+            Topic::Guild(guild_id),
             event,
             channel,
             Audience::Everyone,

@@ -57,6 +57,7 @@ impl Service {
         shard: Option<[u32; 2]>,
     ) -> Result<ReadyState, ApiError> {
         let guild_ids = self.store.guild_ids_of_user(caller.id()).await?;
+        let private_channels = self.private_channels(caller).await?;
         let guilds: Vec<Value> = guild_ids
             .iter()
             .map(|id| json!({ "id": id, "unavailable": true }))
@@ -68,7 +69,7 @@ impl Service {
             "session_id": session_id,
             "session_type": "normal",
             "resume_gateway_url": self.urls.gateway,
-            "private_channels": [],
+            "private_channels": private_channels,
             "relationships": [],
             "presences": [],
             "user_settings": {},

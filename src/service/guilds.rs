@@ -132,7 +132,7 @@ impl Service {
                 .store
                 .channel(channel_id)
                 .await?
-                .is_some_and(|c| c.guild_id == guild_id);
+                .is_some_and(|c| c.guild_id == Some(guild_id));
             if !in_guild {
                 form.add(
                     &["system_channel_id"],

@@ -31,10 +31,10 @@ impl Service {
         channel_id: Snowflake,
         body: NewInvite,
     ) -> Result<Value, ApiError> {
-        let channel = self
+        let access = self
             .require_channel(caller, channel_id, Permissions::CREATE_INSTANT_INVITE)
-            .await?
-            .channel;
+            .await?;
+        let guild_id = access.guild()?.guild.id;
         let max_age = body.max_age.unwrap_or(86_400);
         let max_uses = body.max_uses.unwrap_or(0);
         let mut form = FormErrors::default();
@@ -60,7 +60,7 @@ impl Service {
                 .take(10)
                 .map(char::from)
                 .collect(),
-            guild_id: channel.guild_id,
+            guild_id,
             channel_id,
             inviter_id: caller.id(),
             uses: 0,

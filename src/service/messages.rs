@@ -4,7 +4,6 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Caller, ChannelAccess, GuildAccess, Service};
-use crate::bus::{Audience, Topic};
 use crate::error::{ApiError, FormErrors};
 use crate::model::message::{MESSAGE_TYPE_DEFAULT, MESSAGE_TYPE_REPLY};
 use crate::model::{Channel, Member, Message, MessageReference, Snowflake, User};
@@ -193,9 +192,12 @@ impl Service {
         if channel.kind.holds_messages() && !perms.contains(Permissions::SEND_MESSAGES) {
             return Err(ApiError::missing_permissions());
         }
+        if access.is_none() {
+            self.check_can_dm(caller, &channel).await?;
+        }
         let sender = Sender {
             user: caller.user.user.clone(),
-            member: Some(Member {
+            member: access.as_ref().map(|access| Member {
                 user: None,
                 ..access.member.clone()
             }),
@@ -203,7 +205,8 @@ impl Service {
             webhook_id: None,
             application_id: None,
         };
-        self.post_message(&access, &channel, sender, body).await
+        self.post_message(access.as_ref(), &channel, sender, body)
+            .await
     }
 
     /// What every new message goes through once its author is decided (a member, a webhook):
@@ -211,7 +214,7 @@ impl Service {
     /// MESSAGE_CREATE.
     pub(super) async fn post_message(
         &self,
-        access: &GuildAccess,
+        access: Option<&GuildAccess>,
         channel: &Channel,
         sender: Sender,
         body: NewMessage,
@@ -249,6 +252,7 @@ impl Service {
         let mentions = self
             .mentions(
                 access,
+                channel,
                 perms,
                 &content,
                 body.allowed_mentions.as_ref(),
@@ -270,7 +274,7 @@ impl Service {
                 MESSAGE_TYPE_DEFAULT
             },
             channel_id: channel.id,
-            guild_id: Some(channel.guild_id),
+            guild_id: channel.guild_id,
             author: sender.user,
             member: sender.member,
             mentions: mentions.users,
@@ -300,13 +304,10 @@ impl Service {
             self.forget_blobs(channel.id, new_blobs).await;
             return Err(err.into());
         }
-        self.publish(
-            Topic::Guild(channel.guild_id),
-            "MESSAGE_CREATE",
-            &message,
-            Audience::Channel(channel.id),
-            None,
-        )?;
+        if channel.guild_id.is_none() && channel.last_message_id.is_none() {
+            self.announce_new_dm(channel, message.author.id)?;
+        }
+        self.publish_in_channel(channel, "MESSAGE_CREATE", &message, None)?;
         Ok(message)
     }
 
@@ -378,8 +379,8 @@ impl Service {
     ) -> Result<Message, ApiError> {
         let ChannelAccess {
             guild: access,
+            channel,
             perms,
-            ..
         } = self.channel_access(caller, channel_id).await?;
         let message = self.existing_message(channel_id, message_id).await?;
         if let Some(allowed) = &edit.allowed_mentions {
@@ -400,7 +401,7 @@ impl Service {
             }
         }
         let edited = self
-            .apply_edit(&access, perms, message, edit, is_author)
+            .apply_edit(access.as_ref(), &channel, perms, message, edit, is_author)
             .await?;
         let mut edited = [edited];
         self.fill_reactions(caller.id(), &mut edited).await?;
@@ -412,7 +413,8 @@ impl Service {
     /// when the author edits (`reparse`), then persists and publishes MESSAGE_UPDATE.
     pub(super) async fn apply_edit(
         &self,
-        access: &GuildAccess,
+        access: Option<&GuildAccess>,
+        channel: &Channel,
         perms: Permissions,
         mut message: Message,
         edit: MessageEdit,
@@ -450,6 +452,7 @@ impl Service {
             let mentions = self
                 .mentions(
                     access,
+                    channel,
                     perms,
                     &message.content,
                     edit.allowed_mentions.as_ref(),
@@ -473,13 +476,7 @@ impl Service {
             }
         }
         self.forget_blobs(channel_id, planned.removed).await;
-        self.publish(
-            Topic::Guild(access.guild.id),
-            "MESSAGE_UPDATE",
-            &message,
-            Audience::Channel(message.channel_id),
-            None,
-        )?;
+        self.publish_in_channel(channel, "MESSAGE_UPDATE", &message, None)?;
         Ok(message)
     }
 
@@ -495,17 +492,16 @@ impl Service {
         if message.author.id != caller.id() && !perms.contains(Permissions::MANAGE_MESSAGES) {
             return Err(ApiError::missing_permissions());
         }
-        self.remove_message(channel.guild_id, channel_id, message_id)
-            .await
+        self.remove_message(&channel, message_id).await
     }
 
     /// Deletes one authorized message and publishes MESSAGE_DELETE.
     pub(super) async fn remove_message(
         &self,
-        guild_id: Snowflake,
-        channel_id: Snowflake,
+        channel: &Channel,
         message_id: Snowflake,
     ) -> Result<(), ApiError> {
+        let channel_id = channel.id;
         if self
             .store
             .delete_messages(channel_id, vec![message_id])
@@ -517,15 +513,14 @@ impl Service {
         // Cheap when the message had no attachments (nothing listed for it).
         self.forget_message_blobs(channel_id, vec![message_id])
             .await;
-        self.publish(
-            Topic::Guild(guild_id),
+        self.publish_in_channel(
+            channel,
             "MESSAGE_DELETE",
             &serde_json::json!({
                 "id": message_id,
                 "channel_id": channel_id,
-                "guild_id": guild_id,
+                "guild_id": channel.guild_id,
             }),
-            Audience::Channel(channel_id),
             None,
         )
     }
@@ -579,15 +574,14 @@ impl Service {
             return Ok(());
         }
         self.forget_message_blobs(channel_id, deleted.clone()).await;
-        self.publish(
-            Topic::Guild(channel.guild_id),
+        self.publish_in_channel(
+            &channel,
             "MESSAGE_DELETE_BULK",
             &serde_json::json!({
                 "ids": deleted,
                 "channel_id": channel_id,
                 "guild_id": channel.guild_id,
             }),
-            Audience::Channel(channel_id),
             None,
         )
     }
@@ -625,9 +619,7 @@ impl Service {
             }
             Err(err) => return Err(err.into()),
         };
-        let topic = Topic::Guild(channel.guild_id);
-        let audience = Audience::Channel(channel_id);
-        self.publish(topic, "MESSAGE_UPDATE", &message, audience, None)?;
+        self.publish_in_channel(&channel, "MESSAGE_UPDATE", &message, None)?;
         // A new pin is the newest; after an unpin the newest remaining one is read.
         let last_pin = match pinned_at {
             Some(at) => Some(at),
@@ -639,15 +631,14 @@ impl Service {
                 .next()
                 .map(|pin| pin.pinned_at),
         };
-        self.publish(
-            topic,
+        self.publish_in_channel(
+            &channel,
             "CHANNEL_PINS_UPDATE",
             &serde_json::json!({
                 "guild_id": channel.guild_id,
                 "channel_id": channel_id,
                 "last_pin_timestamp": last_pin,
             }),
-            audience,
             None,
         )
     }
@@ -703,21 +694,19 @@ impl Service {
         let ChannelAccess { guild, channel, .. } = self
             .require_channel(caller, channel_id, Permissions::SEND_MESSAGES)
             .await?;
-        let mut member = serde_json::to_value(&guild.member).map_err(|_| ApiError::internal())?;
-        member["user"] = serde_json::json!(caller.user.user);
-        self.publish(
-            Topic::Guild(channel.guild_id),
-            "TYPING_START",
-            &serde_json::json!({
-                "channel_id": channel_id,
-                "guild_id": channel.guild_id,
-                "user_id": caller.id(),
-                "timestamp": chrono::Utc::now().timestamp(),
-                "member": member,
-            }),
-            Audience::Channel(channel_id),
-            Some(caller.id()),
-        )
+        let mut typing = serde_json::json!({
+            "channel_id": channel_id,
+            "guild_id": channel.guild_id,
+            "user_id": caller.id(),
+            "timestamp": chrono::Utc::now().timestamp(),
+        });
+        if let Some(guild) = guild {
+            let mut member =
+                serde_json::to_value(&guild.member).map_err(|_| ApiError::internal())?;
+            member["user"] = serde_json::json!(caller.user.user);
+            typing["member"] = member;
+        }
+        self.publish_in_channel(&channel, "TYPING_START", &typing, Some(caller.id()))
     }
 
     /// Checks a reply's target: same channel, readable, existing (unless the client said a
@@ -765,7 +754,7 @@ impl Service {
                     kind: 0,
                     message_id: Some(target.id),
                     channel_id: Some(channel.id),
-                    guild_id: Some(channel.guild_id),
+                    guild_id: channel.guild_id,
                     fail_if_not_exists: None,
                 }),
                 Some(Box::new(Message {
@@ -782,14 +771,15 @@ impl Service {
     /// mentions its target's author only with `replied_user: true`.
     async fn mentions(
         &self,
-        access: &GuildAccess,
+        access: Option<&GuildAccess>,
+        channel: &Channel,
         perms: Permissions,
         content: &str,
         allowed: Option<&AllowedMentions>,
         replied: Option<&Message>,
     ) -> Result<Mentions, ApiError> {
-        let mut users = self.mentioned_users(access, content).await?;
-        let mut roles = mentioned_roles(access, content);
+        let mut users = self.mentioned_users(access, channel, content).await?;
+        let mut roles = access.map_or_else(Vec::new, |access| mentioned_roles(access, content));
         let mut everyone = perms.contains(Permissions::MENTION_EVERYONE)
             && (content.contains("@everyone") || content.contains("@here"));
         if let Some(allowed) = allowed {
@@ -812,7 +802,8 @@ impl Service {
     /// Members named as `<@id>` / `<@!id>` (replies do not mention their target by default).
     async fn mentioned_users(
         &self,
-        access: &GuildAccess,
+        access: Option<&GuildAccess>,
+        channel: &Channel,
         content: &str,
     ) -> Result<Vec<User>, ApiError> {
         let mut users: Vec<User> = Vec::new();
@@ -820,8 +811,13 @@ impl Service {
             if users.iter().any(|u| u.id == id) || users.len() >= 100 {
                 continue;
             }
-            if let Some(member) = self.store.member(access.guild.id, id).await? {
-                users.extend(member.user);
+            match access {
+                Some(access) => {
+                    if let Some(member) = self.store.member(access.guild.id, id).await? {
+                        users.extend(member.user);
+                    }
+                }
+                None => users.extend(channel.recipients.iter().find(|u| u.id == id).cloned()),
             }
         }
         Ok(users)

@@ -90,7 +90,7 @@ impl Service {
                 access.channel.kind,
                 ChannelType::GuildVoice | ChannelType::GuildStageVoice
             );
-            if !voice || access.channel.guild_id != update.guild_id {
+            if !voice || access.channel.guild_id != Some(update.guild_id) {
                 return Err(ApiError::new(
                     400,
                     50024,

@@ -5,7 +5,6 @@
 use serde::Deserialize;
 
 use super::{Caller, ChannelAccess, Service};
-use crate::bus::{Audience, Topic};
 use crate::error::ApiError;
 use crate::model::{Message, PartialEmoji, Reaction, ReactionCountDetails, Snowflake, User};
 use crate::permissions::Permissions;
@@ -123,27 +122,25 @@ impl Service {
             return Ok(());
         }
         let guild_id = access.channel.guild_id;
-        let mut member =
-            serde_json::to_value(&access.guild.member).map_err(|_| ApiError::internal())?;
-        member["user"] = serde_json::json!(caller.user.user);
-        self.publish(
-            Topic::Guild(guild_id),
-            "MESSAGE_REACTION_ADD",
-            &serde_json::json!({
-                "user_id": caller.id(),
-                "channel_id": channel_id,
-                "message_id": message_id,
-                "guild_id": guild_id,
-                "member": member,
-                "emoji": emoji,
-                "message_author_id": message.author.id,
-                "burst": false,
-                "burst_colors": [],
-                "type": 0,
-            }),
-            Audience::Channel(channel_id),
-            None,
-        )
+        let mut data = serde_json::json!({
+            "user_id": caller.id(),
+            "channel_id": channel_id,
+            "message_id": message_id,
+            "guild_id": guild_id,
+            "emoji": emoji,
+            "message_author_id": message.author.id,
+            "burst": false,
+            "burst_colors": [],
+            "type": 0,
+        });
+        // In a guild the event carries the reacting member (with its user); DMs have none.
+        if let Some(guild) = &access.guild {
+            let mut member =
+                serde_json::to_value(&guild.member).map_err(|_| ApiError::internal())?;
+            member["user"] = serde_json::json!(caller.user.user);
+            data["member"] = member;
+        }
+        self.publish_in_channel(&access.channel, "MESSAGE_REACTION_ADD", &data, None)
     }
 
     /// `DELETE .../reactions/{emoji}/@me` (`user_id` None) or `.../{user_id}`: removing
@@ -175,8 +172,8 @@ impl Service {
             return Ok(());
         }
         let guild_id = access.channel.guild_id;
-        self.publish(
-            Topic::Guild(guild_id),
+        self.publish_in_channel(
+            &access.channel,
             "MESSAGE_REACTION_REMOVE",
             &serde_json::json!({
                 "user_id": user_id,
@@ -187,7 +184,6 @@ impl Service {
                 "burst": false,
                 "type": 0,
             }),
-            Audience::Channel(channel_id),
             None,
         )
     }
@@ -236,13 +232,7 @@ impl Service {
                 }),
             ),
         };
-        self.publish(
-            Topic::Guild(guild_id),
-            event,
-            &data,
-            Audience::Channel(channel_id),
-            None,
-        )
+        self.publish_in_channel(&access.channel, event, &data, None)
     }
 
     /// `GET .../reactions/{emoji}`: the users who reacted, by ascending id after `after`
@@ -369,8 +359,12 @@ impl Service {
         if !custom.available {
             return Err(unknown_emoji());
         }
-        let roles = if guild_id == access.channel.guild_id {
-            access.guild.member.roles.clone()
+        let roles = if Some(guild_id) == access.channel.guild_id {
+            access
+                .guild
+                .as_ref()
+                .map(|guild| guild.member.roles.clone())
+                .unwrap_or_default()
         } else {
             let Some(member) = self.store.member(guild_id, caller.id()).await? else {
                 return Err(unknown_emoji());

@@ -155,7 +155,7 @@ impl Service {
         let webhook = Webhook {
             id: self.next_id(),
             kind: WEBHOOK_TYPE_INCOMING,
-            guild_id: access.channel.guild_id,
+            guild_id: access.guild()?.guild.id,
             channel_id,
             user: Some(caller.user.user.clone()),
             name: Some(body.name),
@@ -223,7 +223,7 @@ impl Service {
             let access = self
                 .require_channel(caller, target, Permissions::MANAGE_WEBHOOKS)
                 .await?;
-            if access.channel.guild_id != webhook.guild_id {
+            if access.channel.guild_id != Some(webhook.guild_id) {
                 return Err(ApiError::unknown_channel());
             }
             if !access.channel.kind.holds_messages() {
@@ -329,7 +329,7 @@ impl Service {
             webhook_id: Some(webhook.id),
             application_id: webhook.application_id,
         };
-        self.post_message(&access, &channel, sender, body.into_message())
+        self.post_message(Some(&access), &channel, sender, body.into_message())
             .await
     }
 
@@ -362,9 +362,16 @@ impl Service {
         let webhook = self.token_webhook(webhook_id, token).await?;
         no_threads(query.thread_id.as_deref())?;
         let message = self.own_message(&webhook, message_id).await?;
-        let (access, _) = self.webhook_access(&webhook).await?;
-        self.apply_edit(&access, webhook_permissions(), message, edit, true)
-            .await
+        let (access, channel) = self.webhook_access(&webhook).await?;
+        self.apply_edit(
+            Some(&access),
+            &channel,
+            webhook_permissions(),
+            message,
+            edit,
+            true,
+        )
+        .await
     }
 
     /// Deletes a message this webhook posted; publishes MESSAGE_DELETE.
@@ -378,8 +385,8 @@ impl Service {
         let webhook = self.token_webhook(webhook_id, token).await?;
         no_threads(query.thread_id.as_deref())?;
         let message = self.own_message(&webhook, message_id).await?;
-        self.remove_message(webhook.guild_id, message.channel_id, message.id)
-            .await
+        let (_, channel) = self.webhook_access(&webhook).await?;
+        self.remove_message(&channel, message.id).await
     }
 
     // ----- helpers -----

@@ -63,6 +63,16 @@ CREATE TABLE IF NOT EXISTS emojis (
 CREATE INDEX IF NOT EXISTS emojis_by_guild ON emojis (guild_id, id);
 ";
 
+/// One row per pair of users that has a DM channel (the primary key makes it one channel per
+/// pair, whoever opens it first).
+const SCHEMA_DMS: &str = "
+CREATE TABLE IF NOT EXISTS dm_channels (
+    user_lo INTEGER NOT NULL, user_hi INTEGER NOT NULL, channel_id INTEGER NOT NULL,
+    PRIMARY KEY (user_lo, user_hi)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dm_channels_by_hi ON dm_channels (user_hi);
+CREATE INDEX IF NOT EXISTS dm_channels_by_channel ON dm_channels (channel_id);
+";
+
 /// Webhooks: looked up by id, listed per channel and per guild.
 const WEBHOOK_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS webhooks (
@@ -95,6 +105,7 @@ impl EmbeddedStore {
             .map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
         conn.execute_batch(WEBHOOK_SCHEMA).map_err(backend)?;
+        conn.execute_batch(SCHEMA_DMS).map_err(backend)?;
         Ok(EmbeddedStore {
             conn: Arc::new(Mutex::new(conn)),
             blobs: Arc::new(super::FileBlobStore::new(data_dir.join("attachments"))),
@@ -254,7 +265,12 @@ fn insert_role(conn: &Connection, guild_id: Snowflake, role: &Role) -> rusqlite:
 fn insert_channel(conn: &Connection, channel: &Channel) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO channels (id, guild_id, data) VALUES (?1, ?2, ?3)",
-        params![id(channel.id), id(channel.guild_id), to_json(channel)?],
+        // DM channels (no guild) are kept under guild id 0, which no guild has.
+        params![
+            id(channel.id),
+            channel.guild_id.map_or(0, id),
+            to_json(channel)?
+        ],
     )?;
     Ok(())
 }
@@ -703,10 +719,17 @@ impl Store for EmbeddedStore {
                 "DELETE FROM webhooks WHERE channel_id = ?1",
                 [id(channel_id)],
             )?;
+            let Some(guild_id) = channel.guild_id else {
+                tx.execute(
+                    "DELETE FROM dm_channels WHERE channel_id = ?1",
+                    [id(channel_id)],
+                )?;
+                return Ok(Vec::new());
+            };
             let siblings: Vec<Channel> = many(
                 tx,
                 "SELECT data FROM channels WHERE guild_id = ?1 ORDER BY id",
-                [id(channel.guild_id)],
+                [id(guild_id)],
             )?;
             let mut detached = Vec::new();
             for mut child in siblings
@@ -1475,6 +1498,42 @@ impl Store for EmbeddedStore {
     async fn delete_webhook(&self, webhook_id: Snowflake) -> StoreResult<bool> {
         self.with(move |conn| {
             Ok(conn.execute("DELETE FROM webhooks WHERE id = ?1", [id(webhook_id)])? > 0)
+        })
+        .await
+    }
+
+    // --- dms ---
+
+    async fn open_dm(&self, channel: Channel) -> StoreResult<Channel> {
+        let (lo, hi) = super::dm_pair(&channel)?;
+        self.in_transaction(move |tx| {
+            let existing: Option<Channel> = one(
+                tx,
+                "SELECT c.data FROM dm_channels d JOIN channels c ON c.id = d.channel_id
+                 WHERE d.user_lo = ?1 AND d.user_hi = ?2",
+                [id(lo), id(hi)],
+            )?;
+            if let Some(existing) = existing {
+                return Ok(existing);
+            }
+            insert_channel(tx, &channel)?;
+            tx.execute(
+                "INSERT INTO dm_channels (user_lo, user_hi, channel_id) VALUES (?1, ?2, ?3)",
+                params![id(lo), id(hi), id(channel.id)],
+            )?;
+            Ok(channel)
+        })
+        .await
+    }
+
+    async fn dm_channels_of_user(&self, user_id: Snowflake) -> StoreResult<Vec<Channel>> {
+        self.with(move |conn| {
+            many(
+                conn,
+                "SELECT c.data FROM dm_channels d JOIN channels c ON c.id = d.channel_id
+                 WHERE d.user_lo = ?1 OR d.user_hi = ?1 ORDER BY c.id",
+                [id(user_id)],
+            )
         })
         .await
     }

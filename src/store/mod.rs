@@ -337,4 +337,23 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes an emoji of the guild (reactions with it stay, as on Discord); whether it existed.
     async fn delete_emoji(&self, guild_id: Snowflake, emoji_id: Snowflake) -> StoreResult<bool>;
     async fn emoji_image(&self, emoji_id: Snowflake) -> StoreResult<Option<EmojiImage>>;
+
+    // --- dms ---
+
+    /// Stores `channel` (a new DM channel with two recipients) unless the pair already has a
+    /// DM channel; returns the pair's channel either way. One channel per pair even when both
+    /// users open it at once.
+    async fn open_dm(&self, channel: Channel) -> StoreResult<Channel>;
+    /// The DM channels the user is in, ascending by id.
+    async fn dm_channels_of_user(&self, user_id: Snowflake) -> StoreResult<Vec<Channel>>;
+}
+
+/// The two users of a DM channel, smaller id first: the key that makes it one channel per pair.
+fn dm_pair(channel: &Channel) -> StoreResult<(Snowflake, Snowflake)> {
+    match channel.recipients.as_slice() {
+        [a, b] if a.id != b.id => Ok((a.id.min(b.id), a.id.max(b.id))),
+        _ => Err(crate::error::StoreError::Backend(
+            "a DM channel needs two distinct recipients".into(),
+        )),
+    }
 }

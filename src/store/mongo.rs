@@ -197,13 +197,25 @@ fn user_record(doc: &Document) -> Res<UserRecord> {
     })
 }
 
+/// A DM channel also carries its pair key (`dm_pair`, unique) and its users' ids
+/// (`dm_users`, for listing a user's DMs).
 fn channel_doc(channel: &Channel) -> Res<Document> {
-    Ok(doc! {
+    let mut doc = doc! {
         "_id": id(channel.id),
-        "guild_id": id(channel.guild_id),
+        "guild_id": channel.guild_id.map(id),
         "last_message_id": channel.last_message_id.map(id),
         "data": to_json(channel)?,
-    })
+    };
+    if channel.guild_id.is_none() {
+        let (lo, hi) = super::dm_pair(channel).map_err(|e| Failure::Data(e.to_string()))?;
+        doc.insert("dm_pair", dm_pair_key(lo, hi));
+        doc.insert("dm_users", vec![id(lo), id(hi)]);
+    }
+    Ok(doc)
+}
+
+fn dm_pair_key(lo: Snowflake, hi: Snowflake) -> String {
+    format!("{lo}:{hi}")
 }
 
 /// A channel; `last_message_id` lives in its own field so a new message moves it without
@@ -484,7 +496,16 @@ impl MongoStore {
             ),
             (
                 &self.channels,
-                vec![index("by_guild", doc! { "guild_id": 1, "_id": 1 })],
+                vec![
+                    index("by_guild", doc! { "guild_id": 1, "_id": 1 }),
+                    // One DM channel per pair of users.
+                    named(
+                        "dm_pair_unique",
+                        doc! { "dm_pair": 1 },
+                        unique(Some(doc! { "dm_pair": { "$type": "string" } })),
+                    ),
+                    index("by_dm_user", doc! { "dm_users": 1, "_id": 1 }),
+                ],
             ),
             (
                 &self.roles,
@@ -790,9 +811,12 @@ impl MongoStore {
         delete_many(&self.messages, s, doc! { "channel_id": id(channel_id) }).await?;
         delete_many(&self.channels, s, doc! { "_id": id(channel_id) }).await?;
         delete_many(&self.webhooks, s, doc! { "channel_id": id(channel_id) }).await?;
+        let Some(guild_id) = channel.guild_id else {
+            return Ok(Vec::new());
+        };
         let mut detached = Vec::new();
         for mut child in self
-            .channels_in(s, channel.guild_id)
+            .channels_in(s, guild_id)
             .await?
             .into_iter()
             .filter(|c| c.parent_id == Some(channel_id))
@@ -1846,6 +1870,39 @@ impl Store for MongoStore {
     async fn delete_webhook(&self, webhook_id: Snowflake) -> StoreResult<bool> {
         let mut s = self.session().await?;
         Ok(delete_many(&self.webhooks, &mut s, doc! { "_id": id(webhook_id) }).await? > 0)
+    }
+
+    // --- dms ---
+
+    async fn open_dm(&self, channel: Channel) -> StoreResult<Channel> {
+        let (lo, hi) = super::dm_pair(&channel)?;
+        let mut s = self.session().await?;
+        // One insert, no transaction: the unique index on `dm_pair` decides who wins a race,
+        // and the loser reads the winner's channel.
+        match insert(&self.channels, &mut s, channel_doc(&channel)?).await {
+            Ok(()) => Ok(channel),
+            Err(Failure::Conflict(_)) => {
+                let filter = doc! { "dm_pair": dm_pair_key(lo, hi) };
+                match find_one(&self.channels, &mut s, filter).await? {
+                    Some(doc) => Ok(channel_of(&doc)?),
+                    None => Err(StoreError::Backend("DM channel vanished".into())),
+                }
+            }
+            Err(failure) => Err(failure.into()),
+        }
+    }
+
+    async fn dm_channels_of_user(&self, user_id: Snowflake) -> StoreResult<Vec<Channel>> {
+        let mut s = self.session().await?;
+        let docs = find_all(
+            &self.channels,
+            &mut s,
+            doc! { "dm_users": id(user_id) },
+            doc! { "_id": 1 },
+            None,
+        )
+        .await?;
+        Ok(docs.iter().map(channel_of).collect::<Res<Vec<_>>>()?)
     }
 }
 
