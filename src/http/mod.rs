@@ -5,9 +5,11 @@ mod applications;
 mod auth;
 mod bans;
 mod channels;
+mod commands;
 mod extract;
 mod gateway;
 mod guilds;
+mod interactions;
 mod invites;
 mod members;
 mod messages;
@@ -51,6 +53,8 @@ pub fn router(state: AppState) -> Router {
         .merge(invites::routes())
         .merge(messages::routes())
         .merge(gateway::routes())
+        .merge(commands::routes())
+        .merge(interactions::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ratelimit::enforce,

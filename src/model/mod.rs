@@ -4,6 +4,7 @@
 pub mod application;
 pub mod ban;
 pub mod channel;
+pub mod command;
 pub mod guild;
 pub mod invite;
 pub mod member;
@@ -15,6 +16,7 @@ pub mod user;
 pub use application::Application;
 pub use ban::Ban;
 pub use channel::{Channel, ChannelType};
+pub use command::{ApplicationCommand, CommandChoice, CommandOption, InteractionRecord};
 pub use guild::Guild;
 pub use invite::Invite;
 pub use member::Member;

@@ -60,7 +60,7 @@ impl AllowedMentions {
 
     /// Discord's rules: known `parse` values, at most 100 ids per list, and a kind is either
     /// parsed or listed, not both.
-    fn validate(&self) -> Result<(), ApiError> {
+    pub(super) fn validate(&self) -> Result<(), ApiError> {
         let mut form = FormErrors::default();
         for (index, kind) in self.parse.iter().flatten().enumerate() {
             if !matches!(kind.as_str(), "users" | "roles" | "everyone") {
@@ -97,10 +97,10 @@ impl AllowedMentions {
 }
 
 /// The mention fields of a message.
-struct Mentions {
-    users: Vec<User>,
-    roles: Vec<Snowflake>,
-    everyone: bool,
+pub(super) struct Mentions {
+    pub(super) users: Vec<User>,
+    pub(super) roles: Vec<Snowflake>,
+    pub(super) everyone: bool,
 }
 
 /// `PATCH /channels/{id}/messages/{mid}` body: absent fields stay, `null` clears.
@@ -238,6 +238,10 @@ impl Service {
             // Only SUPPRESS_EMBEDS (1<<2) and SUPPRESS_NOTIFICATIONS (1<<12) may be set here.
             flags: body.flags.unwrap_or(0) & ((1 << 2) | (1 << 12)),
             components: Vec::new(),
+            webhook_id: None,
+            application_id: None,
+            interaction_metadata: None,
+            interaction: None,
         };
         self.store.create_message(message.clone()).await?;
         self.publish(
@@ -652,7 +656,7 @@ impl Service {
 
     /// Who and what the content mentions, as `allowed_mentions` lets it (see there); a reply
     /// mentions its target's author only with `replied_user: true`.
-    async fn mentions(
+    pub(super) async fn mentions(
         &self,
         access: &GuildAccess,
         perms: Permissions,
@@ -726,7 +730,7 @@ fn mention_ids<'a>(content: &'a str, prefix: &'a str) -> impl Iterator<Item = Sn
 }
 
 /// Content length, emptiness, embed count and nonce shape. Returns the nonce to keep.
-fn validate_message(
+pub(super) fn validate_message(
     content: &str,
     embeds: &[Value],
     nonce: Option<&Value>,
@@ -856,7 +860,7 @@ fn check_embed(form: &mut FormErrors, index: &str, embed: &Value) -> usize {
 }
 
 /// Embeds made through the API are always of type `rich`.
-fn as_rich(mut embeds: Vec<Value>) -> Vec<Value> {
+pub(super) fn as_rich(mut embeds: Vec<Value>) -> Vec<Value> {
     for embed in &mut embeds {
         if let Some(object) = embed.as_object_mut() {
             object.insert("type".into(), Value::String("rich".into()));

@@ -6,8 +6,10 @@ mod applications;
 mod auth;
 mod bans;
 mod channels;
+mod commands;
 pub mod gateway;
 mod guilds;
+mod interactions;
 mod invites;
 mod members;
 mod messages;
@@ -24,7 +26,11 @@ pub use access::{ChannelAccess, GuildAccess};
 pub use applications::{ApplicationPatch, AuthorizeBot};
 pub use auth::{Caller, Credentials, Registration};
 pub use channels::{ChannelPatch, NewChannel, OverwritePut};
+pub use commands::{CommandInput, CommandScope};
 pub use guilds::GuildPatch;
+pub use interactions::{
+    FollowupQuery, InteractionCallback, InteractionInvoke, WebhookMessage, WebhookMessageEdit,
+};
 pub use invites::NewInvite;
 pub use members::MemberPatch;
 pub use messages::{BulkDelete, MessageEdit, MessageQuery, NewMessage, PinsQuery};
@@ -55,6 +61,8 @@ pub struct Service {
     secret: Vec<u8>,
     pub urls: PublicUrls,
     identify_budget: gateway::IdentifyBudget,
+    /// How long an interaction token takes follow-ups (Discord: 15 minutes).
+    pub interaction_token_ttl_ms: u64,
 }
 
 impl Service {
@@ -76,6 +84,7 @@ impl Service {
             secret,
             urls,
             identify_budget: gateway::IdentifyBudget::default(),
+            interaction_token_ttl_ms: interactions::DEFAULT_TOKEN_TTL_MS,
         })
     }
 

@@ -11,7 +11,8 @@ pub use mongo::MongoStore;
 
 use crate::error::StoreError;
 use crate::model::{
-    Application, Ban, Channel, CurrentUser, Guild, Invite, Member, Message, Role, Snowflake, User,
+    Application, ApplicationCommand, Ban, Channel, CurrentUser, Guild, InteractionRecord, Invite,
+    Member, Message, Role, Snowflake, User,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -215,4 +216,53 @@ pub trait Store: Send + Sync + 'static {
         nonce: &str,
         since: Snowflake,
     ) -> StoreResult<Option<Message>>;
+
+    // --- interactions ---
+    /// Creates or replaces (by id) an application command.
+    async fn put_command(&self, command: ApplicationCommand) -> StoreResult<()>;
+    /// One command of the application (global or of any guild).
+    async fn command(
+        &self,
+        application_id: Snowflake,
+        command_id: Snowflake,
+    ) -> StoreResult<Option<ApplicationCommand>>;
+    /// The application's global commands (`guild_id` `None`) or those of one guild, by id.
+    async fn commands(
+        &self,
+        application_id: Snowflake,
+        guild_id: Option<Snowflake>,
+    ) -> StoreResult<Vec<ApplicationCommand>>;
+    /// Returns whether a command was deleted.
+    async fn delete_command(
+        &self,
+        application_id: Snowflake,
+        command_id: Snowflake,
+    ) -> StoreResult<bool>;
+    /// Replaces the whole set (global or one guild's) in one transaction (bulk overwrite).
+    async fn replace_commands(
+        &self,
+        application_id: Snowflake,
+        guild_id: Option<Snowflake>,
+        commands: Vec<ApplicationCommand>,
+    ) -> StoreResult<()>;
+    async fn create_interaction(&self, record: InteractionRecord) -> StoreResult<()>;
+    async fn interaction(&self, id: Snowflake) -> StoreResult<Option<InteractionRecord>>;
+    /// Records the first response (its callback type and the message `@original` names);
+    /// true only for the one caller that got there first, so an interaction is answered once
+    /// even when two nodes take callbacks at the same time.
+    async fn acknowledge_interaction(
+        &self,
+        id: Snowflake,
+        response: u8,
+        original_message_id: Option<Snowflake>,
+    ) -> StoreResult<bool>;
+    /// Replaces the interaction's ephemeral messages.
+    async fn set_interaction_ephemeral(
+        &self,
+        id: Snowflake,
+        messages: Vec<Message>,
+    ) -> StoreResult<()>;
+    /// Forgets interactions created before `before_ms` (their tokens have expired); returns how
+    /// many.
+    async fn delete_interactions_before(&self, before_ms: u64) -> StoreResult<u64>;
 }
