@@ -88,7 +88,7 @@ impl World {
             .post(
                 &format!(
                     "/interactions/{}/{}/callback{query}",
-                    sid(&i),
+                    sid(i),
                     i["token"].as_str().unwrap()
                 ),
                 &body,
