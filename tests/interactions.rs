@@ -1037,6 +1037,42 @@ async fn who_may_invoke() {
     )
     .await
     .err(400, 50035);
+    w.invoke(
+        &w.member,
+        &cmd,
+        json!([{ "type": 3, "name": "text", "value": 5 }]),
+    )
+    .await
+    .err(400, 50035);
+    // Choices and bounds are enforced.
+    let picky = w
+        .command(json!({ "name": "pick", "description": "p", "options": [
+            { "type": 3, "name": "fruit", "description": "f", "required": true,
+              "choices": [{ "name": "Apple", "value": "apple" }] },
+            { "type": 4, "name": "n", "description": "n", "min_value": 1, "max_value": 10 },
+        ] }))
+        .await;
+    w.invoke(
+        &w.member,
+        &picky,
+        json!([{ "type": 3, "name": "fruit", "value": "pear" }]),
+    )
+    .await
+    .err(400, 50035);
+    w.invoke(&w.member, &picky, json!([
+        { "type": 3, "name": "fruit", "value": "apple" }, { "type": 4, "name": "n", "value": 11 },
+    ]))
+    .await
+    .err(400, 50035);
+    w.invoke(&w.member, &picky, json!([
+        { "type": 3, "name": "fruit", "value": "apple" }, { "type": 4, "name": "n", "value": 10 },
+    ]))
+    .await
+    .ok(204);
+    assert_eq!(
+        w.next_interaction().await["data"]["options"][1]["value"],
+        10
+    );
     // USE_APPLICATION_COMMANDS denied in the channel.
     w.owner
         .api

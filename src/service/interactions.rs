@@ -1384,12 +1384,12 @@ fn check_given_options(
                     option_type::BOOLEAN => value.is_boolean(),
                     _ => value.as_str().and_then(Snowflake::parse).is_some() || value.is_u64(),
                 };
-            if !fits {
+            if !fits || (!focused && !within_bounds(definition, &value)) {
                 return Err(bad(
                     index,
                     "value",
                     "APPLICATION_COMMAND_OPTION_VALUE_INVALID",
-                    "Option value does not match its type",
+                    "Option value does not match its type, choices or bounds",
                 ));
             }
             // Ids travel as strings.
@@ -1421,6 +1421,41 @@ fn check_given_options(
         }
     }
     Ok(out)
+}
+
+/// Whether a given value is one of the option's choices (when it has some) and within its
+/// `min_value`/`max_value` and `min_length`/`max_length`.
+fn within_bounds(definition: &CommandOption, value: &Value) -> bool {
+    if let Some(choices) = &definition.choices {
+        if !choices.iter().any(|choice| &choice.value == value) {
+            return false;
+        }
+    }
+    if let Some(number) = value.as_f64() {
+        let min = definition
+            .min_value
+            .as_ref()
+            .and_then(serde_json::Number::as_f64);
+        let max = definition
+            .max_value
+            .as_ref()
+            .and_then(serde_json::Number::as_f64);
+        if min.is_some_and(|min| number < min) || max.is_some_and(|max| number > max) {
+            return false;
+        }
+    }
+    if let Some(text) = value
+        .as_str()
+        .filter(|_| definition.kind == option_type::STRING)
+    {
+        let len = text.chars().count() as u32;
+        if definition.min_length.is_some_and(|min| len < min)
+            || definition.max_length.is_some_and(|max| len > max)
+        {
+            return false;
+        }
+    }
+    true
 }
 
 /// The (option type, id) of every user, channel, role and mentionable option, at any depth.
