@@ -826,6 +826,117 @@ paths["/channels/{id}/typing"] = {
                description="Needs SEND_MESSAGES in the channel. TYPING_START {channel_id, guild_id, user_id, "
                "timestamp, member} to sessions that can view the channel and have GUILD_MESSAGE_TYPING."),
 }
+# --- webhooks ---
+p = {
+    "id": ref("SnowflakeType"),
+    "type": {"type": "integer", "enum": [1], "format": "int32", "description": "1 = incoming"},
+    "guild_id": ref("SnowflakeType"),
+    "channel_id": ref("SnowflakeType"),
+    "user": ref("UserResponse"),
+    "name": {"type": "string"},
+    "avatar": {"type": ["string", "null"]},
+    "token": {"type": "string", "description": "68 characters; absent for another application's webhook"},
+    "application_id": {"oneOf": [{"type": "null"}, ref("SnowflakeType")]},
+    "url": {"type": "string", "format": "uri", "description": "{public URL}/api/webhooks/{id}/{token}, beside token"},
+}
+schemas["GuildIncomingWebhookResponse"] = obj(
+    p, ["id", "type", "guild_id", "channel_id", "name", "avatar", "application_id"],
+    description="`user` (the creator) only on authenticated routes; `token` and `url` unless another "
+    "application created the webhook.")
+WEBHOOK_NAME = {"type": "string", "minLength": 1, "maxLength": 80,
+                "description": "may not contain \"clyde\" or \"discord\" (any case): 400 code 50035 "
+                "USERNAME_INVALID_CONTAINS"}
+WEBHOOK_AVATAR = {"type": ["string", "null"], "description": "data URI data:image/{png,jpeg,gif,webp};base64,..."}
+schemas["WebhookCreateRequest"] = obj({"name": WEBHOOK_NAME, "avatar": WEBHOOK_AVATAR}, ["name"])
+schemas["WebhookUpdateRequest"] = obj(
+    {"name": WEBHOOK_NAME, "avatar": WEBHOOK_AVATAR,
+     "channel_id": {"oneOf": [{"type": "null"}, ref("SnowflakeInput")],
+                    "description": "another channel of the same guild (MANAGE_WEBHOOKS there too); ignored by the "
+                    "token route"}},
+    description="Absent fields stay; avatar null clears it.")
+p = discord_props("MessageCreateRequest", ["content", "tts", "embeds", "allowed_mentions"])
+p["content"]["maxLength"] = 2000
+p["username"] = dict(WEBHOOK_NAME, description="overrides the webhook's name for this message")
+p["avatar_url"] = {"type": "string", "format": "uri", "description": "overrides the avatar for this message"}
+p["flags"] = {"type": ["integer", "null"], "description": "SUPPRESS_EMBEDS (1<<2), SUPPRESS_NOTIFICATIONS (1<<12)"}
+p["components"] = {"type": ["array", "null"], "items": {"type": "object"}, "description": "accepted, not kept"}
+p["attachments"] = {"type": ["array", "null"], "items": {"type": "object"}, "description": "accepted, not kept"}
+p["thread_name"] = {"type": "string", "description": "no forum channels here: 400 code 220003"}
+schemas["WebhookExecuteRequest"] = obj(
+    p, description="Validated like a normal message (50006 when empty, 50035 per field). A webhook is not a "
+    "member: it mentions @everyone, @here and roles unless allowed_mentions narrows that, and its messages "
+    "carry webhook_id (and application_id for an application's webhook) and no member.")
+for n in ["MessageResponse", "BasicMessageResponse"]:
+    schemas[n]["properties"]["webhook_id"] = dict(ref("SnowflakeType"), description="the webhook that posted it")
+    schemas[n]["properties"]["application_id"] = dict(
+        ref("SnowflakeType"), description="the application whose webhook posted it")
+WEBHOOK_ID = path_param("id", "webhook id")
+WEBHOOK_TOKEN = path_param("token", "webhook token", {"type": "string"})
+THREAD_ID = q("thread_id", ref("SnowflakeType"), "there are no threads: any id answers 404 code 10003")
+TOKEN_DESC = ("No authentication. Unknown webhook: 404 code 10015; wrong token: 401 code 50027 "
+              "\"Invalid Webhook Token\".")
+MANAGE_DESC = ("Needs MANAGE_WEBHOOKS in the webhook's channel; a webhook of a guild the caller is not in: "
+               "404 code 10015. Changes fire WEBHOOKS_UPDATE {guild_id, channel_id} (GUILD_WEBHOOKS, 1<<5) to "
+               "the channel's viewers.")
+WEBHOOK = ref("GuildIncomingWebhookResponse")
+WEBHOOKS = {"type": "array", "items": WEBHOOK}
+paths["/channels/{id}/webhooks"] = {
+    "parameters": [CHANNEL_ID],
+    "get": op("list_channel_webhooks", "List a channel's webhooks", "webhooks", BOTH,
+              ok(200, "Webhooks, oldest first", WEBHOOKS), [401, 403, 404], description=MANAGE_DESC),
+    "post": op("create_webhook", "Create a webhook", "webhooks", BOTH, ok(200, "The webhook", WEBHOOK),
+               [400, 401, 403, 404], json_body("WebhookCreateRequest"), params=[AUDIT_LOG_REASON],
+               description=MANAGE_DESC + " At most 15 per channel (400 code 30007); not in categories "
+               "(400 code 50024)."),
+}
+paths["/guilds/{id}/webhooks"] = {
+    "parameters": [GUILD_ID],
+    "get": op("get_guild_webhooks", "List a guild's webhooks", "webhooks", BOTH,
+              ok(200, "Webhooks, oldest first", WEBHOOKS), [401, 403, 404],
+              description="Needs MANAGE_WEBHOOKS guild-wide."),
+}
+paths["/webhooks/{id}"] = {
+    "parameters": [WEBHOOK_ID],
+    "get": op("get_webhook", "Get a webhook", "webhooks", BOTH, ok(200, "The webhook", WEBHOOK),
+              [401, 403, 404], description=MANAGE_DESC),
+    "patch": op("update_webhook", "Edit or move a webhook", "webhooks", BOTH, ok(200, "The webhook", WEBHOOK),
+                [400, 401, 403, 404], json_body("WebhookUpdateRequest"), params=[AUDIT_LOG_REASON],
+                description=MANAGE_DESC + " Moving into a channel with 15 webhooks: 400 code 30007; into "
+                "another guild: 404 code 10003."),
+    "delete": op("delete_webhook", "Delete a webhook", "webhooks", BOTH, ok(204, "Deleted", None),
+                 [401, 403, 404], params=[AUDIT_LOG_REASON], description=MANAGE_DESC),
+}
+paths["/webhooks/{id}/{token}"] = {
+    "parameters": [WEBHOOK_ID, WEBHOOK_TOKEN],
+    "get": op("get_webhook_by_token", "Get a webhook with its token", "webhooks", NONE,
+              ok(200, "The webhook, without user", WEBHOOK), [401, 404], description=TOKEN_DESC),
+    "patch": op("update_webhook_by_token", "Edit a webhook with its token", "webhooks", NONE,
+                ok(200, "The webhook, without user", WEBHOOK), [400, 401, 404], json_body("WebhookUpdateRequest"),
+                params=[AUDIT_LOG_REASON], description=TOKEN_DESC + " channel_id is ignored."),
+    "delete": op("delete_webhook_by_token", "Delete a webhook with its token", "webhooks", NONE,
+                 ok(204, "Deleted", None), [401, 404], params=[AUDIT_LOG_REASON], description=TOKEN_DESC),
+    "post": op("execute_webhook", "Post a message as the webhook", "webhooks", NONE,
+               {**ok(200, "With wait=true: the message", ref("MessageResponse")),
+                **ok(204, "Without wait: posted", None)},
+               [400, 401, 404], json_body("WebhookExecuteRequest"),
+               params=[q("wait", {"type": "boolean"}, "answer with the message (true/1)"), THREAD_ID],
+               description=TOKEN_DESC + " MESSAGE_CREATE to the channel's viewers; the author is "
+               "{id: webhook id, username, avatar, discriminator: \"0000\", bot: true}."),
+}
+paths["/webhooks/{id}/{token}/messages/{mid}"] = {
+    "parameters": [WEBHOOK_ID, WEBHOOK_TOKEN, path_param("mid", "message id")],
+    "get": op("get_webhook_message", "Get a message the webhook posted", "webhooks", NONE,
+              ok(200, "The message", ref("MessageResponse")), [400, 401, 404], params=[THREAD_ID],
+              description=TOKEN_DESC + " Any other message: 404 code 10008."),
+    "patch": op("update_webhook_message", "Edit a message the webhook posted", "webhooks", NONE,
+                ok(200, "The message", ref("MessageResponse")), [400, 401, 404], json_body("MessageEditRequest"),
+                params=[THREAD_ID], description=TOKEN_DESC + " Any other message: 404 code 10008. Mentions are "
+                "parsed again; MESSAGE_UPDATE."),
+    "delete": op("delete_webhook_message", "Delete a message the webhook posted", "webhooks", NONE,
+                 ok(204, "Deleted", None), [400, 401, 404], params=[THREAD_ID],
+                 description=TOKEN_DESC + " Any other message: 404 code 10008. MESSAGE_DELETE."),
+}
+# --- end webhooks ---
 paths["/gateway"] = {"get": op(
     "get_gateway", "Get the gateway URL", "gateway", NONE, ok(200, "Gateway URL", ref("GatewayResponse")), [])}
 paths["/gateway/bot"] = {"get": op(
@@ -895,17 +1006,6 @@ schemas["InteractionCallbackResponse"] = obj({
                         "response_message_ephemeral": {"type": "boolean"}}, ["id", "type"]),
     "resource": obj({"type": {"type": "integer"}, "message": ref("MessageResponse")}, ["type"]),
 }, ["interaction", "resource"])
-schemas["InteractionWebhookMessageRequest"] = obj({
-    "content": {"type": ["string", "null"], "maxLength": 2000},
-    "embeds": {"type": ["array", "null"], "items": ref("RichEmbed"), "maxItems": 10},
-    "components": {"type": ["array", "null"], "items": {"type": "object"}, "maxItems": 5},
-    "allowed_mentions": {"oneOf": [{"type": "null"}, ref("MessageAllowedMentionsRequest")]},
-    "flags": {"type": ["integer", "null"], "description": "64 = EPHEMERAL (follow-ups only on create)"},
-    "tts": {"type": "boolean"},
-}, description="Messages sent through an interaction token; edits keep absent fields. The message carries "
-   "interaction_metadata {id, type, user, authorizing_integration_owners, name?, command_type?}, the legacy "
-   "interaction {id, type, name, user}, application_id and webhook_id (the application id).")
-
 APP_ID = path_param("app", "application id")
 CMD_GUILD_ID = path_param("gid", "guild id")
 CMD_ID = path_param("cid", "command id")
@@ -972,29 +1072,10 @@ paths["/interactions/{id}/{token}/callback"] = {
                params=[q("with_response", {"type": "boolean"})],
                description="Within 3 seconds of the interaction (later, or a wrong token: 404 code 10062); once "
                "(again: 400 code 40060). A type that does not fit the interaction: 400 code 50035.")}
-HOOK_NOTE = ("With an interaction token, for 15 minutes (`--interaction-token-secs`): unknown token or before any "
-             "response 404 code 10015; expired 401 code 50027. No authentication.")
-paths["/webhooks/{app}/{token}"] = {
-    "parameters": [APP_ID, TOKEN],
-    "post": op("execute_webhook", "Send a follow-up message", "interactions", NONE,
-               ok(200, "The message", ref("MessageResponse")), [400, 401, 404],
-               json_body("InteractionWebhookMessageRequest"),
-               description=HOOK_NOTE + " After a deferred response the first follow-up fills in the loading message."),
-}
-for mid, names in [("@original", ("get_original_webhook_message", "update_original_webhook_message",
-                                  "delete_original_webhook_message")),
-                   ("{message_id}", ("get_webhook_message", "update_webhook_message", "delete_webhook_message"))]:
-    params = [APP_ID, TOKEN] + ([path_param("message_id", "message id")] if mid != "@original" else [])
-    paths["/webhooks/{app}/{token}/messages/" + mid] = {
-        "parameters": params,
-        "get": op(names[0], "Get a message of the interaction", "interactions", NONE,
-                  ok(200, "The message", ref("MessageResponse")), [401, 404], description=HOOK_NOTE),
-        "patch": op(names[1], "Edit a message of the interaction", "interactions", NONE,
-                    ok(200, "The message", ref("MessageResponse")), [400, 401, 404],
-                    json_body("InteractionWebhookMessageRequest"), description=HOOK_NOTE),
-        "delete": op(names[2], "Delete a message of the interaction", "interactions", NONE,
-                     ok(204, "Deleted", None), [401, 404], description=HOOK_NOTE),
-    }
+# Follow-ups and @original use the webhook token routes (`/webhooks/{id}/{token}` and
+# `/webhooks/{id}/{token}/messages/{mid}`, documented with webhooks): a token starting with
+# aW50ZXJhY3Rpb246 is an interaction token, valid for 15 minutes (`--interaction-token-secs`);
+# `{mid}` may be `@original`.
 # --- end interactions ---
 
 INFO_DESC = """\

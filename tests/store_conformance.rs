@@ -8,7 +8,7 @@ use std::sync::Arc;
 use accord::error::StoreError;
 use accord::model::{
     Application, ApplicationCommand, Ban, Channel, ChannelType, CommandOption, CurrentUser, Guild,
-    InteractionRecord, Invite, Member, Message, Role, Snowflake, User,
+    InteractionRecord, Invite, Member, Message, Role, Snowflake, User, Webhook,
 };
 use accord::permissions::{OverwriteKind, PermissionOverwrite, Permissions};
 use accord::store::{EmbeddedStore, MessageWindow, MongoStore, NewGuild, Store, UserRecord};
@@ -131,6 +131,7 @@ conformance!(
     concurrent_messages_in_one_channel,
     update_and_delete_messages,
     pins_keep_order_limit_and_leave_with_their_message,
+    webhooks_limit_move_and_cascade,
     // --- interactions ---
     commands_by_scope_replace_and_delete,
     interactions_acknowledge_once_and_expire,
@@ -1711,6 +1712,93 @@ async fn mongo_store_survives_reconnecting() {
         mongo: Some((uri, database)),
     };
     fixture.finish().await;
+}
+
+// --- webhooks ---
+fn webhook(id: u64, guild: u64, channel: u64, creator: &UserRecord) -> Webhook {
+    Webhook {
+        id: sf(id),
+        kind: 1,
+        guild_id: sf(guild),
+        channel_id: sf(channel),
+        user: Some(public(creator)),
+        name: Some(format!("hook {id}")),
+        avatar: None,
+        token: Some(format!("token-{id}")),
+        application_id: None,
+        url: None,
+    }
+}
+
+async fn webhooks_limit_move_and_cascade(store: Arc<dyn Store>) {
+    let owner = person(1, "owner");
+    guild_with_owner(&*store, 100, &owner).await;
+    store.create_channel(text(102, 100, "two")).await.unwrap();
+    guild_with_owner(&*store, 200, &owner).await;
+
+    for id in [5001, 5002] {
+        store
+            .create_webhook(webhook(id, 100, 101, &owner), 2)
+            .await
+            .unwrap();
+    }
+    assert_conflict(
+        store
+            .create_webhook(webhook(5003, 100, 101, &owner), 2)
+            .await,
+        "webhooks",
+    );
+    assert!(store.webhook(sf(5003)).await.unwrap().is_none());
+    store
+        .create_webhook(webhook(5004, 100, 102, &owner), 2)
+        .await
+        .unwrap();
+    store
+        .create_webhook(webhook(5005, 200, 201, &owner), 2)
+        .await
+        .unwrap();
+
+    let found = store.webhook(sf(5001)).await.unwrap().unwrap();
+    assert_eq!(found, webhook(5001, 100, 101, &owner));
+    assert_eq!(found.token.as_deref(), Some("token-5001"));
+    let of_channel = store.webhooks_of_channel(sf(101)).await.unwrap();
+    assert_eq!(ids(&of_channel, |w| w.id), vec![5001, 5002]);
+    let of_guild = store.webhooks_of_guild(sf(100)).await.unwrap();
+    assert_eq!(ids(&of_guild, |w| w.id), vec![5001, 5002, 5004]);
+
+    // An edit in place; a move into a full channel is refused and changes nothing.
+    let mut renamed = found.clone();
+    renamed.name = Some("renamed".into());
+    assert!(store.update_webhook(renamed.clone(), 2).await.unwrap());
+    assert_eq!(store.webhook(sf(5001)).await.unwrap().unwrap(), renamed);
+    let mut moved = webhook(5004, 100, 101, &owner);
+    moved.name = Some("moved".into());
+    assert_conflict(store.update_webhook(moved, 2).await, "webhooks");
+    assert_eq!(
+        store.webhook(sf(5004)).await.unwrap().unwrap().channel_id,
+        sf(102)
+    );
+    let mut moved = renamed.clone();
+    moved.channel_id = sf(102);
+    assert!(store.update_webhook(moved, 2).await.unwrap());
+    let of_channel = store.webhooks_of_channel(sf(102)).await.unwrap();
+    assert_eq!(ids(&of_channel, |w| w.id), vec![5001, 5004]);
+    assert!(!store
+        .update_webhook(webhook(5999, 100, 101, &owner), 2)
+        .await
+        .unwrap());
+
+    assert!(store.delete_webhook(sf(5002)).await.unwrap());
+    assert!(!store.delete_webhook(sf(5002)).await.unwrap());
+    assert!(store.webhooks_of_channel(sf(101)).await.unwrap().is_empty());
+
+    // Deleting a channel or a guild deletes its webhooks.
+    store.delete_channel(sf(102)).await.unwrap();
+    assert!(store.webhook(sf(5001)).await.unwrap().is_none());
+    assert!(store.webhook(sf(5004)).await.unwrap().is_none());
+    assert!(store.webhooks_of_guild(sf(100)).await.unwrap().is_empty());
+    store.delete_guild(sf(200)).await.unwrap();
+    assert!(store.webhook(sf(5005)).await.unwrap().is_none());
 }
 
 // ---------------------------------------------------------------------------------------------

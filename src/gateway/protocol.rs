@@ -71,6 +71,7 @@ pub mod intents {
     pub const GUILDS: u64 = 1 << 0;
     pub const GUILD_MEMBERS: u64 = 1 << 1;
     pub const GUILD_MODERATION: u64 = 1 << 2;
+    pub const GUILD_WEBHOOKS: u64 = 1 << 5;
     pub const GUILD_VOICE_STATES: u64 = 1 << 7;
     pub const GUILD_PRESENCES: u64 = 1 << 8;
     pub const GUILD_MESSAGES: u64 = 1 << 9;
@@ -97,6 +98,7 @@ pub fn required_intent(event: &str) -> Option<u64> {
             Some(intents::GUILD_MEMBERS)
         }
         "GUILD_BAN_ADD" | "GUILD_BAN_REMOVE" => Some(intents::GUILD_MODERATION),
+        "WEBHOOKS_UPDATE" => Some(intents::GUILD_WEBHOOKS),
         "VOICE_STATE_UPDATE" => Some(intents::GUILD_VOICE_STATES),
         "PRESENCE_UPDATE" => Some(intents::GUILD_PRESENCES),
         "TYPING_START" => Some(intents::GUILD_MESSAGE_TYPING),

@@ -5,25 +5,19 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::Router;
 use serde::Deserialize;
 
-use super::extract::{snowflake, Auth, Body, QueryParams};
+use super::extract::{decode_json, snowflake, Auth, Body, QueryParams};
 use super::{no_content, ok, ApiResult, AppState};
-use crate::service::{
-    FollowupQuery, InteractionCallback, InteractionInvoke, WebhookMessage, WebhookMessageEdit,
-};
+use crate::error::ApiError;
+use crate::service::{InteractionCallback, InteractionInvoke, WebhookMessage, WebhookMessageEdit};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/interactions", post(invoke))
         .route("/interactions/{id}/{token}/callback", post(callback))
-        .route("/webhooks/{app}/{token}", post(followup))
-        .route(
-            "/webhooks/{app}/{token}/messages/{message_id}",
-            get(get_message).patch(edit_message).delete(delete_message),
-        )
 }
 
 async fn invoke(
@@ -57,50 +51,76 @@ async fn callback(
     }
 }
 
-async fn followup(
-    State(state): State<AppState>,
-    Path((app, token)): Path<(String, String)>,
-    QueryParams(_query): QueryParams<FollowupQuery>,
-    Body(body): Body<WebhookMessage>,
+/// Whether a `/webhooks/{id}/{token}` token is an interaction's (Discord's start with
+/// `aW50ZXJhY3Rpb246`, base64 of `interaction:`; webhook tokens never do).
+pub(super) fn is_interaction_token(token: &str) -> bool {
+    token.starts_with(crate::service::INTERACTION_TOKEN_PREFIX)
+}
+
+/// A JSON body (an empty one reads as `{}`, as `Body` does).
+pub(super) fn decode_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    decode_json(bytes)
+}
+
+/// `POST /webhooks/{app}/{token}` with an interaction token: a follow-up (always answered with
+/// the message, whatever `wait` says, as Discord does for interactions).
+pub(super) async fn followup(
+    state: &AppState,
+    app: &str,
+    token: &str,
+    body: &[u8],
 ) -> ApiResult<Response> {
-    let app = snowflake("webhook_id", &app)?;
+    let app = snowflake("webhook_id", app)?;
+    let body: WebhookMessage = decode_body(body)?;
+    ok(state.service.interaction_followup(app, token, body).await?)
+}
+
+/// `GET /webhooks/{app}/{token}/messages/{id|@original}` with an interaction token.
+pub(super) async fn get_message(
+    state: &AppState,
+    app: &str,
+    token: &str,
+    message_id: &str,
+) -> ApiResult<Response> {
+    let app = snowflake("webhook_id", app)?;
     ok(state
         .service
-        .interaction_followup(app, &token, body)
+        .get_interaction_message(app, token, message_id)
         .await?)
 }
 
-async fn get_message(
-    State(state): State<AppState>,
-    Path((app, token, message_id)): Path<(String, String, String)>,
+/// `PATCH /webhooks/{app}/{token}/messages/{id|@original}` with an interaction token.
+pub(super) async fn edit_message(
+    state: &AppState,
+    app: &str,
+    token: &str,
+    message_id: &str,
+    body: &[u8],
 ) -> ApiResult<Response> {
-    let app = snowflake("webhook_id", &app)?;
+    let app = snowflake("webhook_id", app)?;
+    let edit: WebhookMessageEdit = decode_body(body)?;
     ok(state
         .service
-        .get_interaction_message(app, &token, &message_id)
+        .edit_interaction_message(app, token, message_id, edit)
         .await?)
 }
 
-async fn edit_message(
-    State(state): State<AppState>,
-    Path((app, token, message_id)): Path<(String, String, String)>,
-    Body(edit): Body<WebhookMessageEdit>,
+/// `DELETE /webhooks/{app}/{token}/messages/{id|@original}` with an interaction token.
+pub(super) async fn delete_message(
+    state: &AppState,
+    app: &str,
+    token: &str,
+    message_id: &str,
 ) -> ApiResult<Response> {
-    let app = snowflake("webhook_id", &app)?;
-    ok(state
-        .service
-        .edit_interaction_message(app, &token, &message_id, edit)
-        .await?)
-}
-
-async fn delete_message(
-    State(state): State<AppState>,
-    Path((app, token, message_id)): Path<(String, String, String)>,
-) -> ApiResult<Response> {
-    let app = snowflake("webhook_id", &app)?;
+    let app = snowflake("webhook_id", app)?;
     state
         .service
-        .delete_interaction_message(app, &token, &message_id)
+        .delete_interaction_message(app, token, message_id)
         .await?;
     no_content()
 }

@@ -16,6 +16,7 @@ mod messages;
 pub mod ratelimit;
 mod roles;
 mod users;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(bans::routes())
         .merge(invites::routes())
         .merge(messages::routes())
+        .merge(webhooks::routes())
         .merge(gateway::routes())
         .merge(commands::routes())
         .merge(interactions::routes())

@@ -42,9 +42,10 @@ pub struct Message {
     pub referenced_message: Option<Box<Message>>,
     pub flags: u64,
     pub components: Vec<Value>,
-    /// The webhook that sent it; for interaction responses the application's id.
+    /// The webhook that posted it (its id is also the author's id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_id: Option<Snowflake>,
+    /// The application of a webhook (or interaction) that posted it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub application_id: Option<Snowflake>,
     /// For interaction responses: `{id, type, user, authorizing_integration_owners, name?,

@@ -12,6 +12,7 @@ pub mod message;
 pub mod role;
 pub mod snowflake;
 pub mod user;
+pub mod webhook;
 
 pub use application::Application;
 pub use ban::Ban;
@@ -24,6 +25,7 @@ pub use message::{Message, MessageReference};
 pub use role::{Role, RoleColors, RoleTags};
 pub use snowflake::{Snowflake, SnowflakeGenerator};
 pub use user::{CurrentUser, User};
+pub use webhook::Webhook;
 
 /// Discord's timestamp format (`2015-04-26T06:26:56.936000+00:00`).
 pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {

@@ -731,7 +731,7 @@ impl Service {
                     .message(record.channel_id, target)
                     .await?
                     .ok_or_else(ApiError::unknown_message)?;
-                let edited = self.apply_edit(&record, current, edit).await?;
+                let edited = self.apply_interaction_edit(&record, current, edit).await?;
                 if !self
                     .store
                     .acknowledge_interaction(record.id, body.kind, Some(target))
@@ -1057,7 +1057,7 @@ impl Service {
     }
 
     /// Applies an edit to a message of the interaction (a loading message stops loading).
-    async fn apply_edit(
+    async fn apply_interaction_edit(
         &self,
         record: &InteractionRecord,
         mut message: Message,
@@ -1150,7 +1150,7 @@ impl Service {
                         allowed_mentions: fields.allowed_mentions,
                         flags: None,
                     };
-                    let edited = self.apply_edit(&record, original, edit).await?;
+                    let edited = self.apply_interaction_edit(&record, original, edit).await?;
                     self.deliver_edit(&record, edited.clone()).await?;
                     return Ok(edited);
                 }
@@ -1221,7 +1221,7 @@ impl Service {
     ) -> Result<Message, ApiError> {
         let record = self.followup_interaction(application_id, token).await?;
         let message = self.interaction_message(&record, message_id).await?;
-        let edited = self.apply_edit(&record, message, edit).await?;
+        let edited = self.apply_interaction_edit(&record, message, edit).await?;
         self.deliver_edit(&record, edited.clone()).await?;
         Ok(edited)
     }

@@ -103,6 +103,17 @@ pub(super) struct Mentions {
     pub(super) everyone: bool,
 }
 
+/// Who posts a new message, decided before `post_message`: the user shown as author, the
+/// member beside it (none for webhooks), the permissions that decide mentions and TTS, and
+/// the webhook/application that sent it.
+pub(super) struct Sender {
+    pub user: User,
+    pub member: Option<Member>,
+    pub perms: Permissions,
+    pub webhook_id: Option<Snowflake>,
+    pub application_id: Option<Snowflake>,
+}
+
 /// `PATCH /channels/{id}/messages/{mid}` body: absent fields stay, `null` clears.
 #[derive(Debug, Default, Deserialize)]
 pub struct MessageEdit {
@@ -167,6 +178,32 @@ impl Service {
             channel,
             perms,
         } = self.channel_access(caller, channel_id).await?;
+        if channel.kind.holds_messages() && !perms.contains(Permissions::SEND_MESSAGES) {
+            return Err(ApiError::missing_permissions());
+        }
+        let sender = Sender {
+            user: caller.user.user.clone(),
+            member: Some(Member {
+                user: None,
+                ..access.member.clone()
+            }),
+            perms,
+            webhook_id: None,
+            application_id: None,
+        };
+        self.post_message(&access, &channel, sender, body).await
+    }
+
+    /// What every new message goes through once its author is decided (a member, a webhook):
+    /// content rules, nonce, reply, mentions as `sender.perms` allow, then persist and publish
+    /// MESSAGE_CREATE.
+    pub(super) async fn post_message(
+        &self,
+        access: &GuildAccess,
+        channel: &Channel,
+        sender: Sender,
+        body: NewMessage,
+    ) -> Result<Message, ApiError> {
         if !channel.kind.holds_messages() {
             return Err(ApiError::new(
                 400,
@@ -174,9 +211,7 @@ impl Service {
                 "Cannot send messages in a non-text channel",
             ));
         }
-        if !perms.contains(Permissions::SEND_MESSAGES) {
-            return Err(ApiError::missing_permissions());
-        }
+        let perms = sender.perms;
         let content = body.content.unwrap_or_default();
         let embeds = body.embeds.unwrap_or_default();
         let nonce = validate_message(&content, &embeds, body.nonce.as_ref())?;
@@ -189,18 +224,18 @@ impl Service {
             let key = crate::store::nonce_key(nonce);
             if let Some(existing) = self
                 .store
-                .message_by_nonce(channel_id, caller.id(), &key, since)
+                .message_by_nonce(channel.id, sender.user.id, &key, since)
                 .await?
             {
                 return Ok(existing);
             }
         }
         let (reference, referenced) = self
-            .resolve_reply(&channel, perms, body.message_reference)
+            .resolve_reply(channel, perms, body.message_reference)
             .await?;
         let mentions = self
             .mentions(
-                &access,
+                access,
                 perms,
                 &content,
                 body.allowed_mentions.as_ref(),
@@ -215,13 +250,10 @@ impl Service {
             } else {
                 MESSAGE_TYPE_DEFAULT
             },
-            channel_id,
+            channel_id: channel.id,
             guild_id: Some(channel.guild_id),
-            author: caller.user.user.clone(),
-            member: Some(Member {
-                user: None,
-                ..access.member.clone()
-            }),
+            author: sender.user,
+            member: sender.member,
             mentions: mentions.users,
             mention_roles: mentions.roles,
             mention_everyone: mentions.everyone,
@@ -238,8 +270,8 @@ impl Service {
             // Only SUPPRESS_EMBEDS (1<<2) and SUPPRESS_NOTIFICATIONS (1<<12) may be set here.
             flags: body.flags.unwrap_or(0) & ((1 << 2) | (1 << 12)),
             components: Vec::new(),
-            webhook_id: None,
-            application_id: None,
+            webhook_id: sender.webhook_id,
+            application_id: sender.application_id,
             interaction_metadata: None,
             interaction: None,
         };
@@ -248,7 +280,7 @@ impl Service {
             Topic::Guild(channel.guild_id),
             "MESSAGE_CREATE",
             &message,
-            Audience::Channel(channel_id),
+            Audience::Channel(channel.id),
             None,
         )?;
         Ok(message)
@@ -320,7 +352,7 @@ impl Service {
             perms,
             ..
         } = self.channel_access(caller, channel_id).await?;
-        let mut message = self.existing_message(channel_id, message_id).await?;
+        let message = self.existing_message(channel_id, message_id).await?;
         if let Some(allowed) = &edit.allowed_mentions {
             allowed.validate()?;
         }
@@ -335,6 +367,20 @@ impl Service {
                 ));
             }
         }
+        self.apply_edit(&access, perms, message, edit, is_author)
+            .await
+    }
+
+    /// Applies an authorized edit: content, embeds, the SUPPRESS_EMBEDS flag, mentions again
+    /// when the author edits (`reparse`), then persists and publishes MESSAGE_UPDATE.
+    pub(super) async fn apply_edit(
+        &self,
+        access: &GuildAccess,
+        perms: Permissions,
+        mut message: Message,
+        edit: MessageEdit,
+        reparse: bool,
+    ) -> Result<Message, ApiError> {
         if let Some(content) = edit.content {
             message.content = content.unwrap_or_default();
         }
@@ -346,10 +392,10 @@ impl Service {
             message.flags = (message.flags & !SUPPRESS_EMBEDS) | (flags & SUPPRESS_EMBEDS);
         }
         validate_message(&message.content, &message.embeds, None)?;
-        if is_author {
+        if reparse {
             let mentions = self
                 .mentions(
-                    &access,
+                    access,
                     perms,
                     &message.content,
                     edit.allowed_mentions.as_ref(),
@@ -368,7 +414,7 @@ impl Service {
             Topic::Guild(access.guild.id),
             "MESSAGE_UPDATE",
             &message,
-            Audience::Channel(channel_id),
+            Audience::Channel(message.channel_id),
             None,
         )?;
         Ok(message)
@@ -386,6 +432,17 @@ impl Service {
         if message.author.id != caller.id() && !perms.contains(Permissions::MANAGE_MESSAGES) {
             return Err(ApiError::missing_permissions());
         }
+        self.remove_message(channel.guild_id, channel_id, message_id)
+            .await
+    }
+
+    /// Deletes one authorized message and publishes MESSAGE_DELETE.
+    pub(super) async fn remove_message(
+        &self,
+        guild_id: Snowflake,
+        channel_id: Snowflake,
+        message_id: Snowflake,
+    ) -> Result<(), ApiError> {
         if self
             .store
             .delete_messages(channel_id, vec![message_id])
@@ -395,12 +452,12 @@ impl Service {
             return Err(ApiError::unknown_message());
         }
         self.publish(
-            Topic::Guild(channel.guild_id),
+            Topic::Guild(guild_id),
             "MESSAGE_DELETE",
             &serde_json::json!({
                 "id": message_id,
                 "channel_id": channel_id,
-                "guild_id": channel.guild_id,
+                "guild_id": guild_id,
             }),
             Audience::Channel(channel_id),
             None,

@@ -17,6 +17,7 @@ mod presence;
 mod roles;
 mod users;
 pub mod visibility;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -30,6 +31,7 @@ pub use commands::{CommandInput, CommandScope};
 pub use guilds::GuildPatch;
 pub use interactions::{
     FollowupQuery, InteractionCallback, InteractionInvoke, WebhookMessage, WebhookMessageEdit,
+    TOKEN_PREFIX as INTERACTION_TOKEN_PREFIX,
 };
 pub use invites::NewInvite;
 pub use members::MemberPatch;
@@ -37,6 +39,10 @@ pub use messages::{BulkDelete, MessageEdit, MessageQuery, NewMessage, PinsQuery}
 pub use presence::{PresenceUpdate, VoiceStateUpdate};
 pub use roles::{RoleFields, RolePosition};
 pub use users::UserPatch;
+pub use webhooks::{
+    ExecuteQuery, ExecuteWebhook, NewWebhook, WebhookMessageQuery, WebhookPatch,
+    MAX_WEBHOOKS_PER_CHANNEL,
+};
 
 use crate::bus::{Audience, Bus, Envelope, Topic};
 use crate::error::{ApiError, StoreError};

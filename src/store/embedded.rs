@@ -14,7 +14,7 @@ use super::{nonce_key, MessageWindow, NewGuild, Pin, Store, StoreResult, UserRec
 use crate::error::StoreError;
 use crate::model::{
     Application, ApplicationCommand, Ban, Channel, CurrentUser, Guild, InteractionRecord, Invite,
-    Member, Message, Role, Snowflake,
+    Member, Message, Role, Snowflake, Webhook,
 };
 
 const SCHEMA: &str = "
@@ -59,6 +59,15 @@ CREATE TABLE IF NOT EXISTS interactions (
 CREATE INDEX IF NOT EXISTS interactions_by_age ON interactions (created_ms);
 ";
 
+/// Webhooks: looked up by id, listed per channel and per guild.
+const WEBHOOK_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS webhooks (
+    id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL, channel_id INTEGER NOT NULL,
+    data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS webhooks_by_channel ON webhooks (channel_id, id);
+CREATE INDEX IF NOT EXISTS webhooks_by_guild ON webhooks (guild_id, id);
+";
+
 /// SQLite-backed `Store`. Calls run on tokio's blocking pool; one connection serialises writes.
 #[derive(Clone)]
 pub struct EmbeddedStore {
@@ -79,6 +88,7 @@ impl EmbeddedStore {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
+        conn.execute_batch(WEBHOOK_SCHEMA).map_err(backend)?;
         Ok(EmbeddedStore {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -651,7 +661,7 @@ impl Store for EmbeddedStore {
                 "DELETE FROM messages WHERE channel_id IN (SELECT id FROM channels WHERE guild_id = ?1)",
                 [g],
             )?;
-            for table in ["channels", "roles", "members", "invites", "bans"] {
+            for table in ["channels", "roles", "members", "invites", "bans", "webhooks"] {
                 tx.execute(&format!("DELETE FROM {table} WHERE guild_id = ?1"), [g])?;
             }
             tx.execute("DELETE FROM guilds WHERE id = ?1", [g])?;
@@ -680,6 +690,10 @@ impl Store for EmbeddedStore {
                 [id(channel_id)],
             )?;
             tx.execute("DELETE FROM channels WHERE id = ?1", [id(channel_id)])?;
+            tx.execute(
+                "DELETE FROM webhooks WHERE channel_id = ?1",
+                [id(channel_id)],
+            )?;
             let siblings: Vec<Channel> = many(
                 tx,
                 "SELECT data FROM channels WHERE guild_id = ?1 ORDER BY id",
@@ -1111,6 +1125,95 @@ impl Store for EmbeddedStore {
         .await
     }
 
+    // --- webhooks ---
+    async fn create_webhook(&self, webhook: Webhook, max_per_channel: usize) -> StoreResult<()> {
+        self.in_transaction(move |tx| {
+            if webhook_count(tx, webhook.channel_id)? >= max_per_channel {
+                return Ok(Err(StoreError::Conflict("webhooks")));
+            }
+            tx.execute(
+                "INSERT INTO webhooks (id, guild_id, channel_id, data) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    id(webhook.id),
+                    id(webhook.guild_id),
+                    id(webhook.channel_id),
+                    to_json(&webhook)?
+                ],
+            )?;
+            Ok(Ok(()))
+        })
+        .await?
+    }
+
+    async fn webhook(&self, webhook_id: Snowflake) -> StoreResult<Option<Webhook>> {
+        self.with(move |conn| {
+            one(
+                conn,
+                "SELECT data FROM webhooks WHERE id = ?1",
+                [id(webhook_id)],
+            )
+        })
+        .await
+    }
+
+    async fn webhooks_of_channel(&self, channel_id: Snowflake) -> StoreResult<Vec<Webhook>> {
+        self.with(move |conn| {
+            many(
+                conn,
+                "SELECT data FROM webhooks WHERE channel_id = ?1 ORDER BY id",
+                [id(channel_id)],
+            )
+        })
+        .await
+    }
+
+    async fn webhooks_of_guild(&self, guild_id: Snowflake) -> StoreResult<Vec<Webhook>> {
+        self.with(move |conn| {
+            many(
+                conn,
+                "SELECT data FROM webhooks WHERE guild_id = ?1 ORDER BY id",
+                [id(guild_id)],
+            )
+        })
+        .await
+    }
+
+    async fn update_webhook(&self, webhook: Webhook, max_per_channel: usize) -> StoreResult<bool> {
+        self.in_transaction(move |tx| {
+            let Some(current): Option<Webhook> = one(
+                tx,
+                "SELECT data FROM webhooks WHERE id = ?1",
+                [id(webhook.id)],
+            )?
+            else {
+                return Ok(Ok(false));
+            };
+            if current.channel_id != webhook.channel_id
+                && webhook_count(tx, webhook.channel_id)? >= max_per_channel
+            {
+                return Ok(Err(StoreError::Conflict("webhooks")));
+            }
+            tx.execute(
+                "UPDATE webhooks SET guild_id = ?2, channel_id = ?3, data = ?4 WHERE id = ?1",
+                params![
+                    id(webhook.id),
+                    id(webhook.guild_id),
+                    id(webhook.channel_id),
+                    to_json(&webhook)?
+                ],
+            )?;
+            Ok(Ok(true))
+        })
+        .await?
+    }
+
+    async fn delete_webhook(&self, webhook_id: Snowflake) -> StoreResult<bool> {
+        self.with(move |conn| {
+            Ok(conn.execute("DELETE FROM webhooks WHERE id = ?1", [id(webhook_id)])? > 0)
+        })
+        .await
+    }
+
     // --- interactions ---
     async fn put_command(&self, command: ApplicationCommand) -> StoreResult<()> {
         self.with(move |conn| write_command(conn, &command)).await
@@ -1274,6 +1377,16 @@ impl Store for EmbeddedStore {
         })
         .await
     }
+}
+
+/// How many webhooks a channel has.
+fn webhook_count(conn: &Connection, channel_id: Snowflake) -> rusqlite::Result<usize> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM webhooks WHERE channel_id = ?1",
+        [id(channel_id)],
+        |row| row.get::<_, i64>(0),
+    )
+    .map(|count| count as usize)
 }
 
 fn write_command(conn: &Connection, command: &ApplicationCommand) -> rusqlite::Result<()> {

@@ -12,7 +12,7 @@ pub use mongo::MongoStore;
 use crate::error::StoreError;
 use crate::model::{
     Application, ApplicationCommand, Ban, Channel, CurrentUser, Guild, InteractionRecord, Invite,
-    Member, Message, Role, Snowflake, User,
+    Member, Message, Role, Snowflake, User, Webhook,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -216,6 +216,22 @@ pub trait Store: Send + Sync + 'static {
         nonce: &str,
         since: Snowflake,
     ) -> StoreResult<Option<Message>>;
+
+    // --- webhooks ---
+    /// Persists a webhook (its token included) unless its channel already has
+    /// `max_per_channel` webhooks: `Conflict("webhooks")`.
+    async fn create_webhook(&self, webhook: Webhook, max_per_channel: usize) -> StoreResult<()>;
+    async fn webhook(&self, id: Snowflake) -> StoreResult<Option<Webhook>>;
+    /// The channel's webhooks, oldest first.
+    async fn webhooks_of_channel(&self, channel_id: Snowflake) -> StoreResult<Vec<Webhook>>;
+    /// The guild's webhooks, oldest first.
+    async fn webhooks_of_guild(&self, guild_id: Snowflake) -> StoreResult<Vec<Webhook>>;
+    /// Replaces a webhook; false when it no longer exists. Moving it into a channel that
+    /// already has `max_per_channel` webhooks fails with `Conflict("webhooks")`.
+    async fn update_webhook(&self, webhook: Webhook, max_per_channel: usize) -> StoreResult<bool>;
+    /// Returns whether a webhook was deleted. (Deleting a channel or guild deletes its
+    /// webhooks too.)
+    async fn delete_webhook(&self, id: Snowflake) -> StoreResult<bool>;
 
     // --- interactions ---
     /// Creates or replaces (by id) an application command.

@@ -23,7 +23,7 @@ use super::{nonce_key, MessageWindow, NewGuild, Pin, Store, StoreResult, UserRec
 use crate::error::StoreError;
 use crate::model::{
     Application, ApplicationCommand, Ban, Channel, CurrentUser, Guild, InteractionRecord, Invite,
-    Member, Message, Role, Snowflake, User,
+    Member, Message, Role, Snowflake, User, Webhook,
 };
 
 /// How long a transaction keeps being retried while the server calls its failure transient
@@ -55,6 +55,7 @@ pub struct MongoStore {
     /// Application commands; `guild_id` 0 for global ones.
     commands: Collection<Document>,
     interactions: Collection<Document>,
+    webhooks: Collection<Document>,
 }
 
 /// What went wrong inside an operation, before it becomes a `StoreError`: driver errors keep
@@ -435,6 +436,7 @@ impl MongoStore {
             messages: db.collection("messages"),
             commands: db.collection("commands"),
             interactions: db.collection("interactions"),
+            webhooks: db.collection("webhooks"),
             client,
         };
         store.create_indexes().await.map_err(StoreError::from)?;
@@ -518,6 +520,13 @@ impl MongoStore {
                         "by_nonce",
                         doc! { "channel_id": 1, "author_id": 1, "nonce": 1 },
                     ),
+                ],
+            ),
+            (
+                &self.webhooks,
+                vec![
+                    index("by_channel", doc! { "channel_id": 1, "_id": 1 }),
+                    index("by_guild", doc! { "guild_id": 1, "_id": 1 }),
                 ],
             ),
             (
@@ -725,6 +734,7 @@ impl MongoStore {
             &self.members,
             &self.invites,
             &self.bans,
+            &self.webhooks,
         ] {
             delete_many(coll, s, doc! { "guild_id": g }).await?;
         }
@@ -758,6 +768,7 @@ impl MongoStore {
         let channel = channel_of(&doc)?;
         delete_many(&self.messages, s, doc! { "channel_id": id(channel_id) }).await?;
         delete_many(&self.channels, s, doc! { "_id": id(channel_id) }).await?;
+        delete_many(&self.webhooks, s, doc! { "channel_id": id(channel_id) }).await?;
         let mut detached = Vec::new();
         for mut child in self
             .channels_in(s, channel.guild_id)
@@ -1564,6 +1575,45 @@ impl Store for MongoStore {
         Ok(docs.first().map(data).transpose()?)
     }
 
+    // --- webhooks ---
+    async fn create_webhook(&self, webhook: Webhook, max_per_channel: usize) -> StoreResult<()> {
+        Ok(transaction!(self, |s| {
+            match self
+                .webhook_room(s, webhook.channel_id, max_per_channel)
+                .await
+            {
+                Ok(()) => insert(&self.webhooks, s, webhook_doc(&webhook)?).await,
+                Err(failure) => Err(failure),
+            }
+        })?)
+    }
+
+    async fn webhook(&self, webhook_id: Snowflake) -> StoreResult<Option<Webhook>> {
+        let mut s = self.session().await?;
+        let doc = find_one(&self.webhooks, &mut s, doc! { "_id": id(webhook_id) }).await?;
+        Ok(doc.map(|d| data(&d)).transpose()?)
+    }
+
+    async fn webhooks_of_channel(&self, channel_id: Snowflake) -> StoreResult<Vec<Webhook>> {
+        self.webhooks_where(doc! { "channel_id": id(channel_id) })
+            .await
+    }
+
+    async fn webhooks_of_guild(&self, guild_id: Snowflake) -> StoreResult<Vec<Webhook>> {
+        self.webhooks_where(doc! { "guild_id": id(guild_id) }).await
+    }
+
+    async fn update_webhook(&self, webhook: Webhook, max_per_channel: usize) -> StoreResult<bool> {
+        Ok(transaction!(self, |s| {
+            self.update_webhook_in(s, &webhook, max_per_channel).await
+        })?)
+    }
+
+    async fn delete_webhook(&self, webhook_id: Snowflake) -> StoreResult<bool> {
+        let mut s = self.session().await?;
+        Ok(delete_many(&self.webhooks, &mut s, doc! { "_id": id(webhook_id) }).await? > 0)
+    }
+
     // --- interactions ---
     async fn put_command(&self, command: ApplicationCommand) -> StoreResult<()> {
         let doc = command_doc(&command)?;
@@ -1711,6 +1761,61 @@ impl Store for MongoStore {
         let mut s = self.session().await?;
         let filter = doc! { "created_ms": { "$lt": before_ms as i64 } };
         Ok(delete_many(&self.interactions, &mut s, filter).await?)
+    }
+}
+
+fn webhook_doc(webhook: &Webhook) -> Res<Document> {
+    Ok(doc! {
+        "_id": id(webhook.id),
+        "guild_id": id(webhook.guild_id),
+        "channel_id": id(webhook.channel_id),
+        "data": to_json(webhook)?,
+    })
+}
+
+impl MongoStore {
+    /// `Conflict("webhooks")` when the channel already has `max` webhooks.
+    async fn webhook_room(
+        &self,
+        s: &mut ClientSession,
+        channel_id: Snowflake,
+        max: usize,
+    ) -> Res<()> {
+        let count = self
+            .webhooks
+            .count_documents(doc! { "channel_id": id(channel_id) })
+            .session(&mut *s)
+            .await?;
+        if count as usize >= max {
+            return Err(Failure::Conflict("webhooks"));
+        }
+        Ok(())
+    }
+
+    /// The body of `update_webhook`'s transaction.
+    async fn update_webhook_in(
+        &self,
+        s: &mut ClientSession,
+        webhook: &Webhook,
+        max: usize,
+    ) -> Res<bool> {
+        let Some(doc) = find_one(&self.webhooks, s, doc! { "_id": id(webhook.id) }).await? else {
+            return Ok(false);
+        };
+        let current: Webhook = data(&doc)?;
+        if current.channel_id != webhook.channel_id {
+            self.webhook_room(s, webhook.channel_id, max).await?;
+        }
+        let mut fields = webhook_doc(webhook)?;
+        fields.remove("_id");
+        update(&self.webhooks, s, doc! { "_id": id(webhook.id) }, fields).await?;
+        Ok(true)
+    }
+
+    async fn webhooks_where(&self, filter: Document) -> StoreResult<Vec<Webhook>> {
+        let mut s = self.session().await?;
+        let docs = find_all(&self.webhooks, &mut s, filter, doc! { "_id": 1 }, None).await?;
+        Ok(docs.iter().map(data).collect::<Res<Vec<_>>>()?)
     }
 }
 
