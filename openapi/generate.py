@@ -1116,6 +1116,140 @@ paths["/users/@me/channels"] = {
                "DELETE /channels/{id} on a DM closes it as on Discord: 200 with the channel, which is kept."),
 }
 # --- end dms ---
+# --- interactions ---
+schemas["ApplicationCommandOption"] = obj({
+    "type": {"type": "integer", "minimum": 1, "maximum": 11},
+    "name": {"type": "string", "minLength": 1, "maxLength": 32},
+    "name_localizations": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+    "description": {"type": "string", "minLength": 1, "maxLength": 100},
+    "description_localizations": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+    "required": {"type": "boolean"},
+    "choices": {"type": "array", "maxItems": 25, "items": {"type": "object"}},
+    "options": {"type": "array", "maxItems": 25, "items": {"type": "object"}},
+    "channel_types": {"type": "array", "items": {"type": "integer"}},
+    "min_value": {"type": "number"}, "max_value": {"type": "number"},
+    "min_length": {"type": "integer", "minimum": 0, "maximum": 6000},
+    "max_length": {"type": "integer", "minimum": 1, "maximum": 6000},
+    "autocomplete": {"type": "boolean"},
+}, ["type", "name", "description"])
+CMD_PROPS = {
+    "type": {"type": "integer", "enum": [1, 2, 3], "description": "1 CHAT_INPUT (default), 2 USER, 3 MESSAGE"},
+    "name": {"type": "string", "minLength": 1, "maxLength": 32,
+             "description": "chat input: ^[-_\\p{L}\\p{N}\\p{sc=Deva}\\p{sc=Thai}]{1,32}$, lowercase"},
+    "name_localizations": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+    "description": {"type": "string", "maxLength": 100,
+                    "description": "1-100 characters for chat input, empty for context-menu commands"},
+    "description_localizations": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+    "options": {"type": "array", "maxItems": 25, "items": ref("ApplicationCommandOption")},
+    "default_member_permissions": {"type": ["string", "integer", "null"]},
+    "dm_permission": {"type": ["boolean", "null"]},
+    "nsfw": {"type": "boolean"},
+    "integration_types": {"type": "array", "items": {"type": "integer", "enum": [0, 1]}},
+    "contexts": {"type": ["array", "null"], "items": {"type": "integer", "enum": [0, 1, 2]}},
+}
+schemas["ApplicationCommandRequest"] = obj(
+    dict(CMD_PROPS, id={**ref("SnowflakeInput"), "description": "bulk overwrite only: keep this command"}),
+    description="Create, edit (absent fields stay) or one entry of a bulk overwrite. Invalid: 400 code 50035.")
+schemas["ApplicationCommandResponse"] = obj(
+    dict(CMD_PROPS, id=ref("SnowflakeType"), application_id=ref("SnowflakeType"), guild_id=ref("SnowflakeType"),
+         version={**ref("SnowflakeType"), "description": "changes on every edit"},
+         default_member_permissions={"type": ["string", "null"]}),
+    ["id", "type", "application_id", "name", "description", "version", "default_member_permissions",
+     "nsfw", "integration_types", "contexts"])
+schemas["InteractionInvokeRequest"] = obj({
+    "type": {"type": "integer", "enum": [2, 3, 4, 5],
+             "description": "2 application command, 3 message component, 4 autocomplete, 5 modal submit"},
+    "application_id": ref("SnowflakeInput"), "guild_id": ref("SnowflakeInput"),
+    "channel_id": ref("SnowflakeInput"), "session_id": {"type": "string"},
+    "message_id": {**ref("SnowflakeInput"), "description": "type 3: the message the component is on"},
+    "data": {"type": "object", "description": "2/4: {id, name, type, version?, options?, target_id?}; "
+             "3: {component_type, custom_id, values?}; 5: {id (the interaction that opened the modal), "
+             "custom_id, components}"},
+    "nonce": {"type": ["string", "integer"]},
+}, ["type", "application_id", "channel_id", "data"])
+schemas["InteractionCallbackRequest"] = obj({
+    "type": {"type": "integer", "enum": [1, 4, 5, 6, 7, 8, 9]},
+    "data": {"type": "object", "description": "4/7: message {content, embeds, components, flags (64 ephemeral), "
+             "allowed_mentions, tts}; 5: {flags}; 8: {choices}; 9: {custom_id, title, components}"},
+}, ["type"])
+schemas["InteractionCallbackResponse"] = obj({
+    "interaction": obj({"id": ref("SnowflakeType"), "type": {"type": "integer"},
+                        "response_message_id": ref("SnowflakeType"),
+                        "response_message_loading": {"type": "boolean"},
+                        "response_message_ephemeral": {"type": "boolean"}}, ["id", "type"]),
+    "resource": obj({"type": {"type": "integer"}, "message": ref("MessageResponse")}, ["type"]),
+}, ["interaction", "resource"])
+APP_ID = path_param("app", "application id")
+CMD_GUILD_ID = path_param("gid", "guild id")
+CMD_ID = path_param("cid", "command id")
+CMD_LIST = {"type": "array", "items": ref("ApplicationCommandResponse")}
+WITH_LOC = q("with_localizations", {"type": "boolean"}, "include name_localizations/description_localizations")
+CMD_NOTE = ("Only the application's bot (or its owner's user token) may manage its commands: anyone else gets "
+            "403 code 50001; guild commands also need the bot in the guild (50001).")
+for scope, prefix, params, sfx in [("global", "/applications/{app}/commands", [APP_ID], ""),
+                                   ("guild", "/applications/{app}/guilds/{gid}/commands",
+                                    [APP_ID, CMD_GUILD_ID], "guild_")]:
+    paths[prefix] = {
+        "parameters": params,
+        "get": op(f"list_{sfx}application_commands", f"List the {scope} commands", "interactions", BOTH,
+                  ok(200, "Commands", CMD_LIST), [401, 403], params=[WITH_LOC], description=CMD_NOTE),
+        "post": op(f"create_{sfx}application_command", f"Create a {scope} command", "interactions", BOTH,
+                   {**ok(201, "Created", ref("ApplicationCommandResponse")),
+                    **ok(200, "A command of the same name and type was overwritten",
+                         ref("ApplicationCommandResponse"))},
+                   [400, 401, 403], json_body("ApplicationCommandRequest"),
+                   description=CMD_NOTE + " At most 100 chat-input, 5 user and 5 message commands: 400 code 30032."),
+        "put": op(f"bulk_set_{sfx}application_commands", f"Replace all {scope} commands", "interactions", BOTH,
+                  ok(200, "The commands now", CMD_LIST), [400, 401, 403],
+                  {"required": True, "content": {"application/json": {"schema": {
+                      "type": "array", "items": ref("ApplicationCommandRequest")}}}},
+                  description=CMD_NOTE + " Commands named by id, or by the same name and type, keep their id."),
+    }
+    paths[prefix + "/{cid}"] = {
+        "parameters": params + [CMD_ID],
+        "get": op(f"get_{sfx}application_command", f"Get a {scope} command", "interactions", BOTH,
+                  ok(200, "The command", ref("ApplicationCommandResponse")), [401, 403, 404],
+                  description="Unknown command: 404 code 10063."),
+        "patch": op(f"update_{sfx}application_command", f"Edit a {scope} command", "interactions", BOTH,
+                    ok(200, "The command (new version)", ref("ApplicationCommandResponse")), [400, 401, 403, 404],
+                    json_body("ApplicationCommandRequest")),
+        "delete": op(f"delete_{sfx}application_command", f"Delete a {scope} command", "interactions", BOTH,
+                     ok(204, "Deleted", None), [401, 403, 404]),
+    }
+paths["/applications/{app}/guilds/{gid}/commands/permissions"] = {
+    "parameters": [APP_ID, CMD_GUILD_ID],
+    "get": op("list_guild_application_command_permissions", "List the guild's command permissions",
+              "interactions", BOTH, ok(200, "Always empty (permission edits need OAuth2 Bearer tokens)",
+                                       {"type": "array", "items": {"type": "object"}}), [401, 403]),
+}
+paths["/applications/{app}/guilds/{gid}/commands/{cid}/permissions"] = {
+    "parameters": [APP_ID, CMD_GUILD_ID, CMD_ID],
+    "get": op("get_guild_application_command_permissions", "Get one command's permissions", "interactions",
+              BOTH, ok(200, "never: no command has permission overwrites", {"type": "object"}), [401, 403, 404],
+              description="404 code 10066 (no overwrites), or 10063 for an unknown command."),
+}
+paths["/interactions"] = {"post": op(
+    "invoke_interaction", "Invoke a command or component as a user (Discord's client route)", "interactions",
+    USER, ok(204, "Sent to the bot as INTERACTION_CREATE", None), [400, 401, 403, 404],
+    json_body("InteractionInvokeRequest"),
+    description="Needs VIEW_CHANNEL, USE_APPLICATION_COMMANDS (commands) and the command's "
+    "default_member_permissions (else 403 code 50013); bots get 403 code 20001; unknown command 404 code 10063; "
+    "an application not in the guild 404 code 10002.")}
+TOKEN = path_param("token", "interaction token (starts with aW50ZXJhY3Rpb246)", {"type": "string"})
+paths["/interactions/{id}/{token}/callback"] = {
+    "parameters": [path_param("id", "interaction id"), TOKEN],
+    "post": op("create_interaction_response", "Respond to an interaction (no authentication)", "interactions",
+               NONE, {**ok(204, "Responded", None),
+                      **ok(200, "with_response=true", ref("InteractionCallbackResponse"))},
+               [400, 404], json_body("InteractionCallbackRequest"),
+               params=[q("with_response", {"type": "boolean"})],
+               description="Within 3 seconds of the interaction (later, or a wrong token: 404 code 10062); once "
+               "(again: 400 code 40060). A type that does not fit the interaction: 400 code 50035.")}
+# Follow-ups and @original use the webhook token routes (`/webhooks/{id}/{token}` and
+# `/webhooks/{id}/{token}/messages/{mid}`, documented with webhooks): a token starting with
+# aW50ZXJhY3Rpb246 is an interaction token, valid for 15 minutes (`--interaction-token-secs`);
+# `{mid}` may be `@original`.
+# --- end interactions ---
 
 INFO_DESC = """\
 HTTP API of **accord**, a chat server compatible with Discord's HTTP API v10. This document lists exactly the
@@ -1193,7 +1327,7 @@ doc = {
     "servers": [{"url": "http://127.0.0.1:8080/api/v10"}],
     "tags": [{"name": t} for t in ["auth", "users", "applications", "oauth2", "guilds", "channels", "roles",
                                     "members", "bans", "invites", "messages", "gateway"]
-                                   + ["reactions", "emojis"]],
+                                   + ["reactions", "emojis", "interactions"]],
     "security": BOTH,
     "paths": paths,
     "components": {

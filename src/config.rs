@@ -110,6 +110,10 @@ pub struct Config {
     /// stay apart.
     #[arg(long, env = "ACCORD_REDIS_PREFIX", default_value = "accord")]
     pub redis_prefix: String,
+
+    /// How long an interaction token takes follow-ups and edits (Discord: 15 minutes).
+    #[arg(long, env = "ACCORD_INTERACTION_TOKEN_SECS", default_value_t = 900)]
+    pub interaction_token_secs: u64,
 }
 
 /// Which event bus a node uses; nodes of one cluster need a shared one.

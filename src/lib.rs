@@ -35,11 +35,11 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         http: config.http_url(),
         gateway: config.gateway_url(),
     };
-    let service = Arc::new(
-        service::Service::new(store, bus, config.node_id, urls)
-            .await?
-            .with_max_upload_bytes(config.max_upload_bytes),
-    );
+    let mut service = service::Service::new(store, bus, config.node_id, urls)
+        .await?
+        .with_max_upload_bytes(config.max_upload_bytes);
+    service.interaction_token_ttl_ms = config.interaction_token_secs.saturating_mul(1000);
+    let service = Arc::new(service);
     let gateway_config = gateway::GatewayConfig {
         resume_window: std::time::Duration::from_secs(config.resume_window_secs),
         identify_timeout: std::time::Duration::from_secs(config.identify_timeout_secs),

@@ -354,3 +354,86 @@ async fn rate_limits_hold_across_nodes() {
     let history = on_b.api.messages(&g.general, "").await.ok(200);
     assert_eq!(history.as_array().unwrap().len(), 2);
 }
+
+// --- interactions ---
+/// An interaction invoked on one node reaches the bot's session on another, is answered
+/// through a third, and its follow-ups and edits work through any node (interactions live in
+/// the shared store).
+#[tokio::test]
+async fn an_interaction_is_invoked_answered_and_followed_up_across_nodes() {
+    let cluster = Backends::fresh();
+    let nodes = cluster.start_nodes(3).await;
+    let (a, b, c) = (&nodes[0], &nodes[1], &nodes[2]);
+    let (owner, g, member) = guild_across(a, b).await;
+    let bot = a.bot(&owner, "crossbot").await;
+    a.authorize(&owner, &bot, &g, perm::VIEW_CHANNEL | perm::SEND_MESSAGES)
+        .await;
+    let mut bot_on_a = a.gw(&bot.token, intents::DEFAULT).await;
+    let mut member_on_c = c.gw(&member.token, intents::DEFAULT).await;
+    let command = bot
+        .api
+        .post(
+            &format!("/applications/{}/guilds/{}/commands", bot.id, g.id),
+            &json!({ "name": "hello", "description": "says hello" }),
+        )
+        .await
+        .ok(201);
+
+    via(b, &member)
+        .api
+        .post(
+            "/interactions",
+            &json!({
+                "type": 2, "application_id": bot.id, "guild_id": g.id, "channel_id": g.general,
+                "data": { "id": command["id"], "name": "hello", "type": 1 },
+            }),
+        )
+        .await
+        .ok(204);
+    let i = bot_on_a
+        .expect_dispatch("INTERACTION_CREATE", EVENT_TIMEOUT)
+        .await;
+    let token = i["token"].as_str().unwrap();
+    c.api()
+        .post(
+            &format!("/interactions/{}/{token}/callback", sid(&i)),
+            &json!({ "type": 4, "data": { "content": "hello from C" } }),
+        )
+        .await
+        .ok(204);
+    let answer = member_on_c
+        .expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| {
+            d["content"] == "hello from C"
+        })
+        .await;
+    // Answered once, cluster-wide.
+    a.api()
+        .post(
+            &format!("/interactions/{}/{token}/callback", sid(&i)),
+            &json!({ "type": 4, "data": { "content": "again" } }),
+        )
+        .await
+        .err(400, 40060);
+    let hook = format!("/webhooks/{}/{token}", bot.id);
+    b.api()
+        .post(&hook, &json!({ "content": "follow-up from B" }))
+        .await
+        .ok(200);
+    member_on_c
+        .expect_dispatch_where("MESSAGE_CREATE", EVENT_TIMEOUT, |d| {
+            d["content"] == "follow-up from B"
+        })
+        .await;
+    let edited = a
+        .api()
+        .patch(
+            &format!("{hook}/messages/@original"),
+            &json!({ "content": "edited on A" }),
+        )
+        .await
+        .ok(200);
+    assert_eq!(edited["id"], answer["id"]);
+    member_on_c
+        .expect_dispatch_where("MESSAGE_UPDATE", EVENT_TIMEOUT, |d| d["id"] == answer["id"])
+        .await;
+}

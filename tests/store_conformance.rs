@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use accord::error::StoreError;
 use accord::model::{
-    Application, Ban, Channel, ChannelType, CurrentUser, Emoji, Guild, Invite, Member, Message,
-    PartialEmoji, Role, Snowflake, User, Webhook,
+    Application, ApplicationCommand, Ban, Channel, ChannelType, CommandOption, CurrentUser, Emoji,
+    Guild, InteractionRecord, Invite, Member, Message, PartialEmoji, Role, Snowflake, User,
+    Webhook,
 };
 use accord::permissions::{OverwriteKind, PermissionOverwrite, Permissions};
 use accord::store::{
@@ -143,6 +144,9 @@ conformance!(
     emojis_create_read_update_delete,
     // --- dms ---
     dm_channels_one_per_pair,
+    // --- interactions ---
+    commands_by_scope_replace_and_delete,
+    interactions_acknowledge_once_and_expire,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -234,6 +238,8 @@ fn message(id: u64, channel: u64, guild: u64, author: &UserRecord, content: &str
         webhook_id: None,
         application_id: None,
         reactions: Vec::new(),
+        interaction_metadata: None,
+        interaction: None,
     }
 }
 
@@ -2267,4 +2273,166 @@ async fn blobs_put_read_and_delete(store: Arc<dyn Store>) {
         blobs.blob(sf(2), sf(200)).await.unwrap().unwrap().bytes,
         &[0u8, 255, 0][..]
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// --- interactions ---
+// ---------------------------------------------------------------------------------------------
+
+fn command(id: u64, app: u64, guild: Option<u64>, name: &str) -> ApplicationCommand {
+    ApplicationCommand {
+        id: sf(id),
+        kind: 1,
+        application_id: sf(app),
+        guild_id: guild.map(sf),
+        name: name.into(),
+        name_localizations: Some([("fr".to_owned(), format!("{name}-fr"))].into()),
+        description: format!("{name} command"),
+        description_localizations: None,
+        options: vec![CommandOption {
+            kind: 3,
+            name: "text".into(),
+            name_localizations: None,
+            description: "what".into(),
+            description_localizations: None,
+            required: true,
+            choices: None,
+            options: None,
+            channel_types: None,
+            min_value: None,
+            max_value: None,
+            min_length: Some(1),
+            max_length: None,
+            autocomplete: false,
+        }],
+        default_member_permissions: Some("32".into()),
+        dm_permission: guild.is_none().then_some(true),
+        nsfw: false,
+        integration_types: vec![0],
+        contexts: None,
+        version: sf(id + 1000),
+    }
+}
+
+async fn commands_by_scope_replace_and_delete(store: Arc<dyn Store>) {
+    let global = command(10, 1, None, "ping");
+    let in_guild = command(11, 1, Some(500), "echo");
+    let elsewhere = command(12, 1, Some(501), "echo");
+    let other_app = command(13, 2, None, "ping");
+    for c in [&global, &in_guild, &elsewhere, &other_app] {
+        store.put_command(c.clone()).await.unwrap();
+    }
+    assert_eq!(
+        store.commands(sf(1), None).await.unwrap(),
+        vec![global.clone()]
+    );
+    assert_eq!(
+        store.commands(sf(1), Some(sf(500))).await.unwrap(),
+        vec![in_guild.clone()]
+    );
+    assert_eq!(
+        store.command(sf(1), sf(11)).await.unwrap(),
+        Some(in_guild.clone())
+    );
+    assert_eq!(
+        store.command(sf(2), sf(11)).await.unwrap(),
+        None,
+        "another app's id"
+    );
+
+    // put_command replaces by id.
+    let mut edited = global.clone();
+    edited.description = "edited".into();
+    edited.version = sf(9999);
+    store.put_command(edited.clone()).await.unwrap();
+    assert_eq!(
+        store.commands(sf(1), None).await.unwrap(),
+        vec![edited.clone()]
+    );
+
+    // Replacing one scope leaves the others alone.
+    let fresh = command(14, 1, Some(500), "new");
+    store
+        .replace_commands(sf(1), Some(sf(500)), vec![fresh.clone()])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.commands(sf(1), Some(sf(500))).await.unwrap(),
+        vec![fresh]
+    );
+    assert_eq!(
+        store.commands(sf(1), Some(sf(501))).await.unwrap(),
+        vec![elsewhere]
+    );
+    assert_eq!(store.commands(sf(1), None).await.unwrap(), vec![edited]);
+    store
+        .replace_commands(sf(1), Some(sf(500)), Vec::new())
+        .await
+        .unwrap();
+    assert!(store
+        .commands(sf(1), Some(sf(500)))
+        .await
+        .unwrap()
+        .is_empty());
+
+    assert!(store.delete_command(sf(1), sf(10)).await.unwrap());
+    assert!(!store.delete_command(sf(1), sf(10)).await.unwrap());
+    assert!(
+        !store.delete_command(sf(1), sf(13)).await.unwrap(),
+        "another app's command"
+    );
+    assert_eq!(store.commands(sf(2), None).await.unwrap(), vec![other_app]);
+}
+
+async fn interactions_acknowledge_once_and_expire(store: Arc<dyn Store>) {
+    let author = bot(50, "robot");
+    let record = |id: u64, created_ms: u64| InteractionRecord {
+        id: sf(id),
+        application_id: sf(50),
+        token: format!("aW50ZXJhY3Rpb246-{id}"),
+        kind: 2,
+        created_ms,
+        guild_id: sf(500),
+        channel_id: sf(600),
+        user_id: sf(7),
+        context: json!({ "name": "echo", "nonce": "1" }),
+        response: None,
+        original_message_id: None,
+        ephemeral: Vec::new(),
+    };
+    let first = record(1, 1_000);
+    store.create_interaction(first.clone()).await.unwrap();
+    store.create_interaction(record(2, 5_000)).await.unwrap();
+    assert_eq!(store.interaction(sf(1)).await.unwrap(), Some(first.clone()));
+    assert_eq!(store.interaction(sf(3)).await.unwrap(), None);
+
+    // The first acknowledgement wins; later ones change nothing.
+    assert!(store
+        .acknowledge_interaction(sf(1), 4, Some(sf(900)))
+        .await
+        .unwrap());
+    assert!(!store
+        .acknowledge_interaction(sf(1), 5, Some(sf(901)))
+        .await
+        .unwrap());
+    assert!(!store.acknowledge_interaction(sf(3), 4, None).await.unwrap());
+    let acked = store.interaction(sf(1)).await.unwrap().unwrap();
+    assert_eq!(acked.response, Some(4));
+    assert_eq!(acked.original_message_id, Some(sf(900)));
+    assert_eq!(acked.context, first.context);
+
+    // Ephemeral messages are kept with the interaction.
+    let secret = message(901, 600, 500, &author, "only you");
+    store
+        .set_interaction_ephemeral(sf(1), vec![secret.clone()])
+        .await
+        .unwrap();
+    let with = store.interaction(sf(1)).await.unwrap().unwrap();
+    assert_eq!(with.ephemeral, vec![secret]);
+    assert_eq!(with.response, Some(4), "keeps the acknowledgement");
+
+    // Expired ones are forgotten.
+    assert_eq!(store.delete_interactions_before(2_000).await.unwrap(), 1);
+    assert_eq!(store.interaction(sf(1)).await.unwrap(), None);
+    assert!(store.interaction(sf(2)).await.unwrap().is_some());
 }

@@ -6,11 +6,13 @@ mod attachments;
 mod auth;
 mod bans;
 mod channels;
+mod commands;
 mod dms;
 mod emojis;
 mod extract;
 mod gateway;
 mod guilds;
+mod interactions;
 mod invites;
 mod members;
 mod messages;
@@ -61,6 +63,8 @@ pub fn router(state: AppState) -> Router {
         .merge(emojis::routes())
         .merge(gateway::routes())
         .merge(dms::routes())
+        .merge(commands::routes())
+        .merge(interactions::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ratelimit::enforce,

@@ -3,6 +3,7 @@
 //! that need no authentication: `GET/PATCH/DELETE/POST /webhooks/{id}/{token}` (POST executes)
 //! and `GET/PATCH/DELETE /webhooks/{id}/{token}/messages/{mid}`.
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
@@ -149,8 +150,12 @@ async fn execute(
     State(state): State<AppState>,
     Path((id, token)): Path<(String, String)>,
     QueryParams(query): QueryParams<ExecuteQuery>,
-    Body(body): Body<ExecuteWebhook>,
+    bytes: Bytes,
 ) -> ApiResult<Response> {
+    if super::interactions::is_interaction_token(&token) {
+        return super::interactions::followup(&state, &id, &token, &bytes).await;
+    }
+    let body: ExecuteWebhook = super::interactions::decode_body(&bytes)?;
     let message = state
         .service
         .execute_webhook(snowflake("webhook_id", &id)?, &token, &query, body)
@@ -167,6 +172,9 @@ async fn get_message(
     Path((id, token, mid)): Path<(String, String, String)>,
     QueryParams(query): QueryParams<WebhookMessageQuery>,
 ) -> ApiResult<Response> {
+    if super::interactions::is_interaction_token(&token) {
+        return super::interactions::get_message(&state, &id, &token, &mid).await;
+    }
     ok(state
         .service
         .webhook_message(
@@ -182,8 +190,12 @@ async fn edit_message(
     State(state): State<AppState>,
     Path((id, token, mid)): Path<(String, String, String)>,
     QueryParams(query): QueryParams<WebhookMessageQuery>,
-    Body(edit): Body<MessageEdit>,
+    bytes: Bytes,
 ) -> ApiResult<Response> {
+    if super::interactions::is_interaction_token(&token) {
+        return super::interactions::edit_message(&state, &id, &token, &mid, &bytes).await;
+    }
+    let edit: MessageEdit = super::interactions::decode_body(&bytes)?;
     ok(state
         .service
         .edit_webhook_message(
@@ -201,6 +213,9 @@ async fn delete_message(
     Path((id, token, mid)): Path<(String, String, String)>,
     QueryParams(query): QueryParams<WebhookMessageQuery>,
 ) -> ApiResult<Response> {
+    if super::interactions::is_interaction_token(&token) {
+        return super::interactions::delete_message(&state, &id, &token, &mid).await;
+    }
     state
         .service
         .delete_webhook_message(

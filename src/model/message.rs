@@ -6,6 +6,10 @@ use super::{Attachment, Member, Reaction, Snowflake, User};
 /// Message types we create.
 pub const MESSAGE_TYPE_DEFAULT: u8 = 0;
 pub const MESSAGE_TYPE_REPLY: u8 = 19;
+/// The response to a slash command (and its follow-ups).
+pub const MESSAGE_TYPE_CHAT_INPUT_COMMAND: u8 = 20;
+/// The response to a user or message context-menu command.
+pub const MESSAGE_TYPE_CONTEXT_MENU_COMMAND: u8 = 23;
 
 /// A message as Discord sends it in REST answers and MESSAGE_CREATE.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +51,14 @@ pub struct Message {
     /// Filled from the reactions store for REST answers (never stored with the message).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reaction>,
+    /// For interaction responses: `{id, type, user, authorizing_integration_owners, name?,
+    /// command_type?, ...}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interaction_metadata: Option<Value>,
+    /// The deprecated form of `interaction_metadata` (`{id, type, name, user}`), which older
+    /// libraries still read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interaction: Option<Value>,
 }
 
 /// What a reply points at.

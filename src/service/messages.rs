@@ -102,10 +102,10 @@ impl AllowedMentions {
 }
 
 /// The mention fields of a message.
-struct Mentions {
-    users: Vec<User>,
-    roles: Vec<Snowflake>,
-    everyone: bool,
+pub(super) struct Mentions {
+    pub(super) users: Vec<User>,
+    pub(super) roles: Vec<Snowflake>,
+    pub(super) everyone: bool,
 }
 
 /// Who posts a new message, decided before `post_message`: the user shown as author, the
@@ -296,6 +296,8 @@ impl Service {
             webhook_id: sender.webhook_id,
             application_id: sender.application_id,
             reactions: Vec::new(),
+            interaction_metadata: None,
+            interaction: None,
         };
         let new_blobs: Vec<Snowflake> = planned.new_blobs.iter().map(|(id, _)| *id).collect();
         self.store_blobs(channel.id, message.id, planned.new_blobs)
@@ -769,7 +771,7 @@ impl Service {
 
     /// Who and what the content mentions, as `allowed_mentions` lets it (see there); a reply
     /// mentions its target's author only with `replied_user: true`.
-    async fn mentions(
+    pub(super) async fn mentions(
         &self,
         access: Option<&GuildAccess>,
         channel: &Channel,
@@ -850,7 +852,7 @@ fn mention_ids<'a>(content: &'a str, prefix: &'a str) -> impl Iterator<Item = Sn
 }
 
 /// Content length, emptiness, embed count and nonce shape. Returns the nonce to keep.
-fn validate_message(
+pub(super) fn validate_message(
     content: &str,
     embeds: &[Value],
     nonce: Option<&Value>,
@@ -981,7 +983,7 @@ fn check_embed(form: &mut FormErrors, index: &str, embed: &Value) -> usize {
 }
 
 /// Embeds made through the API are always of type `rich`.
-fn as_rich(mut embeds: Vec<Value>) -> Vec<Value> {
+pub(super) fn as_rich(mut embeds: Vec<Value>) -> Vec<Value> {
     for embed in &mut embeds {
         if let Some(object) = embed.as_object_mut() {
             object.insert("type".into(), Value::String("rich".into()));

@@ -6,11 +6,13 @@ mod applications;
 mod auth;
 mod bans;
 mod channels;
+mod commands;
 mod dms;
 mod emojis;
 pub mod files;
 pub mod gateway;
 mod guilds;
+mod interactions;
 mod invites;
 mod members;
 mod messages;
@@ -29,9 +31,14 @@ pub use access::{ChannelAccess, GuildAccess};
 pub use applications::{ApplicationPatch, AuthorizeBot};
 pub use auth::{Caller, Credentials, Registration};
 pub use channels::{ChannelPatch, NewChannel, OverwritePut};
+pub use commands::{CommandInput, CommandScope};
 pub use dms::NewDm;
 pub use emojis::{EmojiPatch, NewEmoji};
 pub use guilds::GuildPatch;
+pub use interactions::{
+    FollowupQuery, InteractionCallback, InteractionInvoke, WebhookMessage, WebhookMessageEdit,
+    TOKEN_PREFIX as INTERACTION_TOKEN_PREFIX,
+};
 pub use invites::NewInvite;
 pub use members::MemberPatch;
 pub use messages::{BulkDelete, MessageEdit, MessageQuery, NewMessage, PinsQuery};
@@ -69,6 +76,8 @@ pub struct Service {
     identify_budget: gateway::IdentifyBudget,
     /// Largest file one upload may carry (`--max-upload-bytes`).
     max_upload_bytes: u64,
+    /// How long an interaction token takes follow-ups (Discord: 15 minutes).
+    pub interaction_token_ttl_ms: u64,
 }
 
 impl Service {
@@ -91,6 +100,7 @@ impl Service {
             urls,
             identify_budget: gateway::IdentifyBudget::default(),
             max_upload_bytes: files::DEFAULT_MAX_UPLOAD_BYTES,
+            interaction_token_ttl_ms: interactions::DEFAULT_TOKEN_TTL_MS,
         })
     }
 

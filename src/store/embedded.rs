@@ -16,8 +16,8 @@ use super::{
 };
 use crate::error::StoreError;
 use crate::model::{
-    Application, Ban, Channel, CurrentUser, Emoji, Guild, Invite, Member, Message, Role, Snowflake,
-    Webhook,
+    Application, ApplicationCommand, Ban, Channel, CurrentUser, Emoji, Guild, InteractionRecord,
+    Invite, Member, Message, Role, Snowflake, Webhook,
 };
 
 const SCHEMA: &str = "
@@ -61,6 +61,15 @@ CREATE TABLE IF NOT EXISTS emojis (
     id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL, data TEXT NOT NULL,
     content_type TEXT NOT NULL, image BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS emojis_by_guild ON emojis (guild_id, id);
+-- interactions: guild_id 0 is a global command
+CREATE TABLE IF NOT EXISTS commands (
+    id INTEGER PRIMARY KEY, application_id INTEGER NOT NULL, guild_id INTEGER NOT NULL,
+    data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS commands_by_scope ON commands (application_id, guild_id, id);
+CREATE TABLE IF NOT EXISTS interactions (
+    id INTEGER PRIMARY KEY, created_ms INTEGER NOT NULL, response INTEGER,
+    original_message_id INTEGER, ephemeral TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS interactions_by_age ON interactions (created_ms);
 ";
 
 /// One row per pair of users that has a DM channel (the primary key makes it one channel per
@@ -1408,6 +1417,170 @@ impl Store for EmbeddedStore {
         .await
     }
 
+    // --- interactions ---
+    async fn put_command(&self, command: ApplicationCommand) -> StoreResult<()> {
+        self.with(move |conn| write_command(conn, &command)).await
+    }
+
+    async fn command(
+        &self,
+        application_id: Snowflake,
+        command_id: Snowflake,
+    ) -> StoreResult<Option<ApplicationCommand>> {
+        self.with(move |conn| {
+            one(
+                conn,
+                "SELECT data FROM commands WHERE id = ?1 AND application_id = ?2",
+                [id(command_id), id(application_id)],
+            )
+        })
+        .await
+    }
+
+    async fn commands(
+        &self,
+        application_id: Snowflake,
+        guild_id: Option<Snowflake>,
+    ) -> StoreResult<Vec<ApplicationCommand>> {
+        let scope = guild_id.map_or(0, id);
+        self.with(move |conn| {
+            many(
+                conn,
+                "SELECT data FROM commands WHERE application_id = ?1 AND guild_id = ?2 ORDER BY id",
+                [id(application_id), scope],
+            )
+        })
+        .await
+    }
+
+    async fn delete_command(
+        &self,
+        application_id: Snowflake,
+        command_id: Snowflake,
+    ) -> StoreResult<bool> {
+        self.with(move |conn| {
+            let deleted = conn.execute(
+                "DELETE FROM commands WHERE id = ?1 AND application_id = ?2",
+                [id(command_id), id(application_id)],
+            )?;
+            Ok(deleted == 1)
+        })
+        .await
+    }
+
+    async fn replace_commands(
+        &self,
+        application_id: Snowflake,
+        guild_id: Option<Snowflake>,
+        commands: Vec<ApplicationCommand>,
+    ) -> StoreResult<()> {
+        let scope = guild_id.map_or(0, id);
+        self.in_transaction(move |tx| {
+            tx.execute(
+                "DELETE FROM commands WHERE application_id = ?1 AND guild_id = ?2",
+                [id(application_id), scope],
+            )?;
+            for command in &commands {
+                write_command(tx, command)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_interaction(&self, record: InteractionRecord) -> StoreResult<()> {
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO interactions (id, created_ms, response, original_message_id, ephemeral, data) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    id(record.id),
+                    record.created_ms as i64,
+                    record.response,
+                    record.original_message_id.map(id),
+                    to_json(&record.ephemeral)?,
+                    to_json(&record)?
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn interaction(
+        &self,
+        interaction_id: Snowflake,
+    ) -> StoreResult<Option<InteractionRecord>> {
+        self.with(move |conn| {
+            let row = conn
+                .query_row(
+                    "SELECT data, response, original_message_id, ephemeral FROM interactions WHERE id = ?1",
+                    [id(interaction_id)],
+                    |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, Option<u8>>(1)?,
+                            row.get::<_, Option<i64>>(2)?,
+                            row.get::<_, String>(3)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let Some((data, response, original, ephemeral)) = row else {
+                return Ok(None);
+            };
+            let mut record: InteractionRecord = from_json(&data)?;
+            record.response = response;
+            record.original_message_id = original.map(|raw| Snowflake(raw as u64));
+            record.ephemeral = from_json(&ephemeral)?;
+            Ok(Some(record))
+        })
+        .await
+    }
+
+    async fn acknowledge_interaction(
+        &self,
+        interaction_id: Snowflake,
+        response: u8,
+        original_message_id: Option<Snowflake>,
+    ) -> StoreResult<bool> {
+        self.with(move |conn| {
+            let changed = conn.execute(
+                "UPDATE interactions SET response = ?2, original_message_id = ?3 \
+                 WHERE id = ?1 AND response IS NULL",
+                params![id(interaction_id), response, original_message_id.map(id)],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn set_interaction_ephemeral(
+        &self,
+        interaction_id: Snowflake,
+        messages: Vec<Message>,
+    ) -> StoreResult<()> {
+        self.with(move |conn| {
+            conn.execute(
+                "UPDATE interactions SET ephemeral = ?2 WHERE id = ?1",
+                params![id(interaction_id), to_json(&messages)?],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_interactions_before(&self, before_ms: u64) -> StoreResult<u64> {
+        self.with(move |conn| {
+            let deleted = conn.execute(
+                "DELETE FROM interactions WHERE created_ms < ?1",
+                [before_ms as i64],
+            )?;
+            Ok(deleted as u64)
+        })
+        .await
+    }
+
     // --- files ---
     fn blobs(&self) -> Arc<dyn super::BlobStore> {
         Arc::clone(&self.blobs) as Arc<dyn super::BlobStore>
@@ -1551,4 +1724,17 @@ fn webhook_count(conn: &Connection, channel_id: Snowflake) -> rusqlite::Result<u
 
 fn read_emoji(raw: &str) -> rusqlite::Result<Emoji> {
     from_json(raw)
+}
+
+fn write_command(conn: &Connection, command: &ApplicationCommand) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO commands (id, application_id, guild_id, data) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            id(command.id),
+            id(command.application_id),
+            command.guild_id.map_or(0, id),
+            to_json(command)?
+        ],
+    )?;
+    Ok(())
 }

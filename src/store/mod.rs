@@ -13,8 +13,8 @@ pub use mongo::MongoStore;
 
 use crate::error::StoreError;
 use crate::model::{
-    Application, Ban, Channel, CurrentUser, Emoji, Guild, Invite, Member, Message, PartialEmoji,
-    Role, Snowflake, User, Webhook,
+    Application, ApplicationCommand, Ban, Channel, CurrentUser, Emoji, Guild, InteractionRecord,
+    Invite, Member, Message, PartialEmoji, Role, Snowflake, User, Webhook,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -346,6 +346,55 @@ pub trait Store: Send + Sync + 'static {
     async fn open_dm(&self, channel: Channel) -> StoreResult<Channel>;
     /// The DM channels the user is in, ascending by id.
     async fn dm_channels_of_user(&self, user_id: Snowflake) -> StoreResult<Vec<Channel>>;
+
+    // --- interactions ---
+    /// Creates or replaces (by id) an application command.
+    async fn put_command(&self, command: ApplicationCommand) -> StoreResult<()>;
+    /// One command of the application (global or of any guild).
+    async fn command(
+        &self,
+        application_id: Snowflake,
+        command_id: Snowflake,
+    ) -> StoreResult<Option<ApplicationCommand>>;
+    /// The application's global commands (`guild_id` `None`) or those of one guild, by id.
+    async fn commands(
+        &self,
+        application_id: Snowflake,
+        guild_id: Option<Snowflake>,
+    ) -> StoreResult<Vec<ApplicationCommand>>;
+    /// Returns whether a command was deleted.
+    async fn delete_command(
+        &self,
+        application_id: Snowflake,
+        command_id: Snowflake,
+    ) -> StoreResult<bool>;
+    /// Replaces the whole set (global or one guild's) in one transaction (bulk overwrite).
+    async fn replace_commands(
+        &self,
+        application_id: Snowflake,
+        guild_id: Option<Snowflake>,
+        commands: Vec<ApplicationCommand>,
+    ) -> StoreResult<()>;
+    async fn create_interaction(&self, record: InteractionRecord) -> StoreResult<()>;
+    async fn interaction(&self, id: Snowflake) -> StoreResult<Option<InteractionRecord>>;
+    /// Records the first response (its callback type and the message `@original` names);
+    /// true only for the one caller that got there first, so an interaction is answered once
+    /// even when two nodes take callbacks at the same time.
+    async fn acknowledge_interaction(
+        &self,
+        id: Snowflake,
+        response: u8,
+        original_message_id: Option<Snowflake>,
+    ) -> StoreResult<bool>;
+    /// Replaces the interaction's ephemeral messages.
+    async fn set_interaction_ephemeral(
+        &self,
+        id: Snowflake,
+        messages: Vec<Message>,
+    ) -> StoreResult<()>;
+    /// Forgets interactions created before `before_ms` (their tokens have expired); returns how
+    /// many.
+    async fn delete_interactions_before(&self, before_ms: u64) -> StoreResult<u64>;
 }
 
 /// The two users of a DM channel, smaller id first: the key that makes it one channel per pair.

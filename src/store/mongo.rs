@@ -25,8 +25,8 @@ use super::{
 };
 use crate::error::StoreError;
 use crate::model::{
-    Application, Ban, Channel, CurrentUser, Emoji, Guild, Invite, Member, Message, Role, Snowflake,
-    User, Webhook,
+    Application, ApplicationCommand, Ban, Channel, CurrentUser, Emoji, Guild, InteractionRecord,
+    Invite, Member, Message, Role, Snowflake, User, Webhook,
 };
 
 /// How long a transaction keeps being retried while the server calls its failure transient
@@ -55,6 +55,9 @@ pub struct MongoStore {
     /// Keyed by code (`_id`), so the primary index is the lookup by code.
     invites: Collection<Document>,
     messages: Collection<Document>,
+    /// Application commands; `guild_id` 0 for global ones.
+    commands: Collection<Document>,
+    interactions: Collection<Document>,
     webhooks: Collection<Document>,
     /// Attachment bytes, in the `attachments` GridFS bucket.
     blobs: std::sync::Arc<super::GridFsBlobStore>,
@@ -452,6 +455,8 @@ impl MongoStore {
             bans: db.collection("bans"),
             invites: db.collection("invites"),
             messages: db.collection("messages"),
+            commands: db.collection("commands"),
+            interactions: db.collection("interactions"),
             webhooks: db.collection("webhooks"),
             blobs: std::sync::Arc::new(super::GridFsBlobStore::new(&db)),
             reactions: db.collection("reactions"),
@@ -573,6 +578,17 @@ impl MongoStore {
             (
                 &self.emojis,
                 vec![index("by_guild", doc! { "guild_id": 1, "_id": 1 })],
+            ),
+            (
+                &self.commands,
+                vec![index(
+                    "by_scope",
+                    doc! { "application_id": 1, "guild_id": 1, "_id": 1 },
+                )],
+            ),
+            (
+                &self.interactions,
+                vec![index("by_age", doc! { "created_ms": 1 })],
             ),
         ];
         for (coll, indexes) in plan {
@@ -1828,6 +1844,155 @@ impl Store for MongoStore {
         }))
     }
 
+    // --- interactions ---
+    async fn put_command(&self, command: ApplicationCommand) -> StoreResult<()> {
+        let doc = command_doc(&command)?;
+        self.commands
+            .replace_one(doc! { "_id": id(command.id) }, doc)
+            .upsert(true)
+            .await
+            .map_err(Failure::from)?;
+        Ok(())
+    }
+
+    async fn command(
+        &self,
+        application_id: Snowflake,
+        command_id: Snowflake,
+    ) -> StoreResult<Option<ApplicationCommand>> {
+        let mut s = self.session().await?;
+        let filter = doc! { "_id": id(command_id), "application_id": id(application_id) };
+        let doc = find_one(&self.commands, &mut s, filter).await?;
+        Ok(doc.map(|d| data(&d)).transpose()?)
+    }
+
+    async fn commands(
+        &self,
+        application_id: Snowflake,
+        guild_id: Option<Snowflake>,
+    ) -> StoreResult<Vec<ApplicationCommand>> {
+        let mut s = self.session().await?;
+        let filter =
+            doc! { "application_id": id(application_id), "guild_id": guild_id.map_or(0, id) };
+        let docs = find_all(&self.commands, &mut s, filter, doc! { "_id": 1 }, None).await?;
+        Ok(docs.iter().map(data).collect::<Res<Vec<_>>>()?)
+    }
+
+    async fn delete_command(
+        &self,
+        application_id: Snowflake,
+        command_id: Snowflake,
+    ) -> StoreResult<bool> {
+        let result = self
+            .commands
+            .delete_one(doc! { "_id": id(command_id), "application_id": id(application_id) })
+            .await
+            .map_err(Failure::from)?;
+        Ok(result.deleted_count == 1)
+    }
+
+    async fn replace_commands(
+        &self,
+        application_id: Snowflake,
+        guild_id: Option<Snowflake>,
+        commands: Vec<ApplicationCommand>,
+    ) -> StoreResult<()> {
+        let scope =
+            doc! { "application_id": id(application_id), "guild_id": guild_id.map_or(0, id) };
+        let docs = commands.iter().map(command_doc).collect::<Res<Vec<_>>>()?;
+        Ok(transaction!(self, |s| {
+            match delete_many(&self.commands, s, scope.clone()).await {
+                Ok(_) if docs.is_empty() => Ok(()),
+                Ok(_) => self
+                    .commands
+                    .insert_many(docs.clone())
+                    .session(&mut *s)
+                    .await
+                    .map(|_| ())
+                    .map_err(|err| classify(err, "commands")),
+                Err(err) => Err(err),
+            }
+        })?)
+    }
+
+    async fn create_interaction(&self, record: InteractionRecord) -> StoreResult<()> {
+        let mut s = self.session().await?;
+        let doc = doc! {
+            "_id": id(record.id),
+            "created_ms": record.created_ms as i64,
+            "response": record.response.map(i32::from),
+            "original_message_id": record.original_message_id.map(id),
+            "ephemeral": to_json(&record.ephemeral)?,
+            "data": to_json(&record)?,
+        };
+        insert(&self.interactions, &mut s, doc).await?;
+        Ok(())
+    }
+
+    async fn interaction(
+        &self,
+        interaction_id: Snowflake,
+    ) -> StoreResult<Option<InteractionRecord>> {
+        let mut s = self.session().await?;
+        let Some(doc) = find_one(
+            &self.interactions,
+            &mut s,
+            doc! { "_id": id(interaction_id) },
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        let mut record: InteractionRecord = data(&doc)?;
+        record.response = optional_i64(&doc, "response").map(|raw| raw as u8);
+        record.original_message_id = optional_i64(&doc, "original_message_id").map(snowflake);
+        record.ephemeral = serde_json::from_str(doc.get_str("ephemeral").map_err(Failure::from)?)
+            .map_err(|e| Failure::Data(e.to_string()))?;
+        Ok(Some(record))
+    }
+
+    async fn acknowledge_interaction(
+        &self,
+        interaction_id: Snowflake,
+        response: u8,
+        original_message_id: Option<Snowflake>,
+    ) -> StoreResult<bool> {
+        let mut s = self.session().await?;
+        let matched = update(
+            &self.interactions,
+            &mut s,
+            doc! { "_id": id(interaction_id), "response": Bson::Null },
+            doc! {
+                "response": i32::from(response),
+                "original_message_id": original_message_id.map(id),
+            },
+        )
+        .await?;
+        Ok(matched == 1)
+    }
+
+    async fn set_interaction_ephemeral(
+        &self,
+        interaction_id: Snowflake,
+        messages: Vec<Message>,
+    ) -> StoreResult<()> {
+        let mut s = self.session().await?;
+        update(
+            &self.interactions,
+            &mut s,
+            doc! { "_id": id(interaction_id) },
+            doc! { "ephemeral": to_json(&messages)? },
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_interactions_before(&self, before_ms: u64) -> StoreResult<u64> {
+        let mut s = self.session().await?;
+        let filter = doc! { "created_ms": { "$lt": before_ms as i64 } };
+        Ok(delete_many(&self.interactions, &mut s, filter).await?)
+    }
+
     // --- files ---
     fn blobs(&self) -> std::sync::Arc<dyn super::BlobStore> {
         std::sync::Arc::clone(&self.blobs) as std::sync::Arc<dyn super::BlobStore>
@@ -2024,4 +2189,13 @@ impl MongoStore {
         .await?;
         Ok(Some(true))
     }
+}
+
+fn command_doc(command: &ApplicationCommand) -> Res<Document> {
+    Ok(doc! {
+        "_id": id(command.id),
+        "application_id": id(command.application_id),
+        "guild_id": command.guild_id.map_or(0, id),
+        "data": to_json(command)?,
+    })
 }
