@@ -719,3 +719,82 @@ async fn acknowledged_uploads_survive_a_kill() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// Webhook execute and webhook message edits take the same multipart bodies as the message
+/// routes: the file is stored, served, and replaced on edit.
+#[tokio::test]
+async fn webhooks_upload_files_on_execute_and_edit() {
+    let srv = Server::start().await;
+    let (owner, g, _member) = srv.world().await;
+    let hook = owner
+        .api
+        .post(
+            &format!("/channels/{}/webhooks", g.general),
+            &json!({ "name": "uploader" }),
+        )
+        .await
+        .ok(200);
+    let base = format!(
+        "/webhooks/{}/{}",
+        hook["id"].as_str().unwrap(),
+        hook["token"].as_str().unwrap()
+    );
+    let anonymous = owner.api.without_auth();
+    let text = b"from a webhook\n".to_vec();
+    let body = multipart(&[
+        json_part(&json!({
+            "content": "report attached",
+            "attachments": [{"id": 0, "filename": "report.txt"}],
+        })),
+        file_part("files[0]", "report.txt", &text),
+    ]);
+    let m = anonymous
+        .raw("POST", &format!("{base}?wait=true"), Some(body), &ctype())
+        .await
+        .ok(200);
+    assert_eq!(m["webhook_id"], hook["id"]);
+    let attachment = &m["attachments"][0];
+    assert_eq!(attachment["filename"], "report.txt");
+    assert_eq!(attachment["size"], text.len());
+    let (status, ct, _, bytes) = fetch(&url_of(attachment)).await;
+    assert_eq!(status, 200);
+    assert!(ct.unwrap().starts_with("text/plain"));
+    assert_eq!(bytes, text);
+
+    // An edit through the token replaces the file with a new one.
+    let mid = m["id"].as_str().unwrap();
+    let body = multipart(&[
+        json_part(&json!({ "attachments": [{"id": 0, "filename": "pixel.png"}] })),
+        file_part("files[0]", "pixel.png", &png()),
+    ]);
+    let edited = anonymous
+        .raw(
+            "PATCH",
+            &format!("{base}/messages/{mid}"),
+            Some(body),
+            &ctype(),
+        )
+        .await
+        .ok(200);
+    let attachments = edited["attachments"].as_array().unwrap();
+    assert_eq!(attachments.len(), 1, "{edited}");
+    assert_eq!(attachments[0]["filename"], "pixel.png");
+    assert_eq!(attachments[0]["width"], 2);
+    assert_eq!(fetch(&url_of(&attachments[0])).await.3, png());
+    assert_eq!(
+        fetch(&url_of(attachment)).await.0,
+        404,
+        "the old file is gone"
+    );
+
+    // Oversized through the webhook: 413 / 40005.
+    let big = vec![b'x'; 10 * 1024 * 1024 + 1];
+    let body = multipart(&[
+        json_part(&json!({ "attachments": [{"id": 0, "filename": "big.bin"}] })),
+        file_part("files[0]", "big.bin", &big),
+    ]);
+    anonymous
+        .raw("POST", &format!("{base}?wait=true"), Some(body), &ctype())
+        .await
+        .err(413, 40005);
+}

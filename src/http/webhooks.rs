@@ -3,14 +3,17 @@
 //! that need no authentication: `GET/PATCH/DELETE/POST /webhooks/{id}/{token}` (POST executes)
 //! and `GET/PATCH/DELETE /webhooks/{id}/{token}/messages/{mid}`.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
-use super::extract::{snowflake, AuditReason, Auth, Body, QueryParams};
+use serde_json::Value;
+
+use super::extract::{decode_json, snowflake, AuditReason, Auth, Body, QueryParams};
+use super::multipart::Payload;
 use super::{no_content, ok, ApiResult, AppState};
+use crate::error::ApiError;
 use crate::service::{
     ExecuteQuery, ExecuteWebhook, MessageEdit, NewWebhook, WebhookMessageQuery, WebhookPatch,
 };
@@ -150,12 +153,16 @@ async fn execute(
     State(state): State<AppState>,
     Path((id, token)): Path<(String, String)>,
     QueryParams(query): QueryParams<ExecuteQuery>,
-    bytes: Bytes,
+    payload: Payload<Value>,
 ) -> ApiResult<Response> {
     if super::interactions::is_interaction_token(&token) {
-        return super::interactions::followup(&state, &id, &token, &bytes).await;
+        return super::interactions::followup(&state, &id, &token, &json_bytes(&payload.body)?)
+            .await;
     }
-    let body: ExecuteWebhook = super::interactions::decode_body(&bytes)?;
+    let body = ExecuteWebhook {
+        files: payload.files,
+        ..decode_json(&json_bytes(&payload.body)?)?
+    };
     let message = state
         .service
         .execute_webhook(snowflake("webhook_id", &id)?, &token, &query, body)
@@ -190,12 +197,16 @@ async fn edit_message(
     State(state): State<AppState>,
     Path((id, token, mid)): Path<(String, String, String)>,
     QueryParams(query): QueryParams<WebhookMessageQuery>,
-    bytes: Bytes,
+    payload: Payload<Value>,
 ) -> ApiResult<Response> {
+    let bytes = json_bytes(&payload.body)?;
     if super::interactions::is_interaction_token(&token) {
         return super::interactions::edit_message(&state, &id, &token, &mid, &bytes).await;
     }
-    let edit: MessageEdit = super::interactions::decode_body(&bytes)?;
+    let edit = MessageEdit {
+        files: payload.files,
+        ..decode_json(&bytes)?
+    };
     ok(state
         .service
         .edit_webhook_message(
@@ -226,4 +237,10 @@ async fn delete_message(
         )
         .await?;
     no_content()
+}
+
+/// The JSON part of a body (plain JSON, or `payload_json` of a multipart upload) as bytes, so
+/// it is decoded into the route's own type with the usual Discord-shaped errors.
+fn json_bytes(body: &Value) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(body).map_err(|_| ApiError::internal())
 }

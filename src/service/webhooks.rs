@@ -66,9 +66,12 @@ pub struct ExecuteWebhook {
     /// Accepted and not kept, as on the normal message route (no components yet).
     #[serde(default)]
     pub components: Option<Vec<Value>>,
-    /// Accepted and not kept (no uploads yet).
+    /// Metadata of uploaded files (`id` = the `n` of `files[n]`), as on the message route.
     #[serde(default)]
-    pub attachments: Option<Vec<Value>>,
+    pub attachments: Option<Vec<super::files::AttachmentRef>>,
+    /// The uploaded files of a multipart request (not part of the JSON).
+    #[serde(skip)]
+    pub files: Vec<super::files::Upload>,
     /// Only for forum channels, which do not exist here.
     #[serde(default)]
     pub thread_name: Option<String>,
@@ -83,6 +86,8 @@ impl ExecuteWebhook {
             embeds: self.embeds,
             flags: self.flags,
             allowed_mentions: self.allowed_mentions,
+            attachments: self.attachments,
+            files: self.files,
             ..NewMessage::default()
         }
     }
@@ -541,6 +546,7 @@ fn webhook_permissions() -> Permissions {
         | Permissions::SEND_MESSAGES
         | Permissions::SEND_TTS_MESSAGES
         | Permissions::EMBED_LINKS
+        | Permissions::ATTACH_FILES
         | Permissions::MENTION_EVERYONE
 }
 
