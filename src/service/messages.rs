@@ -494,16 +494,16 @@ impl Service {
         if message.author.id != caller.id() && !perms.contains(Permissions::MANAGE_MESSAGES) {
             return Err(ApiError::missing_permissions());
         }
-        self.remove_message(&channel, message_id).await
+        self.remove_message(&channel, &message).await
     }
 
     /// Deletes one authorized message and publishes MESSAGE_DELETE.
     pub(super) async fn remove_message(
         &self,
         channel: &Channel,
-        message_id: Snowflake,
+        message: &Message,
     ) -> Result<(), ApiError> {
-        let channel_id = channel.id;
+        let (channel_id, message_id) = (channel.id, message.id);
         if self
             .store
             .delete_messages(channel_id, vec![message_id])
@@ -512,9 +512,10 @@ impl Service {
         {
             return Err(ApiError::unknown_message());
         }
-        // Cheap when the message had no attachments (nothing listed for it).
-        self.forget_message_blobs(channel_id, vec![message_id])
-            .await;
+        if !message.attachments.is_empty() {
+            self.forget_message_blobs(channel_id, vec![message_id])
+                .await;
+        }
         self.publish_in_channel(
             channel,
             "MESSAGE_DELETE",

@@ -391,7 +391,7 @@ impl Service {
         no_threads(query.thread_id.as_deref())?;
         let message = self.own_message(&webhook, message_id).await?;
         let (_, channel) = self.webhook_access(&webhook).await?;
-        self.remove_message(&channel, message.id).await
+        self.remove_message(&channel, &message).await
     }
 
     // ----- helpers -----
