@@ -7,8 +7,10 @@
 //! - one global `Mutex<HashMap>` of unbounded queues: a POST locks it and pushes to every
 //!   connection, so memory grows without bound when a reader is slow;
 //! - the dispatch is serialised to JSON again for every recipient (sequence numbers differ);
-//! - no store, no permissions, no intents: every identified socket gets every message (the
-//!   loadgen's `--baseline` counts every session as a viewer).
+//! - no store, no intents, and the simplest permission check: a session whose token starts
+//!   `hidden-` does not get the channel's messages, checked per recipient on every post (the
+//!   loadgen's `--baseline` hides the same share of sessions as on accord, so both servers
+//!   deliver each message to the same number of sockets).
 //!
 //! It speaks just enough of the protocol for `loadgen --baseline`: HELLO, IDENTIFY (any token) →
 //! READY with no guilds, heartbeat → ACK, `POST /api/v10/channels/{id}/messages` → one
@@ -49,10 +51,16 @@ struct Args {
     heartbeat_interval_ms: u64,
 }
 
+/// One identified connection: whether it may see the channel, and its queue.
+struct Socket {
+    hidden: bool,
+    queue: mpsc::UnboundedSender<Arc<Value>>,
+}
+
 /// Every identified connection's queue.
 struct Hub {
     next: AtomicU64,
-    sockets: Mutex<HashMap<u64, mpsc::UnboundedSender<Arc<Value>>>>,
+    sockets: Mutex<HashMap<u64, Socket>>,
     gateway_url: String,
     heartbeat_ms: u64,
 }
@@ -118,8 +126,10 @@ async fn create_message(
         "nonce": body["nonce"],
     }));
     let sockets = hub.sockets.lock().unwrap_or_else(|e| e.into_inner());
-    for queue in sockets.values() {
-        let _ = queue.send(message.clone());
+    for socket in sockets.values() {
+        if !socket.hidden {
+            let _ = socket.queue.send(message.clone());
+        }
     }
     Json((*message).clone())
 }
@@ -152,8 +162,14 @@ async fn connection(stream: TcpStream, hub: Arc<Hub>) {
                 let reply = match payload["op"].as_u64() {
                     Some(1) => json!({"op": 11}),
                     Some(2) => {
-                        let Some(tx) = tx.take() else { break };
-                        hub.sockets.lock().unwrap_or_else(|e| e.into_inner()).insert(id, tx);
+                        let Some(queue) = tx.take() else { break };
+                        let hidden = payload["d"]["token"]
+                            .as_str()
+                            .is_some_and(|t| t.starts_with("hidden-"));
+                        hub.sockets
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(id, Socket { hidden, queue });
                         seq += 1;
                         json!({"op": 0, "t": "READY", "s": seq, "d": {
                             "v": 10,

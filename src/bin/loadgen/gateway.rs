@@ -292,8 +292,8 @@ struct Conn {
     guilds_pending: usize,
     acked: bool,
     reported: bool,
-    /// this run's messages already received (by index)
-    seen: Vec<u64>,
+    /// (step id, the step's messages already received by index)
+    seen: (u32, Vec<u64>),
 }
 
 enum Action {
@@ -352,7 +352,7 @@ impl Conn {
             guilds_pending: 0,
             acked: true,
             reported: false,
-            seen: vec![0; tracker.capacity() / 64 + 1],
+            seen: (u32::MAX, Vec::new()),
         }
     }
 

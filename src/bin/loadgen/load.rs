@@ -1,12 +1,16 @@
 //! The load phase: open-loop posters and the tracker every session reports deliveries to.
 //!
-//! A message's content starts with `lg <run> <index> <scheduled µs> ` (padded to the requested
+//! A message's content starts with `lg <tag> <index> <scheduled µs> ` (padded to the requested
 //! size), so a recipient knows which message it got and when it was MEANT to be sent: latency is
 //! measured from the schedule, not from when a possibly delayed request left (coordinated
-//! omission), and other runs' messages are ignored.
+//! omission), and other runs' (or earlier steps') messages are ignored.
+//!
+//! A run is one or more **steps** (a fixed-rate run is one step; the rate ramp and the M3
+//! points are several on the same sessions). Each step has its own tag and counters; the
+//! [`Tracker`] points the sessions at the current one.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -14,8 +18,7 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::setup::World;
-use crate::{unix_us, Plan, Result};
+use crate::{unix_us, Result};
 
 /// Latency histogram shards: deliveries from many sessions record concurrently.
 const SHARDS: usize = 16;
@@ -29,15 +32,25 @@ pub enum Delivery {
     Duplicate,
     /// a hidden member got a message of the target channel
     Leak,
-    /// not one of this run's messages
+    /// not one of the current step's messages
     Foreign,
 }
 
-/// Per-message delivery facts shared by all sessions.
+/// The sessions' view of the run: which step is current, plus run-wide counters.
 pub struct Tracker {
-    run: String,
     channel: String,
-    /// scheduled send time per message (µs since epoch; 0 = none seen)
+    current: RwLock<Arc<Step>>,
+    /// MESSAGE_CREATEs that were not the current step's (other runs, late ones of earlier steps)
+    pub foreign: AtomicU64,
+    /// latest MESSAGE_CREATE of any step, µs since epoch (to wait for quiet between steps)
+    pub last_message_us: AtomicU64,
+}
+
+/// Per-message delivery facts of one step, shared by all sessions.
+pub struct Step {
+    /// distinguishes steps so a session resets its duplicate bitset
+    pub id: u32,
+    tag: String,
     sched: Vec<AtomicU64>,
     first: Vec<AtomicU64>,
     last: Vec<AtomicU64>,
@@ -46,24 +59,23 @@ pub struct Tracker {
     posted: Vec<AtomicBool>,
     pub viewer_deliveries: AtomicU64,
     pub hidden_deliveries: AtomicU64,
-    pub foreign: AtomicU64,
     /// smallest scheduled time seen in a delivery (receive-only runs start their clock there)
     min_sched: AtomicU64,
     /// receive − schedule of every delivery, µs
     all: Vec<Mutex<Histogram<u64>>>,
 }
 
-impl Tracker {
-    /// A tracker for `messages` messages of run `run` in channel `channel`.
-    pub fn new(run: String, channel: String, messages: usize) -> Result<Tracker> {
+impl Step {
+    /// A step of `messages` messages tagged `tag` (ASCII letters and digits).
+    pub fn new(id: u32, tag: String, messages: usize) -> Result<Step> {
         let atomics = |v: u64| (0..messages).map(|_| AtomicU64::new(v)).collect::<Vec<_>>();
         let mut all = Vec::with_capacity(SHARDS);
         for _ in 0..SHARDS {
             all.push(Mutex::new(crate::hist()?));
         }
-        Ok(Tracker {
-            run,
-            channel,
+        Ok(Step {
+            id,
+            tag,
             sched: atomics(0),
             first: atomics(u64::MAX),
             last: atomics(0),
@@ -71,63 +83,24 @@ impl Tracker {
             posted: (0..messages).map(|_| AtomicBool::new(false)).collect(),
             viewer_deliveries: AtomicU64::new(0),
             hidden_deliveries: AtomicU64::new(0),
-            foreign: AtomicU64::new(0),
             min_sched: AtomicU64::new(u64::MAX),
             all,
         })
     }
 
-    /// Messages this run posts.
+    /// Messages this step posts.
     pub fn capacity(&self) -> usize {
         self.count.len()
     }
 
-    /// The target channel's id.
-    pub fn channel(&self) -> &str {
-        &self.channel
-    }
-
-    /// Records one MESSAGE_CREATE received at `now_us` by a session (`seen` is its bitset).
-    pub fn deliver(
-        &self,
-        content: &str,
-        same_channel: bool,
-        viewer: bool,
-        seen: &mut [u64],
-        now_us: u64,
-    ) -> Delivery {
-        let Some((index, sched)) = self.parse(content) else {
-            self.foreign.fetch_add(1, Ordering::Relaxed);
-            return Delivery::Foreign;
-        };
-        if !same_channel || index >= self.capacity() {
-            self.foreign.fetch_add(1, Ordering::Relaxed);
-            return Delivery::Foreign;
-        }
-        if !viewer {
-            self.hidden_deliveries.fetch_add(1, Ordering::Relaxed);
-            return Delivery::Leak;
-        }
-        let (word, bit) = (index / 64, 1u64 << (index % 64));
-        if seen[word] & bit != 0 {
-            return Delivery::Duplicate;
-        }
-        seen[word] |= bit;
-        self.sched[index].store(sched, Ordering::Relaxed);
-        self.min_sched.fetch_min(sched, Ordering::Relaxed);
-        self.count[index].fetch_add(1, Ordering::Relaxed);
-        self.first[index].fetch_min(now_us, Ordering::Relaxed);
-        self.last[index].fetch_max(now_us, Ordering::Relaxed);
-        self.viewer_deliveries.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut h) = self.all[(now_us as usize) % SHARDS].lock() {
-            h.saturating_record(now_us.saturating_sub(sched));
-        }
-        Delivery::Counted
+    /// The tag this step's messages carry.
+    pub fn tag(&self) -> &str {
+        &self.tag
     }
 
     fn parse(&self, content: &str) -> Option<(usize, u64)> {
         let mut parts = content.strip_prefix("lg ")?.splitn(4, ' ');
-        if parts.next()? != self.run {
+        if parts.next()? != self.tag {
             return None;
         }
         let index = parts.next()?.parse().ok()?;
@@ -145,7 +118,7 @@ impl Tracker {
             .sum()
     }
 
-    /// Per-message view once the run is over.
+    /// Per-message view once the step is over.
     pub fn messages(&self) -> Vec<MessageFacts> {
         (0..self.capacity())
             .map(|i| MessageFacts {
@@ -179,7 +152,103 @@ impl Tracker {
     }
 }
 
-/// One message after the run.
+impl Tracker {
+    /// A tracker for channel `channel` whose first step is `step`.
+    pub fn new(channel: String, step: Step) -> Tracker {
+        Tracker {
+            channel,
+            current: RwLock::new(Arc::new(step)),
+            foreign: AtomicU64::new(0),
+            last_message_us: AtomicU64::new(0),
+        }
+    }
+
+    /// The target channel's id.
+    pub fn channel(&self) -> &str {
+        &self.channel
+    }
+
+    /// The step deliveries are counted for now.
+    pub fn current(&self) -> Arc<Step> {
+        match self.current.read() {
+            Ok(s) => s.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Makes `step` the current one (sessions reset their duplicate check on their next message).
+    pub fn begin(&self, step: Step) -> Arc<Step> {
+        let step = Arc::new(step);
+        match self.current.write() {
+            Ok(mut s) => *s = step.clone(),
+            Err(poisoned) => *poisoned.into_inner() = step.clone(),
+        }
+        step
+    }
+
+    /// Records one MESSAGE_CREATE received at `now_us` by a session; `seen` is its bitset of
+    /// the step `seen.0`, reset here when the step changed.
+    pub fn deliver(
+        &self,
+        content: &str,
+        same_channel: bool,
+        viewer: bool,
+        seen: &mut (u32, Vec<u64>),
+        now_us: u64,
+    ) -> Delivery {
+        self.last_message_us.fetch_max(now_us, Ordering::Relaxed);
+        let step = self.current();
+        let Some((index, sched)) = step.parse(content) else {
+            self.foreign.fetch_add(1, Ordering::Relaxed);
+            return Delivery::Foreign;
+        };
+        if !same_channel || index >= step.capacity() {
+            self.foreign.fetch_add(1, Ordering::Relaxed);
+            return Delivery::Foreign;
+        }
+        if !viewer {
+            step.hidden_deliveries.fetch_add(1, Ordering::Relaxed);
+            return Delivery::Leak;
+        }
+        if seen.0 != step.id || seen.1.len() * 64 < step.capacity() {
+            *seen = (step.id, vec![0; step.capacity() / 64 + 1]);
+        }
+        let (word, bit) = (index / 64, 1u64 << (index % 64));
+        if seen.1[word] & bit != 0 {
+            return Delivery::Duplicate;
+        }
+        seen.1[word] |= bit;
+        step.sched[index].store(sched, Ordering::Relaxed);
+        step.min_sched.fetch_min(sched, Ordering::Relaxed);
+        step.count[index].fetch_add(1, Ordering::Relaxed);
+        step.first[index].fetch_min(now_us, Ordering::Relaxed);
+        step.last[index].fetch_max(now_us, Ordering::Relaxed);
+        step.viewer_deliveries.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut h) = step.all[(now_us as usize) % SHARDS].lock() {
+            h.saturating_record(now_us.saturating_sub(sched));
+        }
+        Delivery::Counted
+    }
+
+    /// Waits until no MESSAGE_CREATE arrived for `quiet` (at most `within`): late deliveries of
+    /// an overloaded step must not land in the next one's time window.
+    pub async fn wait_quiet(&self, quiet: Duration, within: Duration) -> bool {
+        let deadline = unix_us() + within.as_micros() as u64;
+        loop {
+            let now = unix_us();
+            let last = self.last_message_us.load(Ordering::Relaxed);
+            if now.saturating_sub(last) >= quiet.as_micros() as u64 {
+                return true;
+            }
+            if now > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// One message after the step.
 pub struct MessageFacts {
     pub posted: bool,
     pub deliveries: u32,
@@ -202,32 +271,55 @@ pub struct Posting {
     pub max_send_lag_us: u64,
     pub t0_us: u64,
     pub last_response_us: u64,
-    /// viewers the run expects each message to reach
+    /// viewers the step expects each message to reach
     pub viewers: usize,
     /// all expected deliveries arrived before the drain timeout
     pub drained: bool,
+    /// µs from the last response to the last expected delivery (or the drain deadline)
+    pub drain_us: u64,
+}
+
+/// How one step posts.
+#[derive(Clone)]
+pub struct StepPlan {
+    /// messages per second, all posters together
+    pub rate: f64,
+    pub duration: f64,
+    /// `Authorization` values; poster k uses `tokens[k % len]`
+    pub tokens: Vec<String>,
+    /// independent posters (own HTTP client each); 0 = receive only
+    pub posters: usize,
+    pub channel: String,
+    pub base: String,
+    pub message_bytes: usize,
+    /// how long to wait for deliveries after the last response
+    pub drain: Duration,
+    /// receive-only: how long to wait for the first message
+    pub wait_start: Duration,
+}
+
+impl StepPlan {
+    /// Messages the step posts: floor(rate × duration), at least one.
+    pub fn messages(&self) -> usize {
+        ((self.rate * self.duration).floor() as usize).max(1)
+    }
 }
 
 /// The content of message `index`: tag, schedule, padding to `bytes`.
-fn content(run: &str, index: usize, sched_us: u64, bytes: usize) -> String {
-    let mut c = format!("lg {run} {index} {sched_us} ");
+fn content(tag: &str, index: usize, sched_us: u64, bytes: usize) -> String {
+    let mut c = format!("lg {tag} {index} {sched_us} ");
     while c.len() < bytes {
         c.push(char::from(b'a' + (c.len() % 26) as u8));
     }
     c
 }
 
-/// Posts the run's messages open-loop (or, with `--posters 0`, waits for another process's),
+/// Posts the step's messages open-loop (or, with 0 posters, waits for another process's),
 /// then waits for the deliveries to drain.
-pub async fn run(
-    plan: &Plan,
-    world: &World,
-    tracker: &Arc<Tracker>,
-    viewers: usize,
-) -> Result<Posting> {
-    let args = &plan.args;
+pub async fn run(plan: &StepPlan, step: &Arc<Step>, viewers: usize) -> Result<Posting> {
+    let messages = step.capacity();
     let mut posting = Posting {
-        planned: plan.messages,
+        planned: messages,
         ok: 0,
         errors: 0,
         first_errors: Vec::new(),
@@ -238,38 +330,47 @@ pub async fn run(
         last_response_us: 0,
         viewers,
         drained: false,
+        drain_us: 0,
     };
-    let drain = Duration::from_secs_f64(args.drain);
-    if args.posters == 0 {
-        let wait_until = unix_us() + (args.wait_start * 1e6) as u64;
-        eprintln!("load: receive-only, waiting for run {}", plan.run_id);
-        while tracker.min_sched.load(Ordering::Relaxed) == u64::MAX {
+    if plan.posters == 0 {
+        let wait_until = unix_us() + plan.wait_start.as_micros() as u64;
+        eprintln!("load: receive-only, waiting for run {}", step.tag);
+        while step.min_sched.load(Ordering::Relaxed) == u64::MAX {
             if unix_us() > wait_until {
                 return Err("no message of this run arrived (is the poster running?)".into());
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        for p in &tracker.posted {
+        for p in &step.posted {
             p.store(true, Ordering::Relaxed);
         }
-        posting.ok = plan.messages;
-        posting.t0_us = tracker.min_sched.load(Ordering::Relaxed);
+        posting.ok = messages;
+        posting.t0_us = step.min_sched.load(Ordering::Relaxed);
         posting.last_response_us = posting.t0_us + (plan.duration * 1e6) as u64;
     } else {
-        post_all(plan, world, tracker, &mut posting).await?;
+        post_all(plan, step, &mut posting).await?;
     }
     let expected = posting.ok as u64 * viewers as u64;
-    let deadline = posting.last_response_us.max(unix_us()) + drain.as_micros() as u64;
+    let from = posting.last_response_us.max(unix_us());
+    let deadline = from + plan.drain.as_micros() as u64;
     loop {
-        if tracker.delivered_posted() >= expected {
+        if step.delivered_posted() >= expected {
             posting.drained = true;
             break;
         }
         if unix_us() > deadline {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    posting.drain_us = if posting.drained && expected > 0 {
+        step.last_delivery_us()
+            .saturating_sub(posting.last_response_us)
+    } else if posting.drained {
+        0
+    } else {
+        unix_us().saturating_sub(posting.last_response_us)
+    };
     Ok(posting)
 }
 
@@ -281,13 +382,7 @@ struct Shared {
     last_response: AtomicU64,
 }
 
-async fn post_all(
-    plan: &Plan,
-    world: &World,
-    tracker: &Arc<Tracker>,
-    posting: &mut Posting,
-) -> Result<()> {
-    let args = &plan.args;
+async fn post_all(plan: &StepPlan, step: &Arc<Step>, posting: &mut Posting) -> Result<()> {
     let shared = Arc::new(Shared {
         rest: Mutex::new((crate::hist()?, crate::hist()?)),
         ok: AtomicUsize::new(0),
@@ -299,27 +394,31 @@ async fn post_all(
     posting.t0_us = t0_us;
     let url = format!(
         "{}/api/v10/channels/{}/messages",
-        args.base.trim_end_matches('/'),
-        world.target_channel
+        plan.base.trim_end_matches('/'),
+        plan.channel
     );
+    if plan.tokens.is_empty() {
+        return Err("no poster token".into());
+    }
     let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let total = step.capacity();
     eprintln!(
-        "load: {} messages at {} msg/s over {} s, {} poster(s)",
-        plan.messages, plan.rate, plan.duration, args.posters
+        "load: step {}: {} messages at {:.1} msg/s over {:.1} s, {} poster(s)",
+        step.tag, total, plan.rate, plan.duration, plan.posters
     );
     let mut posters = JoinSet::new();
-    for p in 0..args.posters {
+    for p in 0..plan.posters {
         let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
+            .timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(MAX_IN_FLIGHT)
             .build()?;
-        let (url, token, run) = (url.clone(), world.poster_token.clone(), plan.run_id.clone());
-        let (shared, tracker, in_flight) = (shared.clone(), tracker.clone(), in_flight.clone());
-        let (total, step, rate, bytes) =
-            (plan.messages, args.posters, plan.rate, args.message_bytes);
+        let token = plan.tokens[p % plan.tokens.len()].clone();
+        let (url, tag) = (url.clone(), step.tag.clone());
+        let (shared, step, in_flight) = (shared.clone(), step.clone(), in_flight.clone());
+        let (stride, rate, bytes) = (plan.posters, plan.rate, plan.message_bytes);
         posters.spawn(async move {
             let mut requests = JoinSet::new();
-            for i in (p..total).step_by(step) {
+            for i in (p..total).step_by(stride) {
                 let sched = t0_us + (i as f64 * 1e6 / rate) as u64;
                 let now = unix_us();
                 if sched > now {
@@ -332,12 +431,12 @@ async fn post_all(
                 shared
                     .max_lag
                     .fetch_max(started.saturating_sub(sched), Ordering::Relaxed);
-                let body = json!({"content": content(&run, i, sched, bytes), "nonce": i});
+                let body = json!({"content": content(&tag, i, sched, bytes), "nonce": i});
                 let req = client
                     .post(&url)
                     .header("authorization", &token)
                     .json(&body);
-                let (shared, tracker) = (shared.clone(), tracker.clone());
+                let (shared, step) = (shared.clone(), step.clone());
                 requests.spawn(async move {
                     let result = req.send().await;
                     let done = unix_us();
@@ -353,7 +452,7 @@ async fn post_all(
                     };
                     match error {
                         None => {
-                            tracker.posted[i].store(true, Ordering::Relaxed);
+                            step.posted[i].store(true, Ordering::Relaxed);
                             shared.ok.fetch_add(1, Ordering::Relaxed);
                             shared.last_response.fetch_max(done, Ordering::Relaxed);
                             if let Ok(mut h) = shared.rest.lock() {
@@ -379,7 +478,7 @@ async fn post_all(
     while posters.join_next().await.is_some() {}
     posting.ok = shared.ok.load(Ordering::Relaxed);
     posting.max_send_lag_us = shared.max_lag.load(Ordering::Relaxed);
-    posting.last_response_us = shared.last_response.load(Ordering::Relaxed);
+    posting.last_response_us = shared.last_response.load(Ordering::Relaxed).max(t0_us);
     if let Ok(h) = shared.rest.lock() {
         posting.rest = h.0.clone();
         posting.rest_service = h.1.clone();
@@ -396,11 +495,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn content_round_trips_and_counts_once() {
-        let t = Tracker::new("run1".into(), "42".into(), 10).unwrap();
+    fn content_round_trips_and_counts_once_per_step() {
+        let t = Tracker::new("42".into(), Step::new(0, "run1".into(), 10).unwrap());
         let c = content("run1", 7, 1_000, 400);
         assert_eq!(c.len(), 400);
-        let mut seen = vec![0u64; 1];
+        let mut seen = (0, vec![0u64; 1]);
         assert!(matches!(
             t.deliver(&c, true, true, &mut seen, 1_500),
             Delivery::Counted
@@ -410,19 +509,35 @@ mod tests {
             Delivery::Duplicate
         ));
         assert!(matches!(
-            t.deliver(&c, true, false, &mut [0], 1_600),
+            t.deliver(&c, true, false, &mut (0, vec![0]), 1_600),
             Delivery::Leak
         ));
         let other = content("run2", 7, 1_000, 400);
         assert!(matches!(
-            t.deliver(&other, true, true, &mut [0], 1_600),
+            t.deliver(&other, true, true, &mut (0, vec![0]), 1_600),
             Delivery::Foreign
         ));
-        let m = &t.messages()[7];
+        let first = t.current();
+        let m = &first.messages()[7];
         assert_eq!(
             (m.deliveries, m.sched, m.first, m.last),
             (1, 1_000, 1_500, 1_500)
         );
-        assert_eq!(t.all_deliveries().unwrap().len(), 1);
+        assert_eq!(first.all_deliveries().unwrap().len(), 1);
+
+        // A new step: the old tag is foreign, the same index counts again for the new tag.
+        let second = t.begin(Step::new(1, "run1x1".into(), 200).unwrap());
+        assert!(matches!(
+            t.deliver(&c, true, true, &mut seen, 1_700),
+            Delivery::Foreign
+        ));
+        let c2 = content("run1x1", 7, 2_000, 400);
+        assert!(matches!(
+            t.deliver(&c2, true, true, &mut seen, 2_100),
+            Delivery::Counted
+        ));
+        assert_eq!(seen.0, 1);
+        assert_eq!(second.messages()[7].deliveries, 1);
+        assert_eq!(first.messages()[7].deliveries, 1);
     }
 }

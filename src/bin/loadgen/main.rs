@@ -15,7 +15,17 @@
 //!    message once, no hidden member gets any.
 //! 4. **Report** (`report.rs`): a table on stdout and a JSON file (`--out`).
 //!
-//! `--baseline` skips the set-up and treats every session as a viewer, for `naive_baseline`.
+//! Modes (what `scripts/bench.sh` combines into the M1–M5 suite):
+//! - default: one fixed-rate step (`--rate`, `--duration`);
+//! - `--ramp` (`suite.rs`): after READY, a rate ramp finds the maximum deliveries/s (M2), then
+//!   one step at 50 % and one at 80 % of it measure latency (M3);
+//! - `--rest-search` (`suite.rs`): no sessions; the highest REST create rate whose p99 stays
+//!   within `--m4-p99-ms` (M4);
+//! - `loadgen summary --dir DIR` (`summary.rs`): reads the JSON results of a suite run, prints
+//!   the M1–M5 table for accord and the baseline with ratios, and draws the SVG charts.
+//!
+//! `--baseline` skips the set-up for `naive_baseline`: any token works, and the hidden share of
+//! sessions gets tokens the baseline does not send the channel's messages to.
 //!
 //! Above 19 000 sessions (the fd limit is 20 000 per process) use several processes sharing one
 //! state file and run id:
@@ -28,16 +38,20 @@
 //! ```
 //! Each process reports its own sessions (first/last recipient are per process).
 
+mod chart;
 mod gateway;
 mod load;
 mod report;
 mod setup;
+mod suite;
+mod summary;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
+use serde_json::{json, Value};
 
 /// The harness's error: any failure is reported with its message and ends the run.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -144,6 +158,63 @@ pub struct Args {
     /// seconds to wait for the server to answer GET /api/v10/gateway
     #[arg(long, default_value_t = 30.0)]
     pub wait_server: f64,
+    /// seconds the sessions stay idle (heartbeating) after the last READY before the server's
+    /// RSS is read for M1
+    #[arg(long, default_value_t = 2.0)]
+    pub idle_secs: f64,
+    /// skip the warm-up session (the poster identifies once, and leaves, before the RSS
+    /// baseline is taken, so loading the guild is not counted per session)
+    #[arg(long)]
+    pub no_warmup: bool,
+    /// M2/M3: after READY, ramp the rate up to the maximum deliveries/s, then measure latency
+    /// at 50 % and 80 % of it (instead of one fixed-rate step)
+    #[arg(long)]
+    pub ramp: bool,
+    /// ramp: first step's offered deliveries/s (rate = this / viewers), unless --rate is given
+    #[arg(long, default_value_t = 10_000.0)]
+    pub ramp_start_deliveries: f64,
+    /// ramp: seconds of posting per step
+    #[arg(long, default_value_t = 3.0)]
+    pub ramp_step_secs: f64,
+    /// ramp: rate multiplier between steps
+    #[arg(long, default_value_t = 1.6)]
+    pub ramp_factor: f64,
+    /// ramp: at most this many steps
+    #[arg(long, default_value_t = 8)]
+    pub ramp_max_steps: usize,
+    /// ramp: no new step starts past this many seconds (after two steps)
+    #[arg(long, default_value_t = 60.0)]
+    pub ramp_budget_secs: f64,
+    /// ramp: stop once the last-recipient p99 of a step exceeds this
+    #[arg(long, default_value_t = 2_000.0)]
+    pub ramp_max_p99_ms: f64,
+    /// M3: seconds of posting at 50 % and at 80 % of the M2 maximum
+    #[arg(long, default_value_t = 8.0)]
+    pub m3_secs: f64,
+    /// M4: search the highest REST create rate with p99 within --m4-p99-ms (no sessions)
+    #[arg(long)]
+    pub rest_search: bool,
+    /// M4: first step's rate, msg/s
+    #[arg(long, default_value_t = 500.0)]
+    pub m4_start_rate: f64,
+    /// M4: rate multiplier while steps stay within the limit
+    #[arg(long, default_value_t = 1.6)]
+    pub m4_factor: f64,
+    /// M4: seconds of posting per step
+    #[arg(long, default_value_t = 3.0)]
+    pub m4_step_secs: f64,
+    /// M4: the p99 limit (from the schedule), ms
+    #[arg(long, default_value_t = 50.0)]
+    pub m4_p99_ms: f64,
+    /// M4: at most this many steps
+    #[arg(long, default_value_t = 8)]
+    pub m4_max_steps: usize,
+    /// M4: no new step starts past this many seconds (after two steps)
+    #[arg(long, default_value_t = 60.0)]
+    pub m4_budget_secs: f64,
+    /// M4: members posting (each its own token; posters take them in turn)
+    #[arg(long, default_value_t = 16)]
+    pub m4_authors: usize,
 }
 
 /// Arguments with the smoke/normal defaults applied.
@@ -266,12 +337,47 @@ async fn wait_for_server(base: &str, within: Duration) -> Result<()> {
     }
 }
 
+/// The step plan of fan-out steps (the poster posts in the target channel).
+fn fanout_step(plan: &Plan, world: &setup::World) -> load::StepPlan {
+    let args = &plan.args;
+    load::StepPlan {
+        rate: plan.rate,
+        duration: plan.duration,
+        tokens: vec![world.poster_token.clone()],
+        posters: args.posters,
+        channel: world.target_channel.clone(),
+        base: args.base.clone(),
+        message_bytes: args.message_bytes,
+        drain: Duration::from_secs_f64(args.drain),
+        wait_start: Duration::from_secs_f64(args.wait_start),
+    }
+}
+
+/// The fields every result document starts with.
+fn header(plan: &Plan, world: &setup::World, kind: &str, users: &[setup::UserEntry]) -> Value {
+    let args = &plan.args;
+    json!({
+        "label": args.label,
+        "kind": kind,
+        "target": if args.baseline { "naive_baseline" } else { "accord" },
+        "base": args.base,
+        "gateway_url": args.gateway_url,
+        "zlib": args.zlib,
+        "run_id": plan.run_id,
+        "sessions": users.len(),
+        "hidden_sessions": users.iter().filter(|u| u.hidden).count(),
+        "source_ips": args.source_ips,
+        "message_bytes": args.message_bytes,
+        "setup": world.setup,
+    })
+}
+
 async fn run(plan: Plan) -> Result<bool> {
     let args = &plan.args;
     wait_for_server(&args.base, Duration::from_secs_f64(args.wait_server)).await?;
 
     let world = if args.baseline {
-        setup::World::baseline(args.session_offset + plan.sessions)
+        setup::World::baseline(args.session_offset + plan.sessions, args.hidden_fraction)
     } else {
         setup::prepare(&plan).await?
     };
@@ -283,48 +389,34 @@ async fn run(plan: Plan) -> Result<bool> {
         );
         return Ok(true);
     }
-    let users = world
-        .users
-        .get(args.session_offset..args.session_offset + plan.sessions)
-        .ok_or("the state has fewer users than --session-offset + --sessions")?;
-
-    let tracker = Arc::new(load::Tracker::new(
-        plan.run_id.clone(),
-        world.target_channel.clone(),
-        plan.messages,
-    )?);
-    let rss_before = args.server_pid.and_then(rss_kib);
-    let gw = gateway::GwConfig::new(args)?;
-    let sessions = gateway::start(&gw, users, &tracker, args.connect_concurrency).await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss_ready = args.server_pid.and_then(rss_kib);
-    eprintln!(
-        "gateway: {}/{} sessions ready in {:.2} s",
-        sessions.ready.ok,
-        plan.sessions,
-        sessions.ready.elapsed.as_secs_f64()
-    );
-
-    let viewers = users
-        .iter()
-        .zip(&sessions.ready.live)
-        .filter(|(u, live)| **live && (args.baseline || !u.hidden))
-        .count();
-    let posting = load::run(&plan, &world, &tracker, viewers).await?;
-    let (ready, outcomes) = sessions.stop().await;
-    let rss_after = args.server_pid.and_then(rss_kib);
-
-    let result = report::Report {
-        plan: &plan,
-        world: &world,
-        users,
-        ready: &ready,
-        posting: &posting,
-        tracker: &tracker,
-        outcomes: &outcomes,
-        rss: [rss_before, rss_ready, rss_after],
-    }
-    .build()?;
+    let result = if args.rest_search {
+        // M4: many members post in a channel nobody is connected to (pure REST + store).
+        let tokens: Vec<String> = world
+            .users
+            .iter()
+            .filter(|u| !u.hidden)
+            .take(args.m4_authors.max(1))
+            .map(|u| u.token.clone())
+            .collect();
+        let base = load::StepPlan {
+            tokens: if tokens.is_empty() {
+                vec![world.poster_token.clone()]
+            } else {
+                tokens
+            },
+            posters: args.posters.max(1),
+            channel: world
+                .channels
+                .get(1)
+                .unwrap_or(&world.target_channel)
+                .clone(),
+            ..fanout_step(&plan, &world)
+        };
+        let m4 = suite::rest_search(args, &plan.run_id, &base).await?;
+        report::merge(header(&plan, &world, "rest-search", &[]), m4)
+    } else {
+        fanout(&plan, &world).await?
+    };
     report::print_table(&result);
     if let Some(out) = &args.out {
         std::fs::write(out, serde_json::to_vec_pretty(&result)?)?;
@@ -336,7 +428,94 @@ async fn run(plan: Plan) -> Result<bool> {
     Ok(problems.is_empty())
 }
 
+/// Sessions connect (M5), idle (M1), then one fixed step or the ramp (M2, M3).
+async fn fanout(plan: &Plan, world: &setup::World) -> Result<Value> {
+    let args = &plan.args;
+    let users = world
+        .users
+        .get(args.session_offset..args.session_offset + plan.sessions)
+        .ok_or("the state has fewer users than --session-offset + --sessions")?;
+    let first_step = if args.ramp {
+        load::Step::new(0, String::new(), 0)?
+    } else {
+        load::Step::new(0, plan.run_id.clone(), plan.messages)?
+    };
+    let tracker = Arc::new(load::Tracker::new(world.target_channel.clone(), first_step));
+    let gw = gateway::GwConfig::new(args)?;
+    if !args.no_warmup {
+        // The guild's state is loaded by its first session: not a per-session cost.
+        let poster = setup::UserEntry {
+            id: "poster".into(),
+            token: world.poster_token.clone(),
+            hidden: false,
+        };
+        let warm = gateway::start(&gw, std::slice::from_ref(&poster), &tracker, 1).await?;
+        if warm.ready.ok != 1 {
+            return Err(format!("warm-up session failed: {:?}", warm.ready.errors).into());
+        }
+        warm.stop().await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let rss_before = args.server_pid.and_then(rss_kib);
+    let sessions = gateway::start(&gw, users, &tracker, args.connect_concurrency).await?;
+    eprintln!(
+        "gateway: {}/{} sessions ready in {:.2} s; idle {} s",
+        sessions.ready.ok,
+        plan.sessions,
+        sessions.ready.elapsed.as_secs_f64(),
+        args.idle_secs
+    );
+    tokio::time::sleep(Duration::from_secs_f64(args.idle_secs)).await;
+    let rss_ready = args.server_pid.and_then(rss_kib);
+
+    let viewers = users
+        .iter()
+        .zip(&sessions.ready.live)
+        .filter(|(u, live)| **live && !u.hidden)
+        .count();
+    let step_plan = fanout_step(plan, world);
+    let load_part = if args.ramp {
+        Some(suite::ramp(args, &plan.run_id, &step_plan, &tracker, viewers).await?)
+    } else {
+        None
+    };
+    let fixed = if args.ramp {
+        None
+    } else {
+        let step = tracker.current();
+        let posting = load::run(&step_plan, &step, viewers).await?;
+        Some(report::step_json(&step_plan, &step, &posting)?)
+    };
+    let (ready, outcomes) = sessions.stop().await;
+    let rss_after = args.server_pid.and_then(rss_kib);
+    let sessions_part = report::sessions_json(
+        plan.sessions,
+        &ready,
+        &outcomes,
+        [rss_before, rss_ready, rss_after],
+        tracker.foreign.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    Ok(match (load_part, fixed) {
+        (Some(ramp), _) => report::merge(
+            report::merge(header(plan, world, "ramp", users), sessions_part),
+            ramp,
+        ),
+        (None, Some(step)) => {
+            report::fixed_json(header(plan, world, "fixed", users), sessions_part, step)
+        }
+        (None, None) => return Err("nothing ran".into()),
+    })
+}
+
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("summary") {
+        let args = summary::SummaryArgs::parse_from(std::env::args().skip(1));
+        if let Err(e) = summary::run(&args) {
+            eprintln!("loadgen summary: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let args = Args::parse();
     let plan = match plan(args) {
         Ok(p) => p,

@@ -17,7 +17,7 @@ use crate::{Plan, Result};
 /// VIEW_CHANNEL: the bit the hidden role is denied on the target channel.
 const VIEW_CHANNEL: u64 = 1 << 10;
 const PASSWORD: &str = "loadgen password";
-const STATE_VERSION: u32 = 1;
+const STATE_VERSION: u32 = 2;
 
 /// One account the harness can open a session for.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,6 +33,9 @@ pub struct UserEntry {
 pub struct World {
     pub guild_id: String,
     pub target_channel: String,
+    /// the guild's 10 text channels (the first is the target; M4 posts in the second)
+    #[serde(default)]
+    pub channels: Vec<String>,
     /// the poster's `Authorization` value (the guild owner: it sees every channel)
     pub poster_token: String,
     pub users: Vec<UserEntry>,
@@ -54,17 +57,23 @@ struct State {
 }
 
 impl World {
-    /// The naive baseline accepts any token and has no guild: every session is a viewer.
-    pub fn baseline(users: usize) -> World {
+    /// The naive baseline accepts any token and has no guild: a token starting `hidden-` makes
+    /// a session it does not send the channel's messages to (its naive permission check), so
+    /// the same `fraction` of sessions is hidden as on accord.
+    pub fn baseline(users: usize, fraction: f64) -> World {
         World {
             guild_id: "0".into(),
             target_channel: "1".into(),
+            channels: vec!["1".into(), "2".into()],
             poster_token: "baseline-poster".into(),
             users: (0..users)
-                .map(|i| UserEntry {
-                    id: i.to_string(),
-                    token: format!("baseline-{i}"),
-                    hidden: false,
+                .map(|i| {
+                    let hidden = is_hidden(i, fraction);
+                    UserEntry {
+                        id: i.to_string(),
+                        token: format!("{}baseline-{i}", if hidden { "hidden-" } else { "" }),
+                        hidden,
+                    }
                 })
                 .collect(),
             setup: Value::Null,
@@ -405,6 +414,7 @@ async fn create(
     let world = World {
         guild_id,
         target_channel: target,
+        channels: channel_ids.clone(),
         poster_token: owner_token,
         users: accounts
             .into_iter()
