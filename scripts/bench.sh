@@ -14,7 +14,8 @@
 #
 # Options: --profile debug|release, --sessions "N1 N2 ..." (session counts; the largest also
 #          gets the zlib-stream M1 run), --source-ips K, --out-dir DIR, --no-baseline, --no-m4,
-#          --no-zlib, --fresh-setup (ignore the set-up cache), --docs
+#          --no-zlib, --fresh-setup (ignore the set-up cache), --docs; the *.json in --out-dir
+#          are replaced
 #
 # Scenarios (each a loadgen run, see src/bin/loadgen/main.rs):
 #   accord-nN / baseline-nN   N sessions (half cannot view the channel): M5 connection storm,
@@ -50,7 +51,7 @@ while [[ $# -gt 0 ]]; do
     --no-zlib) ZLIB=0 ;;
     --fresh-setup) FRESH=1 ;;
     --docs) DOCS=1 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { print }' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -198,6 +199,7 @@ if ! cmp -s "$WORK/state.json" "$CACHE/state.json"; then
   cp -a "$WORK/accord-data" "$CACHE/data"
   cp "$WORK/state.json" "$CACHE/state.json"
 fi
+FAILED=0   # a server that failed on a stale cache was replaced by the fresh set-up
 SETUP_DONE=$SECONDS
 
 # Each scenario on a fresh server process on the set-up's data: memory per session (M1) is

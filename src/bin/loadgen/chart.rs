@@ -23,6 +23,8 @@ pub struct Chart<'a> {
     pub log_y: bool,
     /// a horizontal reference line (a target or limit) and its legend
     pub reference: Option<(f64, String)>,
+    /// join the points of a series (false: a scatter plot)
+    pub lines: bool,
 }
 
 fn scale(v: f64, log: bool) -> Option<f64> {
@@ -137,10 +139,15 @@ pub fn draw(path: &Path, chart: &Chart, series: &[Series]) -> Result<()> {
         let (r, g, b) = COLOURS[i % COLOURS.len()];
         let color = RGBColor(r, g, b).to_rgba();
         let line = color.stroke_width(2);
-        c.draw_series(LineSeries::new(pts.clone(), line))?
+        let drawn = if chart.lines {
+            c.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
+            c.draw_series(LineSeries::new(pts.clone(), line))?
+        } else {
+            c.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))?
+        };
+        drawn
             .label(name.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line));
-        c.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
+            .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
     }
     c.configure_series_labels()
         .background_style(WHITE.mix(0.85))
@@ -167,6 +174,7 @@ mod tests {
             log_x: false,
             log_y: true,
             reference: Some((50.0, "limit".into())),
+            lines: true,
         };
         let series = [Series {
             name: "accord p99".into(),
