@@ -593,3 +593,76 @@ pub fn run(args: &SummaryArgs) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ramp(target: &str, n: u64, max: f64, kib: f64) -> Value {
+        json!({
+            "target": target, "kind": "ramp", "zlib": false, "sessions": n,
+            "server_rss_kib": {"per_session_kib": kib},
+            "identify": {"sessions_per_sec": 1000.0, "to_ready": {"p99_ms": 10.0}, "failed": 0},
+            "session_checks": {"seq_gaps": 0, "duplicates": 0, "hidden_deliveries": 0,
+                               "heartbeats": 5, "heartbeat_acks": 5, "missed_acks": 0},
+            "ramp": [{"load": {"rate": 1.0, "deliveries_per_sec": max},
+                      "latency": {"last_recipient": {"p99_ms": 5.0}}, "loss": {}}],
+            "m2": {"max_deliveries_per_sec": max, "at_rate": 10.0, "stopped": "saturated"},
+            "m3": {"at_50": {"load": {"posted_ok": 1, "post_errors": 0, "deliveries_per_sec": max / 2.0},
+                             "latency": {"last_recipient": {"count": 1, "p50_ms": 1.0, "p99_ms": 2.0, "p999_ms": 3.0}},
+                             "loss": {"missing_deliveries": 0}}},
+        })
+    }
+
+    #[test]
+    fn rows_pair_the_servers_by_n_with_ratios() {
+        let docs = Docs(vec![
+            (
+                PathBuf::from("a.json"),
+                ramp("accord", 1000, 30_000.0, 10.0),
+            ),
+            (
+                PathBuf::from("b.json"),
+                ramp("naive_baseline", 1000, 20_000.0, 40.0),
+            ),
+        ]);
+        let rows = rows(&docs);
+        let m2 = rows.iter().find(|r| r[0].starts_with("M2")).unwrap();
+        assert_eq!(m2[1], "30 000 @ 10.0 msg/s");
+        assert_eq!(m2[3], "1.50×");
+        let m1 = rows.iter().find(|r| r[0].starts_with("M1")).unwrap();
+        assert_eq!(m1[3], "0.25×");
+        let m3 = rows
+            .iter()
+            .find(|r| r[0].starts_with("M3 last recipient") && r[0].contains("50 %"))
+            .unwrap();
+        assert_eq!(m3[1], "1.0 / 2.0 / 3.0");
+        let beats = rows
+            .iter()
+            .find(|r| r[0].starts_with("heartbeats"))
+            .unwrap();
+        assert_eq!(beats[1], "5 / 5 / 0");
+        // Only the N that has runs, no M4 rows without an M4 document.
+        assert!(!rows.iter().any(|r| r[0].starts_with("M4")));
+
+        let dir = std::env::temp_dir().join(format!("loadgen-summary-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let written = charts(&docs, &dir).unwrap();
+        assert_eq!(written.len(), 4);
+        assert!(written.iter().all(|p| p.exists()));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn problems_spare_overloaded_ramp_steps_but_not_leaks_or_m3_losses() {
+        let mut doc = ramp("accord", 10, 100.0, 1.0);
+        doc["ramp"][0]["loss"] = json!({"missing_deliveries": 50});
+        assert!(crate::report::problems(&doc).is_empty());
+        doc["ramp"][0]["loss"]["hidden_deliveries"] = json!(1);
+        assert_eq!(crate::report::problems(&doc).len(), 1);
+        doc["ramp"][0]["loss"]["hidden_deliveries"] = json!(0);
+        doc["m3"]["at_50"]["loss"]["missing_deliveries"] = json!(3);
+        assert_eq!(crate::report::problems(&doc).len(), 1);
+    }
+}
