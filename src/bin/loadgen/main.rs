@@ -89,7 +89,8 @@ pub struct Args {
     /// fraction of members put in a role denied VIEW_CHANNEL on the target channel
     #[arg(long, default_value_t = 0.5)]
     pub hidden_fraction: f64,
-    /// messages per second, all posters together (default 200; 20 with --smoke)
+    /// messages per second, all posters together (default 200; 20 with --smoke); with --ramp
+    /// the first step's rate (default: --ramp-start-deliveries / viewers)
     #[arg(long)]
     pub rate: Option<f64>,
     /// seconds of posting (default 10; 3 with --smoke)
