@@ -301,6 +301,20 @@ async fn member_channel_role_and_message_actions(srv: &Server) {
         "{e}"
     );
     assert_eq!(e["reason"], "calm down");
+    // Lifting the timeout: the old value goes, no new one.
+    owner
+        .api
+        .patch_member(
+            &g.id,
+            &member.id,
+            &json!({"communication_disabled_until": null}),
+        )
+        .await
+        .ok(200);
+    let e = newest(&owner.api, &g.id, action::MEMBER_UPDATE).await;
+    let (old, new) = change(&e, "communication_disabled_until");
+    assert!(old.is_string() && new.is_null(), "{e}");
+    assert!(e["reason"].is_null(), "{e}");
 
     owner.api.delete_role(&g.id, &role_id).await.ok(204);
     let e = newest(&owner.api, &g.id, action::ROLE_DELETE).await;
