@@ -39,6 +39,7 @@ both_stores!(
     ban_kick_and_unban_are_logged_with_their_reasons,
     member_channel_role_and_message_actions,
     webhooks_are_logged_and_listed,
+    emojis_are_logged,
     viewing_needs_view_audit_log,
     filters_and_pagination,
     limit_and_query_validation,
@@ -68,6 +69,9 @@ mod action {
     pub const WEBHOOK_CREATE: i64 = 50;
     pub const WEBHOOK_UPDATE: i64 = 51;
     pub const WEBHOOK_DELETE: i64 = 52;
+    pub const EMOJI_CREATE: i64 = 60;
+    pub const EMOJI_UPDATE: i64 = 61;
+    pub const EMOJI_DELETE: i64 = 62;
     pub const MESSAGE_DELETE: i64 = 72;
     pub const MESSAGE_BULK_DELETE: i64 = 73;
     pub const MESSAGE_PIN: i64 = 74;
@@ -494,6 +498,49 @@ async fn webhooks_are_logged_and_listed(srv: &Server) {
         page["webhooks"].as_array().unwrap().is_empty(),
         "a deleted webhook is not listed: {page}"
     );
+}
+
+async fn emojis_are_logged(srv: &Server) {
+    use base64::Engine;
+    let (owner, g, _member) = srv.world().await;
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(&[0u8; 32]);
+    let image = format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    );
+    let emoji = with_reason(
+        &owner.api,
+        "POST",
+        &format!("/guilds/{}/emojis", g.id),
+        Some(&json!({ "name": "blob", "image": image })),
+        "new emoji",
+    )
+    .await
+    .ok(201);
+    let eid = sid(&emoji);
+    let e = newest(&owner.api, &g.id, action::EMOJI_CREATE).await;
+    assert_eq!(e["target_id"], eid.as_str());
+    assert_eq!(change(&e, "name"), (Value::Null, json!("blob")));
+    assert_eq!(e["reason"], "new emoji");
+    owner
+        .api
+        .patch(
+            &format!("/guilds/{}/emojis/{eid}", g.id),
+            &json!({ "name": "blobby" }),
+        )
+        .await
+        .ok(200);
+    let e = newest(&owner.api, &g.id, action::EMOJI_UPDATE).await;
+    assert_eq!(change(&e, "name"), (json!("blob"), json!("blobby")));
+    owner
+        .api
+        .delete(&format!("/guilds/{}/emojis/{eid}", g.id))
+        .await
+        .ok(204);
+    let e = newest(&owner.api, &g.id, action::EMOJI_DELETE).await;
+    assert_eq!(e["target_id"], eid.as_str());
+    assert_eq!(change(&e, "name"), (json!("blobby"), Value::Null));
 }
 
 async fn viewing_needs_view_audit_log(srv: &Server) {

@@ -2454,7 +2454,7 @@ fn audit_entry(id: u64, guild: u64, actor: u64, target: u64, action_type: u16) -
             Some(json!("new")),
         )],
         options: None,
-        reason: (id % 2 == 0).then(|| format!("reason {id}")),
+        reason: id.is_multiple_of(2).then(|| format!("reason {id}")),
     }
 }
 
