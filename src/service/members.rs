@@ -170,9 +170,10 @@ impl Service {
         let before = member.clone();
         member.roles = roles;
         self.store.update_member(member.clone()).await?;
+        self.publish_member_update(&member)?;
         self.audit_member_change(&access, caller, &before, &member, reason)
             .await;
-        self.publish_member_update(&member)
+        Ok(())
     }
 
     /// `DELETE /guilds/{id}/members/{uid}`: KICK_MEMBERS and outranking the member.
