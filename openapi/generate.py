@@ -1250,6 +1250,67 @@ paths["/interactions/{id}/{token}/callback"] = {
 # aW50ZXJhY3Rpb246 is an interaction token, valid for 15 minutes (`--interaction-token-secs`);
 # `{mid}` may be `@original`.
 # --- end interactions ---
+# --- audit log ---
+AUDIT_LOG_REASON["description"] = ("URL-encoded reason (1-512 characters; longer is cut to 512), stored as the "
+                                   "audit log entry's `reason` (and as a ban's reason)")
+schemas["AuditLogObjectChangeResponse"] = copy.deepcopy(DS["AuditLogObjectChangeResponse"])
+p = discord_props("AuditLogEntryResponse", ["id", "action_type", "user_id", "target_id", "changes", "options",
+                                            "reason"])
+p["action_type"] = {"type": "integer", "description": "Discord's AuditLogEvent: 1 GUILD_UPDATE, 10-12 CHANNEL_*, "
+                    "13-15 CHANNEL_OVERWRITE_*, 20 MEMBER_KICK, 22/23 MEMBER_BAN_ADD/REMOVE, 24 MEMBER_UPDATE, "
+                    "25 MEMBER_ROLE_UPDATE, 30-32 ROLE_*, 40 INVITE_CREATE, 50-52 WEBHOOK_*, 60-62 EMOJI_*, "
+                    "72 MESSAGE_DELETE, 73 MESSAGE_BULK_DELETE, 74/75 MESSAGE_PIN/UNPIN"}
+p["reason"] = {"type": ["string", "null"], "maxLength": 512}
+schemas["AuditLogEntryResponse"] = obj(p, ["id", "action_type", "user_id", "target_id", "reason"])
+schemas["GuildAuditLogResponse"] = obj({
+    "audit_log_entries": {"type": "array", "items": ref("AuditLogEntryResponse")},
+    "users": {"type": "array", "items": ref("UserResponse"),
+              "description": "the users who acted and the users the entries are about"},
+    "webhooks": {"type": "array", "items": ref("GuildIncomingWebhookResponse"),
+                 "description": "the webhooks the entries are about that still exist (without token)"},
+    "integrations": {"type": "array", "maxItems": 0, "items": {}},
+    "threads": {"type": "array", "maxItems": 0, "items": {}},
+    "application_commands": {"type": "array", "maxItems": 0, "items": {}},
+    "auto_moderation_rules": {"type": "array", "maxItems": 0, "items": {}},
+    "guild_scheduled_events": {"type": "array", "maxItems": 0, "items": {}},
+}, ["audit_log_entries", "users", "webhooks", "integrations", "threads", "application_commands",
+    "auto_moderation_rules", "guild_scheduled_events"])
+paths["/guilds/{id}/audit-logs"] = {
+    "parameters": [GUILD_ID],
+    "get": op("list_guild_audit_log_entries", "List audit log entries", "guilds", BOTH,
+              ok(200, "The entries, newest first", ref("GuildAuditLogResponse")), [400, 401, 403, 404],
+              params=[q("user_id", ref("SnowflakeType"), "only entries made by this user"),
+                      q("target_id", ref("SnowflakeType"), "only entries about this target"),
+                      q("action_type", {"type": "integer"}, "only entries of this type"),
+                      q("before", ref("SnowflakeType"), "only entries with an id less than this"),
+                      q("after", ref("SnowflakeType"), "only entries with an id greater than this (the oldest "
+                        "`limit` of them, still newest first)"),
+                      q("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50})],
+              description="Needs VIEW_AUDIT_LOG (403 code 50013); not a member or unknown guild: 404 code "
+              "10004; a bad limit or id: 400 code 50035. Entries are written for guild, channel, overwrite, "
+              "role, member (kick, ban, unban, nick/timeout/mute/deaf, roles), invite, webhook and emoji "
+              "changes, a moderator deleting someone else's message, bulk deletes and pins, each with the "
+              "X-Audit-Log-Reason of its request. GUILD_AUDIT_LOG_ENTRY_CREATE (the entry plus guild_id) goes "
+              "to sessions with GUILD_MODERATION (1<<2) whose user holds VIEW_AUDIT_LOG."),
+}
+# Every route that records an entry takes the reason.
+for _path, _method in [
+    ("/guilds/{id}", "patch"),
+    ("/guilds/{id}/channels", "post"),
+    ("/channels/{id}", "patch"), ("/channels/{id}", "delete"),
+    ("/channels/{id}/permissions/{oid}", "put"), ("/channels/{id}/permissions/{oid}", "delete"),
+    ("/guilds/{id}/roles", "post"), ("/guilds/{id}/roles", "patch"),
+    ("/guilds/{id}/roles/{rid}", "patch"), ("/guilds/{id}/roles/{rid}", "delete"),
+    ("/guilds/{id}/members/{uid}", "patch"), ("/guilds/{id}/members/{uid}", "delete"),
+    ("/guilds/{id}/members/@me", "patch"),
+    ("/guilds/{id}/members/{uid}/roles/{rid}", "put"), ("/guilds/{id}/members/{uid}/roles/{rid}", "delete"),
+    ("/guilds/{id}/bans/{uid}", "put"), ("/guilds/{id}/bans/{uid}", "delete"),
+    ("/channels/{id}/invites", "post"),
+]:
+    _params = paths[_path][_method].setdefault("parameters", [])
+    if AUDIT_LOG_REASON not in _params:
+        _params.append(AUDIT_LOG_REASON)
+# --- end audit log ---
 
 INFO_DESC = """\
 HTTP API of **accord**, a chat server compatible with Discord's HTTP API v10. This document lists exactly the

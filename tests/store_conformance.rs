@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use accord::error::StoreError;
 use accord::model::{
-    Application, ApplicationCommand, Ban, Channel, ChannelType, CommandOption, CurrentUser, Emoji,
-    Guild, InteractionRecord, Invite, Member, Message, PartialEmoji, Role, Snowflake, User,
-    Webhook,
+    Application, ApplicationCommand, AuditLogChange, AuditLogEntry, Ban, Channel, ChannelType,
+    CommandOption, CurrentUser, Emoji, Guild, InteractionRecord, Invite, Member, Message,
+    PartialEmoji, Role, Snowflake, User, Webhook,
 };
 use accord::permissions::{OverwriteKind, PermissionOverwrite, Permissions};
 use accord::store::{
-    EmbeddedStore, EmojiImage, MessageWindow, MongoStore, NewGuild, ReactionSummary, Store,
-    StoredReaction, UserRecord,
+    AuditQuery, EmbeddedStore, EmojiImage, MessageWindow, MongoStore, NewGuild, ReactionSummary,
+    Store, StoredReaction, UserRecord,
 };
 use serde_json::json;
 
@@ -147,6 +147,8 @@ conformance!(
     // --- interactions ---
     commands_by_scope_replace_and_delete,
     interactions_acknowledge_once_and_expire,
+    // --- audit log ---
+    audit_log_filters_windows_and_goes_with_guild,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -2435,4 +2437,117 @@ async fn interactions_acknowledge_once_and_expire(store: Arc<dyn Store>) {
     assert_eq!(store.delete_interactions_before(2_000).await.unwrap(), 1);
     assert_eq!(store.interaction(sf(1)).await.unwrap(), None);
     assert!(store.interaction(sf(2)).await.unwrap().is_some());
+}
+
+// --- audit log ---
+
+fn audit_entry(id: u64, guild: u64, actor: u64, target: u64, action_type: u16) -> AuditLogEntry {
+    AuditLogEntry {
+        id: sf(id),
+        guild_id: Some(sf(guild)),
+        target_id: Some(sf(target)),
+        user_id: Some(sf(actor)),
+        action_type,
+        changes: vec![AuditLogChange::new(
+            "nick",
+            Some(json!("old")),
+            Some(json!("new")),
+        )],
+        options: None,
+        reason: id.is_multiple_of(2).then(|| format!("reason {id}")),
+    }
+}
+
+async fn audit_log_filters_windows_and_goes_with_guild(store: Arc<dyn Store>) {
+    let owner = person(1, "owner");
+    guild_with_owner(&*store, 100, &owner).await;
+    guild_with_owner(&*store, 200, &owner).await;
+    // Guild 100: entries 1..=6 by users 1 and 2, kicks (20) and bans (22); one in guild 200.
+    let entries: Vec<AuditLogEntry> = (1..=6)
+        .map(|i| audit_entry(i, 100, 1 + i % 2, 50 + i % 3, if i <= 3 { 20 } else { 22 }))
+        .collect();
+    for entry in &entries {
+        store.add_audit_entry(entry.clone()).await.unwrap();
+    }
+    store
+        .add_audit_entry(audit_entry(7, 200, 1, 50, 20))
+        .await
+        .unwrap();
+    let query = |limit| AuditQuery {
+        limit,
+        ..AuditQuery::default()
+    };
+    let listed = |found: Vec<AuditLogEntry>| ids(&found, |e| e.id);
+
+    // Newest first, whole entries back as written.
+    let all = store.audit_entries(sf(100), query(50)).await.unwrap();
+    assert_eq!(all.first(), Some(&entries[5]));
+    assert_eq!(listed(all), vec![6, 5, 4, 3, 2, 1]);
+    assert_eq!(
+        listed(store.audit_entries(sf(100), query(2)).await.unwrap()),
+        vec![6, 5]
+    );
+    // Filters.
+    let by_user = AuditQuery {
+        user_id: Some(sf(2)),
+        ..query(50)
+    };
+    assert_eq!(
+        listed(store.audit_entries(sf(100), by_user).await.unwrap()),
+        vec![5, 3, 1]
+    );
+    let bans = AuditQuery {
+        action_type: Some(22),
+        ..query(50)
+    };
+    assert_eq!(
+        listed(store.audit_entries(sf(100), bans).await.unwrap()),
+        vec![6, 5, 4]
+    );
+    let by_target = AuditQuery {
+        target_id: Some(sf(50)),
+        ..query(50)
+    };
+    assert_eq!(
+        listed(store.audit_entries(sf(100), by_target).await.unwrap()),
+        vec![6, 3]
+    );
+    // Windows: before is exclusive; after takes the oldest ones above it, still newest first.
+    let before = AuditQuery {
+        before: Some(sf(5)),
+        ..query(2)
+    };
+    assert_eq!(
+        listed(store.audit_entries(sf(100), before).await.unwrap()),
+        vec![4, 3]
+    );
+    let after = AuditQuery {
+        after: Some(sf(2)),
+        ..query(2)
+    };
+    assert_eq!(
+        listed(store.audit_entries(sf(100), after).await.unwrap()),
+        vec![4, 3]
+    );
+    let between = AuditQuery {
+        after: Some(sf(1)),
+        before: Some(sf(4)),
+        ..query(50)
+    };
+    assert_eq!(
+        listed(store.audit_entries(sf(100), between).await.unwrap()),
+        vec![3, 2]
+    );
+
+    // Deleting a guild deletes its log only.
+    store.delete_guild(sf(100)).await.unwrap();
+    assert!(store
+        .audit_entries(sf(100), query(50))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        listed(store.audit_entries(sf(200), query(50)).await.unwrap()),
+        vec![7]
+    );
 }

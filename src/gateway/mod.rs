@@ -264,7 +264,11 @@ impl Gateway {
         self.follow_joined_guild(envelope).await;
         self.record_presence(envelope);
         let filtered = guild_id.filter(|_| envelope.audience != Audience::Everyone);
-        if let Some(guild_id) = filtered {
+        // A node that published an event delivers it locally even when none of its sessions
+        // follows the guild; loading a view then would leave one that no later event keeps
+        // current (the node does not watch the topic), so only followed guilds get one.
+        let followed = !self.registry().recipients(envelope.topic).is_empty();
+        if let Some(guild_id) = filtered.filter(|_| followed) {
             if !self.ensure_view(guild_id).await {
                 tracing::error!(event = %envelope.event, %guild_id, "no permission view; event not delivered");
                 return;

@@ -102,7 +102,9 @@ pub fn required_intent(event: &str) -> Option<u64> {
         "GUILD_MEMBER_ADD" | "GUILD_MEMBER_UPDATE" | "GUILD_MEMBER_REMOVE" => {
             Some(intents::GUILD_MEMBERS)
         }
-        "GUILD_BAN_ADD" | "GUILD_BAN_REMOVE" => Some(intents::GUILD_MODERATION),
+        "GUILD_BAN_ADD" | "GUILD_BAN_REMOVE" | "GUILD_AUDIT_LOG_ENTRY_CREATE" => {
+            Some(intents::GUILD_MODERATION)
+        }
         "WEBHOOKS_UPDATE" => Some(intents::GUILD_WEBHOOKS),
         "VOICE_STATE_UPDATE" => Some(intents::GUILD_VOICE_STATES),
         "PRESENCE_UPDATE" => Some(intents::GUILD_PRESENCES),

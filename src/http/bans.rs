@@ -88,9 +88,13 @@ async fn ban_user(
 async fn unban_user(
     State(state): State<AppState>,
     Auth(caller): Auth,
+    AuditReason(reason): AuditReason,
     Path((id, uid)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let (guild_id, user_id) = (snowflake("guild_id", &id)?, snowflake("user_id", &uid)?);
-    state.service.unban_user(&caller, guild_id, user_id).await?;
+    state
+        .service
+        .unban_user(&caller, guild_id, user_id, reason)
+        .await?;
     no_content()
 }

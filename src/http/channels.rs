@@ -6,7 +6,7 @@ use axum::response::Response;
 use axum::routing::{get, put};
 use axum::Router;
 
-use super::extract::{snowflake, Auth, Body};
+use super::extract::{snowflake, AuditReason, Auth, Body};
 use super::{created, no_content, ok, ApiResult, AppState};
 use crate::service::{ChannelPatch, NewChannel, OverwritePut};
 
@@ -40,13 +40,14 @@ async fn guild_channels(
 async fn create_channel(
     State(state): State<AppState>,
     Auth(caller): Auth,
+    AuditReason(reason): AuditReason,
     Path(id): Path<String>,
     Body(body): Body<NewChannel>,
 ) -> ApiResult<Response> {
     created(
         state
             .service
-            .create_channel(&caller, snowflake("guild_id", &id)?, body)
+            .create_channel(&caller, snowflake("guild_id", &id)?, body, reason)
             .await?,
     )
 }
@@ -65,29 +66,32 @@ async fn channel(
 async fn update_channel(
     State(state): State<AppState>,
     Auth(caller): Auth,
+    AuditReason(reason): AuditReason,
     Path(id): Path<String>,
     Body(patch): Body<ChannelPatch>,
 ) -> ApiResult<Response> {
     ok(state
         .service
-        .update_channel(&caller, snowflake("channel_id", &id)?, patch)
+        .update_channel(&caller, snowflake("channel_id", &id)?, patch, reason)
         .await?)
 }
 
 async fn delete_channel(
     State(state): State<AppState>,
     Auth(caller): Auth,
+    AuditReason(reason): AuditReason,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     ok(state
         .service
-        .delete_channel(&caller, snowflake("channel_id", &id)?)
+        .delete_channel(&caller, snowflake("channel_id", &id)?, reason)
         .await?)
 }
 
 async fn put_overwrite(
     State(state): State<AppState>,
     Auth(caller): Auth,
+    AuditReason(reason): AuditReason,
     Path((id, oid)): Path<(String, String)>,
     Body(body): Body<OverwritePut>,
 ) -> ApiResult<Response> {
@@ -97,7 +101,7 @@ async fn put_overwrite(
     );
     state
         .service
-        .put_overwrite(&caller, channel_id, target, body)
+        .put_overwrite(&caller, channel_id, target, body, reason)
         .await?;
     no_content()
 }
@@ -105,6 +109,7 @@ async fn put_overwrite(
 async fn delete_overwrite(
     State(state): State<AppState>,
     Auth(caller): Auth,
+    AuditReason(reason): AuditReason,
     Path((id, oid)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let (channel_id, target) = (
@@ -113,7 +118,7 @@ async fn delete_overwrite(
     );
     state
         .service
-        .delete_overwrite(&caller, channel_id, target)
+        .delete_overwrite(&caller, channel_id, target, reason)
         .await?;
     no_content()
 }

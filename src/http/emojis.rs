@@ -75,13 +75,13 @@ async fn create(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
-    _reason: AuditReason,
+    AuditReason(reason): AuditReason,
     Body(body): Body<NewEmoji>,
 ) -> ApiResult<Response> {
     created(
         state
             .service
-            .create_emoji(&caller, snowflake("guild_id", &id)?, body)
+            .create_emoji(&caller, snowflake("guild_id", &id)?, body, reason)
             .await?,
     )
 }
@@ -90,7 +90,7 @@ async fn update(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Path((id, eid)): Path<(String, String)>,
-    _reason: AuditReason,
+    AuditReason(reason): AuditReason,
     Body(patch): Body<EmojiPatch>,
 ) -> ApiResult<Response> {
     ok(state
@@ -100,6 +100,7 @@ async fn update(
             snowflake("guild_id", &id)?,
             snowflake("emoji_id", &eid)?,
             patch,
+            reason,
         )
         .await?)
 }
@@ -108,7 +109,7 @@ async fn remove(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Path((id, eid)): Path<(String, String)>,
-    _reason: AuditReason,
+    AuditReason(reason): AuditReason,
 ) -> ApiResult<Response> {
     state
         .service
@@ -116,6 +117,7 @@ async fn remove(
             &caller,
             snowflake("guild_id", &id)?,
             snowflake("emoji_id", &eid)?,
+            reason,
         )
         .await?;
     no_content()

@@ -6,7 +6,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
-use super::extract::{snowflake, Auth, Body};
+use super::extract::{snowflake, AuditReason, Auth, Body};
 use super::{created, no_content, ok, ApiResult, AppState};
 use crate::service::GuildPatch;
 
@@ -44,12 +44,13 @@ async fn guild(
 async fn update_guild(
     State(state): State<AppState>,
     Auth(caller): Auth,
+    AuditReason(reason): AuditReason,
     Path(id): Path<String>,
     Body(patch): Body<GuildPatch>,
 ) -> ApiResult<Response> {
     ok(state
         .service
-        .update_guild(&caller, snowflake("guild_id", &id)?, patch)
+        .update_guild(&caller, snowflake("guild_id", &id)?, patch, reason)
         .await?)
 }
 

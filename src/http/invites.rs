@@ -5,7 +5,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::extract::{snowflake, Auth, Body};
+use super::extract::{snowflake, AuditReason, Auth, Body};
 use super::{ok, ApiResult, AppState};
 use crate::service::NewInvite;
 
@@ -18,12 +18,13 @@ pub fn routes() -> Router<AppState> {
 async fn create_invite(
     State(state): State<AppState>,
     Auth(caller): Auth,
+    AuditReason(reason): AuditReason,
     Path(id): Path<String>,
     Body(body): Body<NewInvite>,
 ) -> ApiResult<Response> {
     ok(state
         .service
-        .create_invite(&caller, snowflake("channel_id", &id)?, body)
+        .create_invite(&caller, snowflake("channel_id", &id)?, body, reason)
         .await?)
 }
 

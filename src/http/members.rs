@@ -6,7 +6,7 @@ use axum::routing::{get, patch, put};
 use axum::Router;
 use serde::Deserialize;
 
-use super::extract::{snowflake, Auth, Body, QueryParams};
+use super::extract::{snowflake, AuditReason, Auth, Body, QueryParams};
 use super::{no_content, ok, ApiResult, AppState};
 use crate::error::ApiError;
 use crate::model::Snowflake;
@@ -71,22 +71,25 @@ async fn guild_member(
 async fn add_member_role(
     state: State<AppState>,
     auth: Auth,
+    reason: AuditReason,
     path: Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    set_member_role(state, auth, path, true).await
+    set_member_role(state, auth, reason, path, true).await
 }
 
 async fn remove_member_role(
     state: State<AppState>,
     auth: Auth,
+    reason: AuditReason,
     path: Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    set_member_role(state, auth, path, false).await
+    set_member_role(state, auth, reason, path, false).await
 }
 
 async fn set_member_role(
     State(state): State<AppState>,
     Auth(caller): Auth,
+    AuditReason(reason): AuditReason,
     Path((id, uid, rid)): Path<(String, String, String)>,
     grant: bool,
 ) -> ApiResult<Response> {
@@ -98,6 +101,7 @@ async fn set_member_role(
             snowflake("user_id", &uid)?,
             snowflake("role_id", &rid)?,
             grant,
+            reason,
         )
         .await?;
     no_content()
@@ -106,13 +110,14 @@ async fn set_member_role(
 async fn update_member(
     State(state): State<AppState>,
     Auth(caller): Auth,
+    AuditReason(reason): AuditReason,
     Path((id, uid)): Path<(String, String)>,
     Body(patch): Body<MemberPatch>,
 ) -> ApiResult<Response> {
     let (guild_id, user_id) = (snowflake("guild_id", &id)?, snowflake("user_id", &uid)?);
     ok(state
         .service
-        .update_member(&caller, guild_id, user_id, patch)
+        .update_member(&caller, guild_id, user_id, patch, reason)
         .await?)
 }
 
@@ -125,24 +130,26 @@ struct CurrentMemberPatch {
 async fn update_current_member(
     State(state): State<AppState>,
     Auth(caller): Auth,
+    AuditReason(reason): AuditReason,
     Path(id): Path<String>,
     Body(patch): Body<CurrentMemberPatch>,
 ) -> ApiResult<Response> {
     ok(state
         .service
-        .update_current_member(&caller, snowflake("guild_id", &id)?, patch.nick)
+        .update_current_member(&caller, snowflake("guild_id", &id)?, patch.nick, reason)
         .await?)
 }
 
 async fn kick_member(
     State(state): State<AppState>,
     Auth(caller): Auth,
+    AuditReason(reason): AuditReason,
     Path((id, uid)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let (guild_id, user_id) = (snowflake("guild_id", &id)?, snowflake("user_id", &uid)?);
     state
         .service
-        .kick_member(&caller, guild_id, user_id)
+        .kick_member(&caller, guild_id, user_id, reason)
         .await?;
     no_content()
 }

@@ -123,7 +123,7 @@ async fn delete_message(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Path((id, mid)): Path<(String, String)>,
-    _reason: AuditReason,
+    AuditReason(reason): AuditReason,
 ) -> ApiResult<Response> {
     state
         .service
@@ -131,6 +131,7 @@ async fn delete_message(
             &caller,
             snowflake("channel_id", &id)?,
             snowflake("message_id", &mid)?,
+            reason,
         )
         .await?;
     no_content()
@@ -140,12 +141,12 @@ async fn bulk_delete_messages(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
-    _reason: AuditReason,
+    AuditReason(reason): AuditReason,
     Body(body): Body<BulkDelete>,
 ) -> ApiResult<Response> {
     state
         .service
-        .bulk_delete_messages(&caller, snowflake("channel_id", &id)?, body)
+        .bulk_delete_messages(&caller, snowflake("channel_id", &id)?, body, reason)
         .await?;
     no_content()
 }
@@ -183,18 +184,18 @@ async fn pin(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Path((id, mid)): Path<(String, String)>,
-    _reason: AuditReason,
+    AuditReason(reason): AuditReason,
 ) -> ApiResult<Response> {
-    set_pinned(state, caller, id, mid, true).await
+    set_pinned(state, caller, id, mid, true, reason).await
 }
 
 async fn unpin(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Path((id, mid)): Path<(String, String)>,
-    _reason: AuditReason,
+    AuditReason(reason): AuditReason,
 ) -> ApiResult<Response> {
-    set_pinned(state, caller, id, mid, false).await
+    set_pinned(state, caller, id, mid, false, reason).await
 }
 
 async fn set_pinned(
@@ -203,6 +204,7 @@ async fn set_pinned(
     id: String,
     mid: String,
     pinned: bool,
+    reason: Option<String>,
 ) -> ApiResult<Response> {
     state
         .service
@@ -211,6 +213,7 @@ async fn set_pinned(
             snowflake("channel_id", &id)?,
             snowflake("message_id", &mid)?,
             pinned,
+            reason,
         )
         .await?;
     no_content()

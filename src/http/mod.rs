@@ -3,6 +3,7 @@
 
 mod applications;
 mod attachments;
+mod audit_log;
 mod auth;
 mod bans;
 mod channels;
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(dms::routes())
         .merge(commands::routes())
         .merge(interactions::routes())
+        .merge(audit_log::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ratelimit::enforce,

@@ -5,7 +5,7 @@ use axum::response::Response;
 use axum::routing::{get, patch};
 use axum::Router;
 
-use super::extract::{snowflake, Auth, Body};
+use super::extract::{snowflake, AuditReason, Auth, Body};
 use super::{no_content, ok, ApiResult, AppState};
 use crate::service::{RoleFields, RolePosition};
 
@@ -35,49 +35,53 @@ async fn guild_roles(
 async fn create_role(
     State(state): State<AppState>,
     Auth(caller): Auth,
+    AuditReason(reason): AuditReason,
     Path(id): Path<String>,
     Body(body): Body<RoleFields>,
 ) -> ApiResult<Response> {
     ok(state
         .service
-        .create_role(&caller, snowflake("guild_id", &id)?, body)
+        .create_role(&caller, snowflake("guild_id", &id)?, body, reason)
         .await?)
 }
 
 async fn reorder_roles(
     State(state): State<AppState>,
     Auth(caller): Auth,
+    AuditReason(reason): AuditReason,
     Path(id): Path<String>,
     Body(moves): Body<Vec<RolePosition>>,
 ) -> ApiResult<Response> {
     ok(state
         .service
-        .reorder_roles(&caller, snowflake("guild_id", &id)?, moves)
+        .reorder_roles(&caller, snowflake("guild_id", &id)?, moves, reason)
         .await?)
 }
 
 async fn update_role(
     State(state): State<AppState>,
     Auth(caller): Auth,
+    AuditReason(reason): AuditReason,
     Path((id, rid)): Path<(String, String)>,
     Body(body): Body<RoleFields>,
 ) -> ApiResult<Response> {
     let (guild_id, role_id) = (snowflake("guild_id", &id)?, snowflake("role_id", &rid)?);
     ok(state
         .service
-        .update_role(&caller, guild_id, role_id, body)
+        .update_role(&caller, guild_id, role_id, body, reason)
         .await?)
 }
 
 async fn delete_role(
     State(state): State<AppState>,
     Auth(caller): Auth,
+    AuditReason(reason): AuditReason,
     Path((id, rid)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let (guild_id, role_id) = (snowflake("guild_id", &id)?, snowflake("role_id", &rid)?);
     state
         .service
-        .delete_role(&caller, guild_id, role_id)
+        .delete_role(&caller, guild_id, role_id, reason)
         .await?;
     no_content()
 }

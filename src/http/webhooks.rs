@@ -46,12 +46,12 @@ async fn create_webhook(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
-    _reason: AuditReason,
+    AuditReason(reason): AuditReason,
     Body(body): Body<NewWebhook>,
 ) -> ApiResult<Response> {
     ok(state
         .service
-        .create_webhook(&caller, snowflake("channel_id", &id)?, body)
+        .create_webhook(&caller, snowflake("channel_id", &id)?, body, reason)
         .await?)
 }
 
@@ -92,12 +92,12 @@ async fn edit_webhook(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
-    _reason: AuditReason,
+    AuditReason(reason): AuditReason,
     Body(patch): Body<WebhookPatch>,
 ) -> ApiResult<Response> {
     ok(state
         .service
-        .edit_webhook(&caller, snowflake("webhook_id", &id)?, patch)
+        .edit_webhook(&caller, snowflake("webhook_id", &id)?, patch, reason)
         .await?)
 }
 
@@ -105,11 +105,11 @@ async fn delete_webhook(
     State(state): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
-    _reason: AuditReason,
+    AuditReason(reason): AuditReason,
 ) -> ApiResult<Response> {
     state
         .service
-        .delete_webhook(&caller, snowflake("webhook_id", &id)?)
+        .delete_webhook(&caller, snowflake("webhook_id", &id)?, reason)
         .await?;
     no_content()
 }

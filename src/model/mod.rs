@@ -3,6 +3,7 @@
 
 pub mod application;
 pub mod attachment;
+pub mod audit_log;
 pub mod ban;
 pub mod channel;
 pub mod command;
@@ -18,6 +19,7 @@ pub mod webhook;
 
 pub use application::Application;
 pub use attachment::Attachment;
+pub use audit_log::{AuditLogChange, AuditLogEntry};
 pub use ban::Ban;
 pub use channel::{Channel, ChannelType};
 pub use command::{ApplicationCommand, CommandChoice, CommandOption, InteractionRecord};

@@ -4,10 +4,12 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::audit_log::Audit;
 use super::{check_length, Caller, Service};
 use crate::bus::{Audience, Topic};
 use crate::error::{ApiError, FormErrors};
 use crate::model::application::flags as app_flags;
+use crate::model::audit_log::action;
 use crate::model::{Application, CurrentUser, Member, Role, RoleTags, Snowflake, User};
 use crate::permissions::Permissions;
 use crate::store::UserRecord;
@@ -242,6 +244,8 @@ impl Service {
         self.store
             .add_member(member.clone(), Some(role.clone()))
             .await?;
+        let audit = Audit::new(action::BOT_ADD, Some(app.id), None);
+        self.record_audit(guild_id, caller.id(), audit).await;
 
         self.publish(
             Topic::Guild(guild_id),

@@ -2,9 +2,11 @@
 
 use serde_json::json;
 
+use super::audit_log::Audit;
 use super::{Caller, Service};
 use crate::bus::{Audience, Topic};
 use crate::error::{ApiError, FormErrors};
+use crate::model::audit_log::action;
 use crate::model::{Ban, Snowflake};
 use crate::permissions::Permissions;
 
@@ -72,7 +74,11 @@ impl Service {
         } else if user_id == access.guild.owner_id {
             return Err(ApiError::missing_permissions());
         }
-        self.store.ban_member(guild_id, user_id, reason).await?;
+        self.store
+            .ban_member(guild_id, user_id, reason.clone())
+            .await?;
+        let audit = Audit::new(action::MEMBER_BAN_ADD, Some(user_id), reason);
+        self.record_audit(guild_id, caller.id(), audit).await;
         if member.is_some() {
             self.announce_leave(guild_id, user.clone())?;
         }
@@ -109,6 +115,7 @@ impl Service {
         caller: &Caller,
         guild_id: Snowflake,
         user_id: Snowflake,
+        reason: Option<String>,
     ) -> Result<(), ApiError> {
         self.require_guild(caller, guild_id, Permissions::BAN_MEMBERS)
             .await?;
@@ -117,7 +124,10 @@ impl Service {
             .ban(guild_id, user_id)
             .await?
             .ok_or_else(unknown_ban)?;
-        self.store.remove_ban(guild_id, user_id).await?;
+        if self.store.remove_ban(guild_id, user_id).await? {
+            let audit = Audit::new(action::MEMBER_BAN_REMOVE, Some(user_id), reason);
+            self.record_audit(guild_id, caller.id(), audit).await;
+        }
         self.publish(
             Topic::Guild(guild_id),
             "GUILD_BAN_REMOVE",

@@ -3,9 +3,11 @@
 
 use serde::Deserialize;
 
+use super::audit_log::{self, Audit};
 use super::{check_length, Caller, ChannelAccess, GuildAccess, Service};
 use crate::bus::{Audience, Topic};
 use crate::error::{ApiError, FormErrors};
+use crate::model::audit_log::action;
 use crate::model::{Channel, ChannelType, Snowflake};
 use crate::permissions::{OverwriteKind, PermissionOverwrite, Permissions};
 
@@ -62,6 +64,9 @@ pub struct OverwritePut {
     pub deny: Option<Permissions>,
 }
 
+/// Channel fields an audit log entry leaves out (identity, and what moves without an edit).
+const CHANNEL_UNLOGGED: &[&str] = &["id", "guild_id", "last_message_id", "last_pin_timestamp"];
+
 impl Service {
     /// Every channel of the guild, as GUILD_CREATE lists them (hidden ones included, as on
     /// Discord); reading a hidden channel or its messages is what VIEW_CHANNEL guards.
@@ -93,6 +98,7 @@ impl Service {
         caller: &Caller,
         guild_id: Snowflake,
         body: NewChannel,
+        reason: Option<String>,
     ) -> Result<Channel, ApiError> {
         let access = self
             .require_guild(caller, guild_id, Permissions::MANAGE_CHANNELS)
@@ -125,6 +131,9 @@ impl Service {
             ..Channel::new(self.next_id(), kind, guild_id, body.name)
         };
         self.store.create_channel(channel.clone()).await?;
+        let changes = audit_log::changes(None, Some(&channel), CHANNEL_UNLOGGED);
+        let audit = Audit::new(action::CHANNEL_CREATE, Some(channel.id), reason).changes(changes);
+        self.record_audit(guild_id, caller.id(), audit).await;
         self.publish_channel("CHANNEL_CREATE", &channel)?;
         Ok(channel)
     }
@@ -136,6 +145,7 @@ impl Service {
         caller: &Caller,
         channel_id: Snowflake,
         patch: ChannelPatch,
+        reason: Option<String>,
     ) -> Result<Channel, ApiError> {
         let ChannelAccess {
             guild: access,
@@ -200,8 +210,28 @@ impl Service {
                 .collect();
             check_overwrites_grantable(&access, &added)?;
         }
+        let mut audits = Vec::new();
+        let mut skip = CHANNEL_UNLOGGED.to_vec();
+        skip.push("permission_overwrites");
+        let changes = audit_log::changes(Some(&before), Some(&channel), &skip);
+        if !changes.is_empty() {
+            audits.push(
+                Audit::new(action::CHANNEL_UPDATE, Some(channel_id), reason.clone())
+                    .changes(changes),
+            );
+        }
+        audits.extend(audit_log::overwrite_audits(
+            channel_id,
+            &before.permission_overwrites,
+            &channel.permission_overwrites,
+            |id| access.role(id).map(|r| r.name.clone()),
+            &reason,
+        ));
         self.save_with_synced_children(&before, channel.clone(), &channels)
             .await?;
+        for audit in audits {
+            self.record_audit(access.guild.id, caller.id(), audit).await;
+        }
         Ok(channel)
     }
 
@@ -211,6 +241,7 @@ impl Service {
         &self,
         caller: &Caller,
         channel_id: Snowflake,
+        reason: Option<String>,
     ) -> Result<Channel, ApiError> {
         let access = self.channel_access(caller, channel_id).await?;
         if access.guild.is_none() {
@@ -222,6 +253,12 @@ impl Service {
         let channel = access.channel;
         let detached = self.store.delete_channel(channel_id).await?;
         self.forget_channel_blobs(vec![channel_id]).await;
+        if let Some(guild_id) = channel.guild_id {
+            let changes = audit_log::changes(Some(&channel), None, CHANNEL_UNLOGGED);
+            let audit =
+                Audit::new(action::CHANNEL_DELETE, Some(channel_id), reason).changes(changes);
+            self.record_audit(guild_id, caller.id(), audit).await;
+        }
         self.publish_channel("CHANNEL_DELETE", &channel)?;
         for child in &detached {
             self.publish_channel("CHANNEL_UPDATE", child)?;
@@ -237,6 +274,7 @@ impl Service {
         channel_id: Snowflake,
         target: Snowflake,
         body: OverwritePut,
+        reason: Option<String>,
     ) -> Result<(), ApiError> {
         let channel_access = self.channel_access(caller, channel_id).await?;
         require_manage_roles(channel_access.perms)?;
@@ -276,9 +314,20 @@ impl Service {
             Some(existing) => *existing = overwrite,
             None => channel.permission_overwrites.push(overwrite),
         }
+        let audits = audit_log::overwrite_audits(
+            channel_id,
+            &before.permission_overwrites,
+            &channel.permission_overwrites,
+            |id| access.role(id).map(|r| r.name.clone()),
+            &reason,
+        );
         let channels = self.store.channels_of_guild(access.guild.id).await?;
         self.save_with_synced_children(&before, channel, &channels)
-            .await
+            .await?;
+        for audit in audits {
+            self.record_audit(access.guild.id, caller.id(), audit).await;
+        }
+        Ok(())
     }
 
     /// `DELETE /channels/{id}/permissions/{overwrite_id}`: MANAGE_ROLES in the channel.
@@ -287,6 +336,7 @@ impl Service {
         caller: &Caller,
         channel_id: Snowflake,
         target: Snowflake,
+        reason: Option<String>,
     ) -> Result<(), ApiError> {
         let ChannelAccess {
             guild: access,
@@ -294,15 +344,27 @@ impl Service {
             perms,
         } = self.channel_access(caller, channel_id).await?;
         require_manage_roles(perms)?;
-        let guild_id = access.ok_or_else(ApiError::missing_permissions)?.guild.id;
+        let access = access.ok_or_else(ApiError::missing_permissions)?;
+        let guild_id = access.guild.id;
         let before = channel.clone();
         channel.permission_overwrites.retain(|o| o.id != target.0);
         if channel.permission_overwrites == before.permission_overwrites {
             return Ok(());
         }
+        let audits = audit_log::overwrite_audits(
+            channel_id,
+            &before.permission_overwrites,
+            &channel.permission_overwrites,
+            |id| access.role(id).map(|r| r.name.clone()),
+            &reason,
+        );
         let channels = self.store.channels_of_guild(guild_id).await?;
         self.save_with_synced_children(&before, channel, &channels)
-            .await
+            .await?;
+        for audit in audits {
+            self.record_audit(guild_id, caller.id(), audit).await;
+        }
+        Ok(())
     }
 
     /// Saves an edited channel; when a category's overwrites changed, children that were in

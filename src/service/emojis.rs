@@ -5,9 +5,11 @@
 use base64::Engine;
 use serde::Deserialize;
 
+use super::audit_log::{self, Audit};
 use super::{Caller, GuildAccess, Service};
 use crate::bus::{Audience, Topic};
 use crate::error::{ApiError, FormErrors};
+use crate::model::audit_log::action;
 use crate::model::{Emoji, Snowflake};
 use crate::permissions::Permissions;
 use crate::store::EmojiImage;
@@ -40,6 +42,17 @@ pub struct EmojiPatch {
 fn unknown_emoji() -> ApiError {
     ApiError::new(404, 10014, "Unknown Emoji")
 }
+
+/// Emoji fields an audit log entry leaves out (Discord logs the name and roles).
+const EMOJI_UNLOGGED: &[&str] = &[
+    "id",
+    "user",
+    "require_colons",
+    "managed",
+    "animated",
+    "available",
+    "creator_id",
+];
 
 impl Service {
     /// `GET /guilds/{id}/emojis`: any member; `user` is filled for those who manage or create
@@ -75,6 +88,7 @@ impl Service {
         caller: &Caller,
         guild_id: Snowflake,
         body: NewEmoji,
+        reason: Option<String>,
     ) -> Result<Emoji, ApiError> {
         let access = self
             .require_guild(caller, guild_id, Permissions::CREATE_GUILD_EXPRESSIONS)
@@ -125,6 +139,9 @@ impl Service {
         self.store
             .create_emoji(guild_id, emoji.clone(), image)
             .await?;
+        let changes = audit_log::changes(None, Some(&emoji), EMOJI_UNLOGGED);
+        let audit = Audit::new(action::EMOJI_CREATE, Some(emoji.id), reason).changes(changes);
+        self.record_audit(guild_id, caller.id(), audit).await;
         self.announce_emojis(guild_id).await?;
         Ok(Emoji {
             user: Some(caller.user.user.clone()),
@@ -140,9 +157,11 @@ impl Service {
         guild_id: Snowflake,
         emoji_id: Snowflake,
         patch: EmojiPatch,
+        reason: Option<String>,
     ) -> Result<Emoji, ApiError> {
         let access = self.guild_access(caller, guild_id).await?;
         let mut emoji = self.emoji_of(guild_id, emoji_id).await?;
+        let before = emoji.clone();
         require_emoji_manager(&access, &emoji)?;
         let mut form = FormErrors::default();
         if let Some(name) = &patch.name {
@@ -161,6 +180,11 @@ impl Service {
         if !self.store.update_emoji(guild_id, emoji.clone()).await? {
             return Err(unknown_emoji());
         }
+        let changes = audit_log::changes(Some(&before), Some(&emoji), EMOJI_UNLOGGED);
+        if !changes.is_empty() {
+            let audit = Audit::new(action::EMOJI_UPDATE, Some(emoji_id), reason).changes(changes);
+            self.record_audit(guild_id, caller.id(), audit).await;
+        }
         self.announce_emojis(guild_id).await?;
         let mut shown = vec![emoji];
         self.show_creators(&access, &mut shown).await?;
@@ -173,6 +197,7 @@ impl Service {
         caller: &Caller,
         guild_id: Snowflake,
         emoji_id: Snowflake,
+        reason: Option<String>,
     ) -> Result<(), ApiError> {
         let access = self.guild_access(caller, guild_id).await?;
         let emoji = self.emoji_of(guild_id, emoji_id).await?;
@@ -180,6 +205,9 @@ impl Service {
         if !self.store.delete_emoji(guild_id, emoji_id).await? {
             return Err(unknown_emoji());
         }
+        let changes = audit_log::changes(Some(&emoji), None, EMOJI_UNLOGGED);
+        let audit = Audit::new(action::EMOJI_DELETE, Some(emoji_id), reason).changes(changes);
+        self.record_audit(guild_id, caller.id(), audit).await;
         self.announce_emojis(guild_id).await
     }
 

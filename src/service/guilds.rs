@@ -4,9 +4,11 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::audit_log::{self, Audit};
 use super::{check_length, Caller, Service};
 use crate::bus::{Audience, Topic};
 use crate::error::{ApiError, FormErrors};
+use crate::model::audit_log::action;
 use crate::model::{Channel, ChannelType, Guild, Member, Role, Snowflake};
 use crate::permissions::Permissions;
 use crate::store::NewGuild;
@@ -88,6 +90,7 @@ impl Service {
         caller: &Caller,
         guild_id: Snowflake,
         patch: GuildPatch,
+        reason: Option<String>,
     ) -> Result<Value, ApiError> {
         let access = self
             .require_guild(caller, guild_id, Permissions::MANAGE_GUILD)
@@ -187,6 +190,11 @@ impl Service {
             guild.owner_id = owner_id;
         }
         self.store.update_guild(guild.clone()).await?;
+        let changes = audit_log::changes(Some(&access.guild), Some(&guild), &["id"]);
+        if !changes.is_empty() {
+            let audit = Audit::new(action::GUILD_UPDATE, Some(guild_id), reason).changes(changes);
+            self.record_audit(guild_id, caller.id(), audit).await;
+        }
         let emojis = self.store.emojis_of_guild(guild_id).await?;
         let body = rest_guild(&guild, &access.roles, &emojis);
         self.publish(

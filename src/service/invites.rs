@@ -5,8 +5,10 @@ use rand::Rng;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::audit_log::{self, Audit};
 use super::{Caller, Service};
 use crate::error::{ApiError, FormErrors, StoreError};
+use crate::model::audit_log::action;
 use crate::model::{Invite, Member, Snowflake};
 use crate::permissions::Permissions;
 
@@ -30,6 +32,7 @@ impl Service {
         caller: &Caller,
         channel_id: Snowflake,
         body: NewInvite,
+        reason: Option<String>,
     ) -> Result<Value, ApiError> {
         let access = self
             .require_channel(caller, channel_id, Permissions::CREATE_INSTANT_INVITE)
@@ -73,6 +76,10 @@ impl Service {
             }),
         };
         self.store.create_invite(invite.clone()).await?;
+        let unlogged = ["guild_id", "created_at", "expires_at"];
+        let changes = audit_log::changes(None, Some(&invite), &unlogged);
+        let audit = Audit::new(action::INVITE_CREATE, None, reason).changes(changes);
+        self.record_audit(guild_id, caller.id(), audit).await;
         self.invite_object(&invite).await
     }
 

@@ -4,10 +4,12 @@
 use serde::Deserialize;
 use serde_json::json;
 
+use super::audit_log::{self, Audit};
 use super::guilds::merge;
 use super::{Caller, GuildAccess, Service};
 use crate::bus::{Audience, Topic};
 use crate::error::{ApiError, FormErrors};
+use crate::model::audit_log::action;
 use crate::model::{Member, Snowflake, User};
 use crate::permissions::Permissions;
 
@@ -61,9 +63,11 @@ impl Service {
         guild_id: Snowflake,
         user_id: Snowflake,
         patch: MemberPatch,
+        reason: Option<String>,
     ) -> Result<Member, ApiError> {
         let access = self.guild_access(caller, guild_id).await?;
         let mut member = self.member_or_unknown(guild_id, user_id).await?;
+        let before = member.clone();
         let is_self = user_id == caller.id();
         let mut form = FormErrors::default();
 
@@ -110,6 +114,8 @@ impl Service {
         }
         form.finish()?;
         self.store.update_member(member.clone()).await?;
+        self.audit_member_change(&access, caller, &before, &member, reason)
+            .await;
         self.publish_member_update(&member)?;
         Ok(member)
     }
@@ -120,12 +126,13 @@ impl Service {
         caller: &Caller,
         guild_id: Snowflake,
         nick: Option<Option<String>>,
+        reason: Option<String>,
     ) -> Result<Member, ApiError> {
         let patch = MemberPatch {
             nick,
             ..MemberPatch::default()
         };
-        self.update_member(caller, guild_id, caller.id(), patch)
+        self.update_member(caller, guild_id, caller.id(), patch, reason)
             .await
     }
 
@@ -137,6 +144,7 @@ impl Service {
         user_id: Snowflake,
         role_id: Snowflake,
         grant: bool,
+        reason: Option<String>,
     ) -> Result<(), ApiError> {
         let access = self.guild_access(caller, guild_id).await?;
         if access.role(role_id).is_none() || role_id == guild_id {
@@ -159,9 +167,13 @@ impl Service {
         if roles == member.roles {
             return Ok(());
         }
+        let before = member.clone();
         member.roles = roles;
         self.store.update_member(member.clone()).await?;
-        self.publish_member_update(&member)
+        self.publish_member_update(&member)?;
+        self.audit_member_change(&access, caller, &before, &member, reason)
+            .await;
+        Ok(())
     }
 
     /// `DELETE /guilds/{id}/members/{uid}`: KICK_MEMBERS and outranking the member.
@@ -170,6 +182,7 @@ impl Service {
         caller: &Caller,
         guild_id: Snowflake,
         user_id: Snowflake,
+        reason: Option<String>,
     ) -> Result<(), ApiError> {
         let access = self
             .require_guild(caller, guild_id, Permissions::KICK_MEMBERS)
@@ -179,6 +192,8 @@ impl Service {
             return Err(ApiError::missing_permissions());
         }
         if self.store.remove_member(guild_id, user_id).await? {
+            let audit = Audit::new(action::MEMBER_KICK, Some(user_id), reason);
+            self.record_audit(guild_id, caller.id(), audit).await;
             self.announce_leave(
                 guild_id,
                 member.user.unwrap_or_else(|| unknown_user(user_id)),
@@ -227,6 +242,57 @@ impl Service {
             Audience::Everyone,
             None,
         )
+    }
+
+    /// MEMBER_UPDATE for nick, timeout, mute and deaf changes; MEMBER_ROLE_UPDATE (`$add`,
+    /// `$remove`) for role changes.
+    async fn audit_member_change(
+        &self,
+        access: &GuildAccess,
+        caller: &Caller,
+        before: &Member,
+        after: &Member,
+        reason: Option<String>,
+    ) {
+        const LOGGED: [&str; 4] = ["nick", "communication_disabled_until", "mute", "deaf"];
+        let changes: Vec<_> = audit_log::changes(Some(before), Some(after), &[])
+            .into_iter()
+            .filter(|change| LOGGED.contains(&change.key.as_str()))
+            .collect();
+        let (guild_id, target) = (access.guild.id, Some(after.user_id));
+        if !changes.is_empty() {
+            let audit = Audit::new(action::MEMBER_UPDATE, target, reason.clone()).changes(changes);
+            self.record_audit(guild_id, caller.id(), audit).await;
+        }
+        let named = |ids: Vec<&Snowflake>| -> Vec<(Snowflake, String)> {
+            ids.into_iter()
+                .map(|id| {
+                    (
+                        *id,
+                        access.role(*id).map(|r| r.name.clone()).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        };
+        let added = named(
+            after
+                .roles
+                .iter()
+                .filter(|r| !before.roles.contains(r))
+                .collect(),
+        );
+        let removed = named(
+            before
+                .roles
+                .iter()
+                .filter(|r| !after.roles.contains(r))
+                .collect(),
+        );
+        if !added.is_empty() || !removed.is_empty() {
+            let audit = Audit::new(action::MEMBER_ROLE_UPDATE, target, reason)
+                .changes(audit_log::role_changes(&added, &removed));
+            self.record_audit(guild_id, caller.id(), audit).await;
+        }
     }
 
     fn publish_member_update(&self, member: &Member) -> Result<(), ApiError> {

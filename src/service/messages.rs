@@ -3,8 +3,10 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::audit_log::Audit;
 use super::{Caller, ChannelAccess, GuildAccess, Service};
 use crate::error::{ApiError, FormErrors};
+use crate::model::audit_log::action;
 use crate::model::message::{MESSAGE_TYPE_DEFAULT, MESSAGE_TYPE_REPLY};
 use crate::model::{Channel, Member, Message, MessageReference, Snowflake, User};
 use crate::permissions::Permissions;
@@ -488,13 +490,22 @@ impl Service {
         caller: &Caller,
         channel_id: Snowflake,
         message_id: Snowflake,
+        reason: Option<String>,
     ) -> Result<(), ApiError> {
         let ChannelAccess { channel, perms, .. } = self.channel_access(caller, channel_id).await?;
         let message = self.existing_message(channel_id, message_id).await?;
-        if message.author.id != caller.id() && !perms.contains(Permissions::MANAGE_MESSAGES) {
+        let own = message.author.id == caller.id();
+        if !own && !perms.contains(Permissions::MANAGE_MESSAGES) {
             return Err(ApiError::missing_permissions());
         }
-        self.remove_message(&channel, &message).await
+        self.remove_message(&channel, &message).await?;
+        // Discord logs only a moderator deleting someone else's message (not a webhook's).
+        if let (Some(guild_id), false, None) = (channel.guild_id, own, message.webhook_id) {
+            let audit = Audit::new(action::MESSAGE_DELETE, Some(message.author.id), reason)
+                .options(serde_json::json!({ "channel_id": channel_id, "count": 1 }));
+            self.record_audit(guild_id, caller.id(), audit).await;
+        }
+        Ok(())
     }
 
     /// Deletes one authorized message and publishes MESSAGE_DELETE.
@@ -535,6 +546,7 @@ impl Service {
         caller: &Caller,
         channel_id: Snowflake,
         body: BulkDelete,
+        reason: Option<String>,
     ) -> Result<(), ApiError> {
         let count = body.messages.len();
         if count < 2 {
@@ -577,6 +589,11 @@ impl Service {
             return Ok(());
         }
         self.forget_message_blobs(channel_id, deleted.clone()).await;
+        if let Some(guild_id) = channel.guild_id {
+            let audit = Audit::new(action::MESSAGE_BULK_DELETE, Some(channel_id), reason)
+                .options(serde_json::json!({ "count": deleted.len() }));
+            self.record_audit(guild_id, caller.id(), audit).await;
+        }
         self.publish_in_channel(
             &channel,
             "MESSAGE_DELETE_BULK",
@@ -597,6 +614,7 @@ impl Service {
         channel_id: Snowflake,
         message_id: Snowflake,
         pinned: bool,
+        reason: Option<String>,
     ) -> Result<(), ApiError> {
         let ChannelAccess { channel, .. } = self
             .require_channel(caller, channel_id, Permissions::PIN_MESSAGES)
@@ -622,6 +640,16 @@ impl Service {
             }
             Err(err) => return Err(err.into()),
         };
+        if let Some(guild_id) = channel.guild_id {
+            let kind = if pinned {
+                action::MESSAGE_PIN
+            } else {
+                action::MESSAGE_UNPIN
+            };
+            let audit = Audit::new(kind, Some(message.author.id), reason)
+                .options(serde_json::json!({ "channel_id": channel_id, "message_id": message_id }));
+            self.record_audit(guild_id, caller.id(), audit).await;
+        }
         self.publish_in_channel(&channel, "MESSAGE_UPDATE", &message, None)?;
         // A new pin is the newest; after an unpin the newest remaining one is read.
         let last_pin = match pinned_at {

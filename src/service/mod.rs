@@ -3,6 +3,7 @@
 
 mod access;
 mod applications;
+mod audit_log;
 mod auth;
 mod bans;
 mod channels;
@@ -27,8 +28,11 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+/// Which audit log entries to read (filters and an id window), as the store takes them.
+pub use crate::store::AuditQuery;
 pub use access::{ChannelAccess, GuildAccess};
 pub use applications::{ApplicationPatch, AuthorizeBot};
+pub use audit_log::AuditLogPage;
 pub use auth::{Caller, Credentials, Registration};
 pub use channels::{ChannelPatch, NewChannel, OverwritePut};
 pub use commands::{CommandInput, CommandScope};

@@ -4,9 +4,11 @@
 use serde::Deserialize;
 use serde_json::json;
 
+use super::audit_log::{self, Audit};
 use super::{check_length, Caller, GuildAccess, Service};
 use crate::bus::{Audience, Topic};
 use crate::error::{ApiError, FormErrors};
+use crate::model::audit_log::action;
 use crate::model::{Role, RoleColors, Snowflake};
 use crate::permissions::Permissions;
 
@@ -36,6 +38,9 @@ pub struct RolePosition {
     pub position: Option<i64>,
 }
 
+/// Role fields an audit log entry leaves out (identity, and what the server manages).
+const ROLE_UNLOGGED: &[&str] = &["id", "position", "managed", "tags", "flags"];
+
 impl Service {
     pub async fn guild_roles(
         &self,
@@ -51,6 +56,7 @@ impl Service {
         caller: &Caller,
         guild_id: Snowflake,
         body: RoleFields,
+        reason: Option<String>,
     ) -> Result<Role, ApiError> {
         let access = self
             .require_guild(caller, guild_id, Permissions::MANAGE_ROLES)
@@ -61,6 +67,9 @@ impl Service {
         let mut role = Role::new(self.next_id(), "new role".into(), everyone, 1);
         apply_role_fields(&access, &mut role, body)?;
         self.store.create_role(guild_id, role.clone()).await?;
+        let changes = audit_log::changes(None, Some(&role), ROLE_UNLOGGED);
+        let audit = Audit::new(action::ROLE_CREATE, Some(role.id), reason).changes(changes);
+        self.record_audit(guild_id, caller.id(), audit).await;
         self.publish_role("GUILD_ROLE_CREATE", guild_id, &role)?;
         Ok(role)
     }
@@ -73,6 +82,7 @@ impl Service {
         guild_id: Snowflake,
         role_id: Snowflake,
         body: RoleFields,
+        reason: Option<String>,
     ) -> Result<Role, ApiError> {
         let access = self
             .require_guild(caller, guild_id, Permissions::MANAGE_ROLES)
@@ -91,10 +101,16 @@ impl Service {
                 "The @everyone role cannot be renamed.",
             ));
         }
+        let before = role.clone();
         apply_role_fields(&access, &mut role, body)?;
         self.store
             .update_roles(guild_id, vec![role.clone()])
             .await?;
+        let changes = audit_log::changes(Some(&before), Some(&role), ROLE_UNLOGGED);
+        if !changes.is_empty() {
+            let audit = Audit::new(action::ROLE_UPDATE, Some(role_id), reason).changes(changes);
+            self.record_audit(guild_id, caller.id(), audit).await;
+        }
         self.publish_role("GUILD_ROLE_UPDATE", guild_id, &role)?;
         Ok(role)
     }
@@ -106,6 +122,7 @@ impl Service {
         caller: &Caller,
         guild_id: Snowflake,
         role_id: Snowflake,
+        reason: Option<String>,
     ) -> Result<(), ApiError> {
         let access = self
             .require_guild(caller, guild_id, Permissions::MANAGE_ROLES)
@@ -121,6 +138,9 @@ impl Service {
             return Err(ApiError::missing_permissions());
         }
         let changed_channels = self.store.delete_role(guild_id, role_id).await?;
+        let changes = audit_log::changes(Some(&role), None, ROLE_UNLOGGED);
+        let audit = Audit::new(action::ROLE_DELETE, Some(role_id), reason).changes(changes);
+        self.record_audit(guild_id, caller.id(), audit).await;
         self.publish(
             Topic::Guild(guild_id),
             "GUILD_ROLE_DELETE",
@@ -141,6 +161,7 @@ impl Service {
         caller: &Caller,
         guild_id: Snowflake,
         moves: Vec<RolePosition>,
+        reason: Option<String>,
     ) -> Result<Vec<Role>, ApiError> {
         let access = self
             .require_guild(caller, guild_id, Permissions::MANAGE_ROLES)
@@ -181,6 +202,13 @@ impl Service {
         }
         form.finish()?;
         self.store.update_roles(guild_id, moved.clone()).await?;
+        for role in &moved {
+            let old = access.role(role.id);
+            let changes = audit_log::changes(old, Some(role), &[]);
+            let audit =
+                Audit::new(action::ROLE_UPDATE, Some(role.id), reason.clone()).changes(changes);
+            self.record_audit(guild_id, caller.id(), audit).await;
+        }
         for role in &moved {
             self.publish_role("GUILD_ROLE_UPDATE", guild_id, role)?;
         }

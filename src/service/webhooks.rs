@@ -5,10 +5,12 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::audit_log::{self, Audit};
 use super::messages::{AllowedMentions, Sender};
 use super::{Caller, GuildAccess, MessageEdit, NewMessage, Service};
 use crate::bus::{Audience, Topic};
 use crate::error::{ApiError, FormErrors, StoreError};
+use crate::model::audit_log::action;
 use crate::model::webhook::WEBHOOK_TYPE_INCOMING;
 use crate::model::{Member, Message, Snowflake, Webhook};
 use crate::permissions::Permissions;
@@ -135,6 +137,9 @@ enum Viewer<'a> {
     TokenHolder,
 }
 
+/// Webhook fields an audit log entry leaves out (identity, secrets, what the server sets).
+const WEBHOOK_UNLOGGED: &[&str] = &["id", "guild_id", "user", "token", "url", "application_id"];
+
 impl Service {
     /// MANAGE_WEBHOOKS in a text channel; at most 15 per channel (30007). Publishes
     /// WEBHOOKS_UPDATE. Bots' webhooks carry their application's id.
@@ -143,6 +148,7 @@ impl Service {
         caller: &Caller,
         channel_id: Snowflake,
         body: NewWebhook,
+        reason: Option<String>,
     ) -> Result<Webhook, ApiError> {
         let mut form = FormErrors::default();
         check_name(&mut form, "name", &body.name);
@@ -173,6 +179,10 @@ impl Service {
             .create_webhook(webhook.clone(), MAX_WEBHOOKS_PER_CHANNEL)
             .await
             .map_err(too_many)?;
+        let changes = audit_log::changes(None, Some(&webhook), WEBHOOK_UNLOGGED);
+        let audit = Audit::new(action::WEBHOOK_CREATE, Some(webhook.id), reason).changes(changes);
+        self.record_audit(webhook.guild_id, caller.id(), audit)
+            .await;
         self.webhooks_update(webhook.guild_id, channel_id)?;
         Ok(self.shown(webhook, Viewer::Manager(caller)))
     }
@@ -218,11 +228,13 @@ impl Service {
         caller: &Caller,
         webhook_id: Snowflake,
         patch: WebhookPatch,
+        reason: Option<String>,
     ) -> Result<Webhook, ApiError> {
         let mut form = FormErrors::default();
         let avatar = check_patch(&mut form, &patch);
         form.finish()?;
         let mut webhook = self.managed_webhook(caller, webhook_id).await?;
+        let before = webhook.clone();
         let old_channel = webhook.channel_id;
         if let Some(target) = patch.channel_id.filter(|id| *id != old_channel) {
             let access = self
@@ -238,6 +250,13 @@ impl Service {
         }
         apply_patch(&mut webhook, patch.name, avatar);
         let webhook = self.save_webhook(webhook, old_channel).await?;
+        let changes = audit_log::changes(Some(&before), Some(&webhook), WEBHOOK_UNLOGGED);
+        if !changes.is_empty() {
+            let audit =
+                Audit::new(action::WEBHOOK_UPDATE, Some(webhook_id), reason).changes(changes);
+            self.record_audit(webhook.guild_id, caller.id(), audit)
+                .await;
+        }
         Ok(self.shown(webhook, Viewer::Manager(caller)))
     }
 
@@ -246,9 +265,17 @@ impl Service {
         &self,
         caller: &Caller,
         webhook_id: Snowflake,
+        reason: Option<String>,
     ) -> Result<(), ApiError> {
         let webhook = self.managed_webhook(caller, webhook_id).await?;
-        self.drop_webhook(webhook).await
+        let (guild_id, changes) = (
+            webhook.guild_id,
+            audit_log::changes(Some(&webhook), None, WEBHOOK_UNLOGGED),
+        );
+        self.drop_webhook(webhook).await?;
+        let audit = Audit::new(action::WEBHOOK_DELETE, Some(webhook_id), reason).changes(changes);
+        self.record_audit(guild_id, caller.id(), audit).await;
+        Ok(())
     }
 
     /// The webhook as its token holder sees it (no creator).

@@ -11,13 +11,13 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::{
-    emoji_record, nonce_key, EmojiImage, MessageWindow, NewGuild, Pin, ReactionSummary, Store,
-    StoreResult, StoredReaction, UserRecord,
+    emoji_record, nonce_key, AuditQuery, EmojiImage, MessageWindow, NewGuild, Pin, ReactionSummary,
+    Store, StoreResult, StoredReaction, UserRecord,
 };
 use crate::error::StoreError;
 use crate::model::{
-    Application, ApplicationCommand, Ban, Channel, CurrentUser, Emoji, Guild, InteractionRecord,
-    Invite, Member, Message, Role, Snowflake, Webhook,
+    Application, ApplicationCommand, AuditLogEntry, Ban, Channel, CurrentUser, Emoji, Guild,
+    InteractionRecord, Invite, Member, Message, Role, Snowflake, Webhook,
 };
 
 const SCHEMA: &str = "
@@ -91,6 +91,14 @@ CREATE INDEX IF NOT EXISTS webhooks_by_channel ON webhooks (channel_id, id);
 CREATE INDEX IF NOT EXISTS webhooks_by_guild ON webhooks (guild_id, id);
 ";
 
+/// The audit log: read per guild, newest first, optionally by actor, target or action.
+const AUDIT_LOG_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS audit_log (
+    id INTEGER PRIMARY KEY, guild_id INTEGER NOT NULL, user_id INTEGER, target_id INTEGER,
+    action_type INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_log_by_guild ON audit_log (guild_id, id);
+";
+
 /// SQLite-backed `Store`. Calls run on tokio's blocking pool; one connection serialises writes.
 #[derive(Clone)]
 pub struct EmbeddedStore {
@@ -115,6 +123,7 @@ impl EmbeddedStore {
         conn.execute_batch(SCHEMA).map_err(backend)?;
         conn.execute_batch(WEBHOOK_SCHEMA).map_err(backend)?;
         conn.execute_batch(SCHEMA_DMS).map_err(backend)?;
+        conn.execute_batch(AUDIT_LOG_SCHEMA).map_err(backend)?;
         Ok(EmbeddedStore {
             conn: Arc::new(Mutex::new(conn)),
             blobs: Arc::new(super::FileBlobStore::new(data_dir.join("attachments"))),
@@ -693,7 +702,9 @@ impl Store for EmbeddedStore {
                 "DELETE FROM messages WHERE channel_id IN (SELECT id FROM channels WHERE guild_id = ?1)",
                 [g],
             )?;
-            for table in ["channels", "roles", "members", "invites", "bans", "webhooks"] {
+            for table in [
+                "channels", "roles", "members", "invites", "bans", "webhooks", "audit_log",
+            ] {
                 tx.execute(&format!("DELETE FROM {table} WHERE guild_id = ?1"), [g])?;
             }
             // Reactions go with their messages (ON DELETE CASCADE); emojis with their guild.
@@ -1707,6 +1718,66 @@ impl Store for EmbeddedStore {
                  WHERE d.user_lo = ?1 OR d.user_hi = ?1 ORDER BY c.id",
                 [id(user_id)],
             )
+        })
+        .await
+    }
+
+    // --- audit log ---
+
+    async fn add_audit_entry(&self, entry: AuditLogEntry) -> StoreResult<()> {
+        let guild_id = entry
+            .guild_id
+            .ok_or_else(|| StoreError::Backend("an audit log entry needs its guild".into()))?;
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO audit_log (id, guild_id, user_id, target_id, action_type, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    id(entry.id),
+                    id(guild_id),
+                    entry.user_id.map(id),
+                    entry.target_id.map(id),
+                    entry.action_type,
+                    to_json(&entry)?
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn audit_entries(
+        &self,
+        guild_id: Snowflake,
+        query: AuditQuery,
+    ) -> StoreResult<Vec<AuditLogEntry>> {
+        self.with(move |conn| {
+            // NULL parameters switch a filter off.
+            let order = if query.after.is_some() { "ASC" } else { "DESC" };
+            let sql = format!(
+                "SELECT data FROM audit_log WHERE guild_id = ?1
+                 AND (?2 IS NULL OR user_id = ?2) AND (?3 IS NULL OR target_id = ?3)
+                 AND (?4 IS NULL OR action_type = ?4)
+                 AND (?5 IS NULL OR id < ?5) AND (?6 IS NULL OR id > ?6)
+                 ORDER BY id {order} LIMIT ?7"
+            );
+            let mut entries: Vec<AuditLogEntry> = many(
+                conn,
+                &sql,
+                params![
+                    id(guild_id),
+                    query.user_id.map(id),
+                    query.target_id.map(id),
+                    query.action_type,
+                    query.before.map(id),
+                    query.after.map(id),
+                    query.limit
+                ],
+            )?;
+            if query.after.is_some() {
+                entries.reverse();
+            }
+            Ok(entries)
         })
         .await
     }

@@ -13,8 +13,8 @@ pub use mongo::MongoStore;
 
 use crate::error::StoreError;
 use crate::model::{
-    Application, ApplicationCommand, Ban, Channel, CurrentUser, Emoji, Guild, InteractionRecord,
-    Invite, Member, Message, PartialEmoji, Role, Snowflake, User, Webhook,
+    Application, ApplicationCommand, AuditLogEntry, Ban, Channel, CurrentUser, Emoji, Guild,
+    InteractionRecord, Invite, Member, Message, PartialEmoji, Role, Snowflake, User, Webhook,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -110,6 +110,22 @@ pub struct EmojiImage {
     /// `image/png`, `image/jpeg`, `image/gif` or `image/webp`.
     pub content_type: String,
     pub bytes: Vec<u8>,
+}
+
+/// Which audit log entries to read: filters, and a window over entry ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AuditQuery {
+    /// Only entries made by this user.
+    pub user_id: Option<Snowflake>,
+    /// Only entries about this target.
+    pub target_id: Option<Snowflake>,
+    pub action_type: Option<u16>,
+    /// Only entries older than this id.
+    pub before: Option<Snowflake>,
+    /// Only entries newer than this id; the oldest `limit` of them (still answered newest
+    /// first), so paging forward with the largest id seen misses nothing.
+    pub after: Option<Snowflake>,
+    pub limit: u32,
 }
 
 #[async_trait]
@@ -395,6 +411,17 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets interactions created before `before_ms` (their tokens have expired); returns how
     /// many.
     async fn delete_interactions_before(&self, before_ms: u64) -> StoreResult<u64>;
+
+    // --- audit log ---
+    /// Appends an entry (with its `guild_id` set) to its guild's audit log. Deleting the guild
+    /// deletes its log.
+    async fn add_audit_entry(&self, entry: AuditLogEntry) -> StoreResult<()>;
+    /// The guild's entries that match `query`, newest first, at most `query.limit`.
+    async fn audit_entries(
+        &self,
+        guild_id: Snowflake,
+        query: AuditQuery,
+    ) -> StoreResult<Vec<AuditLogEntry>>;
 }
 
 /// The two users of a DM channel, smaller id first: the key that makes it one channel per pair.

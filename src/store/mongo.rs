@@ -20,13 +20,13 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::{
-    emoji_record, nonce_key, EmojiImage, MessageWindow, NewGuild, Pin, ReactionSummary, Store,
-    StoreResult, StoredReaction, UserRecord,
+    emoji_record, nonce_key, AuditQuery, EmojiImage, MessageWindow, NewGuild, Pin, ReactionSummary,
+    Store, StoreResult, StoredReaction, UserRecord,
 };
 use crate::error::StoreError;
 use crate::model::{
-    Application, ApplicationCommand, Ban, Channel, CurrentUser, Emoji, Guild, InteractionRecord,
-    Invite, Member, Message, Role, Snowflake, User, Webhook,
+    Application, ApplicationCommand, AuditLogEntry, Ban, Channel, CurrentUser, Emoji, Guild,
+    InteractionRecord, Invite, Member, Message, Role, Snowflake, User, Webhook,
 };
 
 /// How long a transaction keeps being retried while the server calls its failure transient
@@ -65,6 +65,8 @@ pub struct MongoStore {
     reactions: Collection<Document>,
     /// Custom emojis with their image bytes.
     emojis: Collection<Document>,
+    /// Audit log entries: `guild_id`, `user_id`, `target_id`, `action_type` beside `data`.
+    audit_log: Collection<Document>,
 }
 
 /// What went wrong inside an operation, before it becomes a `StoreError`: driver errors keep
@@ -461,6 +463,7 @@ impl MongoStore {
             blobs: std::sync::Arc::new(super::GridFsBlobStore::new(&db)),
             reactions: db.collection("reactions"),
             emojis: db.collection("emojis"),
+            audit_log: db.collection("audit_log"),
             client,
         };
         store.create_indexes().await.map_err(StoreError::from)?;
@@ -589,6 +592,10 @@ impl MongoStore {
             (
                 &self.interactions,
                 vec![index("by_age", doc! { "created_ms": 1 })],
+            ),
+            (
+                &self.audit_log,
+                vec![index("by_guild", doc! { "guild_id": 1, "_id": 1 })],
             ),
         ];
         for (coll, indexes) in plan {
@@ -792,6 +799,7 @@ impl MongoStore {
             &self.invites,
             &self.bans,
             &self.webhooks,
+            &self.audit_log,
         ] {
             delete_many(coll, s, doc! { "guild_id": g }).await?;
         }
@@ -2068,6 +2076,72 @@ impl Store for MongoStore {
         )
         .await?;
         Ok(docs.iter().map(channel_of).collect::<Res<Vec<_>>>()?)
+    }
+
+    // --- audit log ---
+
+    async fn add_audit_entry(&self, entry: AuditLogEntry) -> StoreResult<()> {
+        let guild_id = entry
+            .guild_id
+            .ok_or_else(|| StoreError::Backend("an audit log entry needs its guild".into()))?;
+        let mut s = self.session().await?;
+        let doc = doc! {
+            "_id": id(entry.id),
+            "guild_id": id(guild_id),
+            "user_id": entry.user_id.map(id),
+            "target_id": entry.target_id.map(id),
+            "action_type": i32::from(entry.action_type),
+            "data": to_json(&entry)?,
+        };
+        Ok(insert(&self.audit_log, &mut s, doc).await?)
+    }
+
+    async fn audit_entries(
+        &self,
+        guild_id: Snowflake,
+        query: AuditQuery,
+    ) -> StoreResult<Vec<AuditLogEntry>> {
+        if query.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut filter = doc! { "guild_id": id(guild_id) };
+        if let Some(user_id) = query.user_id {
+            filter.insert("user_id", id(user_id));
+        }
+        if let Some(target_id) = query.target_id {
+            filter.insert("target_id", id(target_id));
+        }
+        if let Some(action_type) = query.action_type {
+            filter.insert("action_type", i32::from(action_type));
+        }
+        let mut range = Document::new();
+        if let Some(before) = query.before {
+            range.insert("$lt", id(before));
+        }
+        if let Some(after) = query.after {
+            range.insert("$gt", id(after));
+        }
+        if !range.is_empty() {
+            filter.insert("_id", range);
+        }
+        let sort = if query.after.is_some() { 1 } else { -1 };
+        let mut s = self.session().await?;
+        let docs = find_all(
+            &self.audit_log,
+            &mut s,
+            filter,
+            doc! { "_id": sort },
+            Some(limit_of(query.limit)),
+        )
+        .await?;
+        let mut entries = docs
+            .iter()
+            .map(data::<AuditLogEntry>)
+            .collect::<Res<Vec<_>>>()?;
+        if query.after.is_some() {
+            entries.reverse();
+        }
+        Ok(entries)
     }
 }
 
