@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::SinkExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
@@ -14,12 +15,14 @@ use tokio::time::{sleep_until, Instant};
 
 use super::compression::TransportCompression;
 use super::protocol::*;
-use super::session::{Outbound, Session, OUTBOUND_QUEUE};
+use super::session::{Dispatch, Outbound, Session, OUTBOUND_QUEUE};
 use super::Gateway;
 use crate::service::gateway::{MemberRequest, SUPPORTED_VERSIONS};
 
 /// Largest client payload Discord accepts.
 const MAX_CLIENT_PAYLOAD: usize = 4096;
+/// Queued items one socket write may carry (bounds the time one connection holds its task).
+const WRITE_BATCH: usize = 64;
 /// Client events allowed per window before close 4008.
 const RATE_LIMIT_EVENTS: usize = 120;
 const RATE_LIMIT_WINDOW: Duration = Duration::from_secs(60);
@@ -163,7 +166,7 @@ impl Connection {
                 }
                 item = next_outbound(attached, outbound) => match item {
                     Some(item) => {
-                        if let Err(end) = self.write(item).await {
+                        if let Err(end) = self.write_queued(item, outbound).await {
                             return end;
                         }
                     }
@@ -205,14 +208,19 @@ impl Connection {
                 self.heartbeat_deadline =
                     Instant::now() + self.gateway.config.heartbeat_interval * 5 / 4;
                 self.heartbeat_requested = false;
+                if let (Some(session), Some(seq)) = (&self.session, payload.d.as_u64()) {
+                    session.acknowledge(seq);
+                }
                 let ack = json!({ "op": OP_HEARTBEAT_ACK, "d": null, "s": null, "t": null });
                 self.send_text(ack.to_string()).await.map_err(|_| End::Gone)
             }
             OP_IDENTIFY | OP_RESUME if self.session.is_some() => {
                 Err(End::Close(CloseCode::AlreadyAuthenticated))
             }
-            OP_IDENTIFY => self.identify(payload.d).await,
-            OP_RESUME => self.resume(payload.d).await,
+            // Boxed: their futures are large and run once, while an idle connection's task
+            // would otherwise carry their size for its whole life.
+            OP_IDENTIFY => Box::pin(self.identify(payload.d)).await,
+            OP_RESUME => Box::pin(self.resume(payload.d)).await,
             _ if self.session.is_none() => Err(End::Close(CloseCode::NotAuthenticated)),
             OP_PRESENCE_UPDATE => {
                 let update = serde_json::from_value(payload.d)
@@ -242,7 +250,7 @@ impl Connection {
                 }
                 Ok(())
             }
-            OP_REQUEST_GUILD_MEMBERS => self.request_guild_members(payload.d).await,
+            OP_REQUEST_GUILD_MEMBERS => Box::pin(self.request_guild_members(payload.d)).await,
             _ => Err(End::Close(CloseCode::UnknownOpcode)),
         }
     }
@@ -444,13 +452,38 @@ impl Connection {
         Ok(())
     }
 
-    /// Writes one queued item: a dispatch rendered around its shared `d`, or op 7.
+    /// Writes `first` and whatever else is already queued (up to [`WRITE_BATCH`] items) with
+    /// one flush, so a burst of dispatches costs one socket write rather than one each.
+    async fn write_queued(
+        &mut self,
+        first: Outbound,
+        outbound: &mut mpsc::Receiver<Outbound>,
+    ) -> Result<(), End> {
+        let mut item = first;
+        for _ in 0..WRITE_BATCH {
+            self.feed(item).await?;
+            match outbound.try_recv() {
+                Ok(next) => item = next,
+                Err(_) => break,
+            }
+        }
+        self.socket.flush().await.map_err(|_| End::Gone)
+    }
+
+    /// Writes one queued item and flushes it.
     async fn write(&mut self, item: Outbound) -> Result<(), End> {
+        self.feed(item).await?;
+        self.socket.flush().await.map_err(|_| End::Gone)
+    }
+
+    /// Queues one item on the socket without flushing: a dispatch rendered around its shared
+    /// `d`, or op 7 (which ends the connection).
+    async fn feed(&mut self, item: Outbound) -> Result<(), End> {
         match item {
-            Outbound::Dispatch { seq, event, data } => {
-                let frame =
-                    format!("{{\"op\":{OP_DISPATCH},\"t\":\"{event}\",\"s\":{seq},\"d\":{data}}}");
-                self.send_text(frame).await.map_err(|_| End::Gone)
+            Outbound::Dispatch { seq, dispatch } => {
+                let frame = dispatch_frame(seq, &dispatch);
+                let message = self.encode(frame).map_err(|_| End::Gone)?;
+                self.socket.feed(message).await.map_err(|_| End::Gone)
             }
             Outbound::Reconnect => {
                 let reconnect = json!({ "op": OP_RECONNECT, "d": null, "s": null, "t": null });
@@ -470,9 +503,16 @@ impl Connection {
         }
     }
 
-    /// Sends one payload given as JSON text, in the connection's encoding, through its
-    /// compression stream if it has one (IDENTIFY `compress: true` is never acted on).
+    /// Sends one payload given as JSON text (see [`Connection::encode`]).
     async fn send_text(&mut self, text: String) -> Result<(), axum::Error> {
+        let message = self.encode(text)?;
+        self.socket.send(message).await
+    }
+
+    /// One payload given as JSON text as a WebSocket message in the connection's encoding,
+    /// through its compression stream if it has one (IDENTIFY `compress: true` is never acted
+    /// on).
+    fn encode(&mut self, text: String) -> Result<Message, axum::Error> {
         let payload = match self.encoding {
             Encoding::Json => text.into_bytes(),
             Encoding::Etf => {
@@ -481,16 +521,29 @@ impl Connection {
                 super::etf::encode(&value)
             }
         };
-        let message = match (self.compression.compress(&payload), self.encoding) {
+        Ok(match (self.compression.compress(&payload), self.encoding) {
             (Some(compressed), _) => Message::Binary(compressed.into()),
             (None, Encoding::Etf) => Message::Binary(payload.into()),
             (None, Encoding::Json) => match String::from_utf8(payload) {
                 Ok(text) => Message::Text(text.into()),
                 Err(err) => return Err(axum::Error::new(err)),
             },
-        };
-        self.socket.send(message).await
+        })
     }
+}
+
+/// `{"op":0,"t":…,"s":…,"d":…}` around the shared `d`, in one allocation of the exact size.
+fn dispatch_frame(seq: u64, dispatch: &Dispatch) -> String {
+    const FIXED: usize = r#"{"op":0,"t":"","s":,"d":}"#.len() + 20;
+    let mut frame = String::with_capacity(FIXED + dispatch.event.len() + dispatch.data.len());
+    frame.push_str(r#"{"op":0,"t":""#);
+    frame.push_str(&dispatch.event);
+    frame.push_str(r#"","s":"#);
+    frame.push_str(itoa::Buffer::new().format(seq));
+    frame.push_str(r#","d":"#);
+    frame.push_str(&dispatch.data);
+    frame.push('}');
+    frame
 }
 
 fn random_session_id() -> String {

@@ -25,7 +25,7 @@ use crate::service::visibility::GuildPermissions;
 use crate::service::{PresenceUpdate, Service};
 use protocol::{intents, required_dm_intent, required_intent};
 use registry::Registry;
-use session::Session;
+use session::{Dispatch, Session};
 
 /// One whole member list per guild per user this often (Discord's rule for op 8).
 const FULL_MEMBER_LIST_INTERVAL: Duration = Duration::from_secs(30);
@@ -267,7 +267,7 @@ impl Gateway {
         // A node that published an event delivers it locally even when none of its sessions
         // follows the guild; loading a view then would leave one that no later event keeps
         // current (the node does not watch the topic), so only followed guilds get one.
-        let followed = !self.registry().recipients(envelope.topic).is_empty();
+        let followed = self.registry().follows(envelope.topic);
         if let Some(guild_id) = filtered.filter(|_| followed) {
             if !self.ensure_view(guild_id).await {
                 tracing::error!(event = %envelope.event, %guild_id, "no permission view; event not delivered");
@@ -380,21 +380,20 @@ impl Gateway {
 /// without MESSAGE_CONTENT is rendered at most once per event (never in DMs, where Discord
 /// shows bots the content regardless).
 fn send(envelope: &Envelope, recipients: &[Arc<Session>], direct: bool) {
-    let event: Arc<str> = Arc::from(envelope.event.as_str());
-    let full: Arc<str> = Arc::from(envelope.data.as_str());
+    let full = Dispatch::new(&envelope.event, envelope.data.as_str());
     let gate = (!direct)
         .then(|| ContentGate::for_event(&envelope.event, &envelope.data))
         .flatten();
-    let mut without_content: Option<Arc<str>> = None;
+    let mut without_content: Option<Arc<Dispatch>> = None;
     for session in recipients {
-        let data = if gate.as_ref().is_some_and(|g| g.hides_from(session)) {
-            without_content
-                .get_or_insert_with(|| strip_message_content(&full))
-                .clone()
+        let dispatch = if gate.as_ref().is_some_and(|g| g.hides_from(session)) {
+            without_content.get_or_insert_with(|| {
+                Dispatch::new(&envelope.event, strip_message_content(&envelope.data))
+            })
         } else {
-            full.clone()
+            &full
         };
-        if !session.dispatch(event.clone(), data) {
+        if !session.dispatch(dispatch) {
             // Its connection is dropped with a resumable close; the session keeps buffering.
             tracing::warn!(session = session.number, "connection too slow; detached");
         }
@@ -433,9 +432,9 @@ impl ContentGate {
     }
 }
 
-fn strip_message_content(data: &str) -> Arc<str> {
+fn strip_message_content(data: &str) -> String {
     let Ok(mut message) = serde_json::from_str::<Value>(data) else {
-        return Arc::from(data);
+        return data.to_owned();
     };
     message["content"] = Value::String(String::new());
     for field in ["embeds", "attachments", "components"] {
@@ -444,7 +443,7 @@ fn strip_message_content(data: &str) -> Arc<str> {
     if let Some(object) = message.as_object_mut() {
         object.remove("poll");
     }
-    Arc::from(message.to_string())
+    message.to_string()
 }
 
 fn guild_id_of(data: &str) -> Option<Snowflake> {

@@ -60,6 +60,11 @@ impl Registry {
         self.sessions.get(&number).map(|(s, _)| Arc::clone(s))
     }
 
+    /// Whether any local session follows `topic` (without collecting them).
+    pub fn follows(&self, topic: Topic) -> bool {
+        self.by_topic.contains_key(&topic)
+    }
+
     /// Whether the user has any session on this node.
     pub fn has_user(&self, user_id: Snowflake) -> bool {
         self.by_topic.contains_key(&Topic::User(user_id))

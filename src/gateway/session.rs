@@ -19,15 +19,32 @@ pub const REPLAY_CAPACITY: usize = 1000;
 /// stays resumable).
 pub const OUTBOUND_QUEUE: usize = 1024;
 
+/// One event as the fan-out hands it to every recipient: rendered once, shared by all of them
+/// (their queues and replay buffers hold a pointer to it, not a copy).
+#[derive(Debug)]
+pub struct Dispatch {
+    /// The event name (`t`).
+    pub event: Box<str>,
+    /// The rendered `d` JSON.
+    pub data: Box<str>,
+}
+
+impl Dispatch {
+    /// A shared dispatch of `event` with the rendered `data`.
+    pub fn new(event: &str, data: impl Into<Box<str>>) -> Arc<Dispatch> {
+        Arc::new(Dispatch {
+            event: event.into(),
+            data: data.into(),
+        })
+    }
+}
+
 /// What a connection writes to its socket.
 #[derive(Debug, Clone)]
 pub enum Outbound {
-    /// A numbered dispatch; the connection renders `{"op":0,"t":…,"s":…,"d":…}` around `data`.
-    Dispatch {
-        seq: u64,
-        event: Arc<str>,
-        data: Arc<str>,
-    },
+    /// A numbered dispatch; the connection renders `{"op":0,"t":…,"s":…,"d":…}` around its
+    /// shared `d`.
+    Dispatch { seq: u64, dispatch: Arc<Dispatch> },
     /// Op 7: the client should reconnect and resume (graceful shutdown).
     Reconnect,
 }
@@ -56,7 +73,7 @@ struct State {
     seq: u64,
     replay: VecDeque<Outbound>,
     /// Dispatches raised by the fan-out before READY was sent; flushed right after it.
-    starting: Option<Vec<(Arc<str>, Arc<str>)>>,
+    starting: Option<Vec<Arc<Dispatch>>>,
     connection: Option<mpsc::Sender<Outbound>>,
     detached_since: Option<Instant>,
 }
@@ -116,28 +133,26 @@ impl Session {
 
     /// Numbers, buffers and forwards one dispatch from the fan-out. Returns false when the
     /// attached connection could not take it (too slow): it is detached and will close.
-    pub fn dispatch(&self, event: Arc<str>, data: Arc<str>) -> bool {
+    pub fn dispatch(&self, dispatch: &Arc<Dispatch>) -> bool {
         let mut state = self.state();
         if let Some(pending) = state.starting.as_mut() {
-            pending.push((event, data));
+            pending.push(Arc::clone(dispatch));
             return true;
         }
-        state.push(event, data)
+        state.push(Arc::clone(dispatch))
     }
 
     /// Sends a dispatch of the session's own (READY, its GUILD_CREATEs, answers to requests)
     /// ahead of any fan-out events held during start-up.
     pub fn dispatch_direct(&self, event: &str, data: String) -> bool {
-        self.state().push(Arc::from(event), Arc::from(data))
+        self.state().push(Dispatch::new(event, data))
     }
 
     /// Start-up is over: the held fan-out events follow, in order.
     pub fn finish_startup(&self) -> bool {
         let mut state = self.state();
         let pending = state.starting.take().unwrap_or_default();
-        pending
-            .into_iter()
-            .all(|(event, data)| state.push(event, data))
+        pending.into_iter().all(|dispatch| state.push(dispatch))
     }
 
     /// Attaches a resuming connection: returns the dispatches after `seq` to replay (the
@@ -168,7 +183,24 @@ impl Session {
 
     /// Sends RESUMED after a successful resume.
     pub fn resumed(&self) -> bool {
-        self.state().push(Arc::from("RESUMED"), Arc::from("{}"))
+        self.state().push(Dispatch::new("RESUMED", "{}"))
+    }
+
+    /// The client's heartbeat says it has received everything up to `seq`: those dispatches
+    /// are no longer needed for a RESUME (a client resumes from its latest `seq`), so the
+    /// replay buffer lets them go — above all the session's own READY and GUILD_CREATEs, the
+    /// largest payloads an idle session would otherwise hold. A `seq` never sent is ignored.
+    pub fn acknowledge(&self, seq: u64) {
+        let mut state = self.state();
+        if seq > state.seq {
+            return;
+        }
+        while matches!(state.replay.front(), Some(Outbound::Dispatch { seq: s, .. }) if *s <= seq) {
+            state.replay.pop_front();
+        }
+        if state.replay.is_empty() {
+            state.replay = VecDeque::new();
+        }
     }
 
     /// The connection `connection` went away; the session waits for a RESUME. A connection
@@ -207,12 +239,11 @@ impl Session {
 }
 
 impl State {
-    fn push(&mut self, event: Arc<str>, data: Arc<str>) -> bool {
+    fn push(&mut self, dispatch: Arc<Dispatch>) -> bool {
         self.seq += 1;
         let outbound = Outbound::Dispatch {
             seq: self.seq,
-            event,
-            data,
+            dispatch,
         };
         if self.replay.len() == REPLAY_CAPACITY {
             self.replay.pop_front();
@@ -253,18 +284,14 @@ mod tests {
             .collect()
     }
 
-    fn d(n: u32) -> (Arc<str>, Arc<str>) {
-        (
-            Arc::from("MESSAGE_CREATE"),
-            Arc::from(format!("{{\"n\":{n}}}")),
-        )
+    fn d(n: u32) -> Arc<Dispatch> {
+        Dispatch::new("MESSAGE_CREATE", format!("{{\"n\":{n}}}"))
     }
 
     #[test]
     fn fanout_events_wait_for_ready_and_follow_it_in_order() {
         let (session, mut rx) = session(16);
-        let (e, data) = d(1);
-        session.dispatch(e, data);
+        session.dispatch(&d(1));
         session.dispatch_direct("READY", "{}".into());
         session.dispatch_direct("GUILD_CREATE", "{}".into());
         session.finish_startup();
@@ -273,9 +300,11 @@ mod tests {
             got.push(o);
         }
         assert_eq!(seqs(&got), vec![1, 2, 3]);
-        assert!(matches!(&got[0], Outbound::Dispatch { event, .. } if &**event == "READY"));
         assert!(
-            matches!(&got[2], Outbound::Dispatch { event, .. } if &**event == "MESSAGE_CREATE")
+            matches!(&got[0], Outbound::Dispatch { dispatch, .. } if &*dispatch.event == "READY")
+        );
+        assert!(
+            matches!(&got[2], Outbound::Dispatch { dispatch, .. } if &*dispatch.event == "MESSAGE_CREATE")
         );
     }
 
@@ -284,8 +313,7 @@ mod tests {
         let (session, rx) = session(16);
         session.finish_startup();
         for n in 0..5 {
-            let (e, data) = d(n);
-            session.dispatch(e, data);
+            session.dispatch(&d(n));
         }
         let (tx2, _) = mpsc::channel(1);
         session.detach(&tx2); // not the attached connection: ignored
@@ -304,12 +332,35 @@ mod tests {
     }
 
     #[test]
+    fn acknowledged_dispatches_leave_the_replay_buffer() {
+        let (session, _rx) = session(16);
+        session.dispatch_direct("READY", "{}".into());
+        session.finish_startup();
+        for n in 0..4 {
+            session.dispatch(&d(n));
+        }
+        session.acknowledge(99); // never sent: ignored
+        let (tx, _rx2) = mpsc::channel(16);
+        assert_eq!(seqs(&session.resume(0, tx).unwrap()), vec![1, 2, 3, 4, 5]);
+        session.acknowledge(3);
+        let (tx, _rx3) = mpsc::channel(16);
+        assert_eq!(
+            session.resume(2, tx).unwrap_err(),
+            ResumeRefused::SeqNotInBuffer
+        );
+        let (tx, _rx4) = mpsc::channel(16);
+        assert_eq!(seqs(&session.resume(3, tx).unwrap()), vec![4, 5]);
+        session.acknowledge(5);
+        let (tx, _rx5) = mpsc::channel(16);
+        assert!(session.resume(5, tx).unwrap().is_empty());
+    }
+
+    #[test]
     fn slow_connection_is_detached_and_old_seqs_fall_out_of_the_buffer() {
         let (session, _rx) = session(2);
         session.finish_startup();
         for n in 0..(REPLAY_CAPACITY as u32 + 10) {
-            let (e, data) = d(n);
-            session.dispatch(e, data);
+            session.dispatch(&d(n));
         }
         assert!(session.expired(std::time::Duration::ZERO));
         let (tx, _) = mpsc::channel(16);

@@ -6,10 +6,11 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::group_commit::GroupCommit;
 use super::{
     emoji_record, nonce_key, AuditQuery, EmojiImage, MessageWindow, NewGuild, Pin, ReactionSummary,
     Store, StoreResult, StoredReaction, UserRecord,
@@ -103,6 +104,8 @@ CREATE INDEX IF NOT EXISTS audit_log_by_guild ON audit_log (guild_id, id);
 #[derive(Clone)]
 pub struct EmbeddedStore {
     conn: Arc<Mutex<Connection>>,
+    /// Write transactions go through one writer thread that commits them in batches.
+    writer: GroupCommit,
     /// Attachment bytes, in `<data-dir>/attachments`.
     blobs: Arc<super::FileBlobStore>,
 }
@@ -124,8 +127,12 @@ impl EmbeddedStore {
         conn.execute_batch(WEBHOOK_SCHEMA).map_err(backend)?;
         conn.execute_batch(SCHEMA_DMS).map_err(backend)?;
         conn.execute_batch(AUDIT_LOG_SCHEMA).map_err(backend)?;
+        let conn = Arc::new(Mutex::new(conn));
+        let writer = GroupCommit::start(Arc::clone(&conn))
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
         Ok(EmbeddedStore {
-            conn: Arc::new(Mutex::new(conn)),
+            conn,
+            writer,
             blobs: Arc::new(super::FileBlobStore::new(data_dir.join("attachments"))),
         })
     }
@@ -146,19 +153,15 @@ impl EmbeddedStore {
         .map_err(classify)
     }
 
-    /// Like `with`, inside one IMMEDIATE transaction that commits only if `work` succeeds.
+    /// Runs `work` as one write transaction that commits only if `work` succeeds. It is
+    /// group-committed with the other writes waiting at the same moment (see
+    /// [`GroupCommit`]); it returns once its COMMIT is durable.
     async fn in_transaction<T, F>(&self, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T> + Send + 'static,
     {
-        self.with(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = work(&tx)?;
-            tx.commit()?;
-            Ok(out)
-        })
-        .await
+        self.writer.write(work, classify).await
     }
 }
 

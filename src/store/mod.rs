@@ -3,6 +3,7 @@
 
 mod embedded;
 pub mod files;
+mod group_commit;
 mod mongo;
 
 use async_trait::async_trait;
