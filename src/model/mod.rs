@@ -20,7 +20,10 @@ pub use application::Application;
 pub use attachment::Attachment;
 pub use ban::Ban;
 pub use channel::{Channel, ChannelType};
-pub use command::{ApplicationCommand, CommandChoice, CommandOption, InteractionRecord};
+pub use command::{
+    ApplicationCommand, CommandChoice, CommandOption, CommandPermission, GuildCommandPermissions,
+    InteractionRecord,
+};
 pub use emoji::{Emoji, PartialEmoji, Reaction, ReactionCountDetails};
 pub use guild::Guild;
 pub use invite::Invite;

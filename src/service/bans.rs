@@ -73,6 +73,7 @@ impl Service {
             return Err(ApiError::missing_permissions());
         }
         self.store.ban_member(guild_id, user_id, reason).await?;
+        self.forget_guild_commands_of(guild_id, user_id).await?;
         if member.is_some() {
             self.announce_leave(guild_id, user.clone())?;
         }

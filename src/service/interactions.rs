@@ -8,6 +8,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::access::DM_PERMISSIONS;
 use super::messages::{as_rich, validate_message, AllowedMentions};
 use super::{Caller, ChannelAccess, GuildAccess, Service};
 use crate::bus::{Audience, Topic};
@@ -36,6 +37,11 @@ pub const DEFAULT_TOKEN_TTL_MS: u64 = 15 * 60 * 1000;
 const EPHEMERAL: u64 = 1 << 6;
 const LOADING: u64 = 1 << 7;
 const SETTABLE_FLAGS: u64 = (1 << 2) | EPHEMERAL | (1 << 12);
+/// Interaction context types (`context`, and a command's `contexts`).
+mod context {
+    pub const GUILD: u8 = 0;
+    pub const BOT_DM: u8 = 1;
+}
 /// Callback types.
 mod callback {
     pub const PONG: u8 = 1;
@@ -216,28 +222,38 @@ impl Service {
             channel,
             perms,
         } = self.channel_access(caller, body.channel_id).await?;
-        // Commands run in guild channels only here (no DM `contexts` yet).
-        let Some(access) = access else {
-            return Err(ApiError::new(
-                403,
-                50003,
-                "Cannot execute action on a DM channel",
-            ));
-        };
-        let guild_id = access.guild.id;
-        if body.guild_id.is_some_and(|g| g != guild_id) {
-            return Err(ApiError::unknown_channel());
-        }
         let app = self
             .store
             .application(body.application_id)
             .await?
             .ok_or_else(ApiError::unknown_application)?;
-        let bot_member = self
-            .store
-            .member(guild_id, app.id)
-            .await?
-            .ok_or_else(ApiError::unknown_application)?;
+        // Context 0: a channel of a guild the application is in; 1: the DM with its bot.
+        // Private channels (context 2, user-installed apps) are not supported.
+        let (context_type, bot_member) = match &access {
+            Some(access) => {
+                if body.guild_id.is_some_and(|g| g != access.guild.id) {
+                    return Err(ApiError::unknown_channel());
+                }
+                let bot_member = self
+                    .store
+                    .member(access.guild.id, app.id)
+                    .await?
+                    .ok_or_else(ApiError::unknown_application)?;
+                (context::GUILD, Some(bot_member))
+            }
+            None => {
+                if body.guild_id.is_some() || !channel.has_recipient(app.id) {
+                    return Err(ApiError::new(
+                        403,
+                        50003,
+                        "Cannot execute action on a DM channel",
+                    ));
+                }
+                (context::BOT_DM, None)
+            }
+        };
+        let guild_id = access.as_ref().map(|a| a.guild.id);
+        let owners = json!({ "0": guild_id.map_or_else(|| json!("0"), |g| json!(g)) });
 
         let id = self.next_id();
         let mut context = Map::new();
@@ -247,7 +263,7 @@ impl Service {
             "id": id,
             "type": body.kind,
             "user": caller.user.user,
-            "authorizing_integration_owners": { "0": guild_id },
+            "authorizing_integration_owners": owners,
         });
         let mut payload_message: Option<Message> = None;
         let data = match body.kind {
@@ -256,14 +272,12 @@ impl Service {
                     return Err(ApiError::missing_permissions());
                 }
                 let command = self.invoked_command(&app, guild_id, &body.data).await?;
-                if let Some(required) = &command.default_member_permissions {
-                    let bits = Permissions::from_wire(required).unwrap_or_default();
-                    let allowed = if bits.is_empty() {
-                        perms.contains(Permissions::ADMINISTRATOR) || access.is_owner()
-                    } else {
-                        perms.contains(bits)
-                    };
-                    if !allowed {
+                check_command_context(&command, context_type, &channel)?;
+                if let Some(access) = &access {
+                    if !self
+                        .may_use_command(access, &channel, perms, &command)
+                        .await?
+                    {
                         return Err(ApiError::missing_permissions());
                     }
                 }
@@ -281,7 +295,7 @@ impl Service {
                         metadata["target_message_id"] = target.clone();
                     }
                 }
-                self.command_data(&access, &channel, &command, &body.data)
+                self.command_data(access.as_ref(), &channel, &command, &body.data)
                     .await?
             }
             itype::MESSAGE_COMPONENT => {
@@ -332,21 +346,7 @@ impl Service {
             _ => {
                 // A modal submit answers the modal an earlier interaction of this user opened:
                 // `data.id` names that interaction.
-                let opener = body
-                    .data
-                    .get("id")
-                    .and_then(|v| match v {
-                        Value::String(s) => Snowflake::parse(s),
-                        Value::Number(n) => n.as_u64().map(Snowflake),
-                        _ => None,
-                    })
-                    .ok_or_else(|| {
-                        ApiError::invalid_field(
-                            &["data", "id"],
-                            "BASE_TYPE_REQUIRED",
-                            "This field is required",
-                        )
-                    })?;
+                let opener = data_id(&body.data)?;
                 let record = self
                     .store
                     .interaction(opener)
@@ -359,6 +359,13 @@ impl Service {
                     })
                     .ok_or_else(unknown_interaction)?;
                 let custom_id = body.data.get("custom_id").cloned().unwrap_or(Value::Null);
+                if record.context.get("modal_custom_id") != Some(&custom_id) {
+                    return Err(ApiError::invalid_field(
+                        &["data", "custom_id"],
+                        "INTERACTION_MODAL_CUSTOM_ID_INVALID",
+                        "The custom_id does not match the modal that was opened",
+                    ));
+                }
                 if let Some(message_id) = record
                     .context
                     .get("message_id")
@@ -407,31 +414,41 @@ impl Service {
             .await?;
         self.store.create_interaction(record).await?;
 
-        let app_perms = access.in_channel_of(&bot_member, &channel);
         let mut payload = json!({
             "id": id,
             "application_id": app.id,
             "type": body.kind,
             "data": data,
-            "guild_id": guild_id,
-            "guild": {
-                "id": guild_id,
-                "locale": access.guild.preferred_locale,
-                "features": access.guild.features,
-            },
             "channel_id": channel.id,
             "channel": channel,
-            "member": member_with_permissions(&access.member, &caller.user.user, perms)?,
             "token": token,
             "version": 1,
-            "app_permissions": app_perms.bits().to_string(),
             "locale": caller.user.locale,
-            "guild_locale": access.guild.preferred_locale,
             "entitlements": [],
-            "authorizing_integration_owners": { "0": guild_id },
-            "context": 0,
+            "authorizing_integration_owners": owners,
+            "context": context_type,
             "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
         });
+        match (&access, &bot_member) {
+            (Some(access), Some(bot_member)) => {
+                let app_perms = access.in_channel_of(bot_member, &channel);
+                payload["guild_id"] = json!(access.guild.id);
+                payload["guild"] = json!({
+                    "id": access.guild.id,
+                    "locale": access.guild.preferred_locale,
+                    "features": access.guild.features,
+                });
+                payload["member"] =
+                    member_with_permissions(&access.member, &caller.user.user, perms)?;
+                payload["app_permissions"] = json!(app_perms.bits().to_string());
+                payload["guild_locale"] = json!(access.guild.preferred_locale);
+            }
+            _ => {
+                // In a DM: the user instead of a member, and the DM permission set.
+                payload["user"] = json_of(&caller.user.user)?;
+                payload["app_permissions"] = json!(DM_PERMISSIONS.bits().to_string());
+            }
+        }
         if let Some(message) = payload_message {
             payload["message"] = json_of(&message)?;
         }
@@ -459,28 +476,15 @@ impl Service {
     async fn invoked_command(
         &self,
         app: &Application,
-        guild_id: Snowflake,
+        guild_id: Option<Snowflake>,
         data: &Value,
     ) -> Result<ApplicationCommand, ApiError> {
-        let id = data
-            .get("id")
-            .and_then(|v| match v {
-                Value::String(s) => Snowflake::parse(s),
-                Value::Number(n) => n.as_u64().map(Snowflake),
-                _ => None,
-            })
-            .ok_or_else(|| {
-                ApiError::invalid_field(
-                    &["data", "id"],
-                    "BASE_TYPE_REQUIRED",
-                    "This field is required",
-                )
-            })?;
+        let id = data_id(data)?;
         let command = self
             .store
             .command(app.id, id)
             .await?
-            .filter(|c| c.guild_id.is_none() || c.guild_id == Some(guild_id))
+            .filter(|c| c.guild_id.is_none() || c.guild_id == guild_id)
             .ok_or_else(super::commands::unknown_command)?;
         if let Some(kind) = data.get("type").and_then(Value::as_u64) {
             if kind != u64::from(command.kind) {
@@ -492,11 +496,7 @@ impl Service {
                 return Err(super::commands::unknown_command());
             }
         }
-        let version = data.get("version").and_then(|v| match v {
-            Value::String(s) => Snowflake::parse(s),
-            Value::Number(n) => n.as_u64().map(Snowflake),
-            _ => None,
-        });
+        let version = data.get("version").and_then(snowflake_value);
         if version.is_some_and(|v| v != command.version) {
             return Err(ApiError::invalid_field(
                 &["data", "version"],
@@ -511,7 +511,7 @@ impl Service {
     /// the command's definition, with `resolved` users, members, roles, channels and messages.
     async fn command_data(
         &self,
-        access: &GuildAccess,
+        access: Option<&GuildAccess>,
         channel: &crate::model::Channel,
         command: &ApplicationCommand,
         data: &Value,
@@ -540,11 +540,7 @@ impl Service {
             _ => {
                 let target = data
                     .get("target_id")
-                    .and_then(|v| {
-                        v.as_str()
-                            .and_then(Snowflake::parse)
-                            .or(v.as_u64().map(Snowflake))
-                    })
+                    .and_then(snowflake_value)
                     .ok_or_else(|| {
                         ApiError::invalid_field(
                             &["data", "target_id"],
@@ -581,13 +577,34 @@ impl Service {
     /// Adds the object an option's id names to `resolved`; false when there is none.
     async fn resolve(
         &self,
-        access: &GuildAccess,
+        access: Option<&GuildAccess>,
         channel: &crate::model::Channel,
         kind: u8,
         id: Snowflake,
         resolved: &mut Resolved,
     ) -> Result<bool, ApiError> {
         let key = id.to_string();
+        let Some(access) = access else {
+            // In a DM: users, and the DM itself as a channel.
+            if matches!(kind, option_type::USER | option_type::MENTIONABLE) {
+                if let Some(record) = self.store.user(id).await? {
+                    resolved.users.insert(key, json_of(&record.public())?);
+                    return Ok(true);
+                }
+            }
+            if kind == option_type::CHANNEL && id == channel.id {
+                resolved.channels.insert(
+                    key,
+                    json!({
+                        "id": channel.id,
+                        "type": channel.kind,
+                        "permissions": DM_PERMISSIONS.bits().to_string(),
+                    }),
+                );
+                return Ok(true);
+            }
+            return Ok(false);
+        };
         if matches!(kind, option_type::USER | option_type::MENTIONABLE) {
             if let Some(member) = self.store.member(access.guild.id, id).await? {
                 if let Some(user) = &member.user {
@@ -830,6 +847,12 @@ impl Service {
                 {
                     return Err(already_acknowledged());
                 }
+                // The submit must name this modal.
+                let mut context = record.context.clone();
+                context["modal_custom_id"] = json!(custom_id);
+                self.store
+                    .set_interaction_context(record.id, context)
+                    .await?;
                 let app = self.store.application(record.application_id).await?;
                 self.publish(
                     Topic::User(record.user_id),
@@ -899,12 +922,12 @@ impl Service {
                 validate_message(&content, &embeds, None, 0)?;
             }
         }
-        let (bot_access, channel, perms) = self.bot_access(record).await?;
+        let bot = self.bot_access(record).await?;
         let mentions = self
             .mentions(
-                Some(&bot_access),
-                &channel,
-                perms,
+                bot.access.as_ref(),
+                &bot.channel,
+                bot.perms,
                 &content,
                 fields.allowed_mentions.as_ref(),
                 None,
@@ -924,15 +947,11 @@ impl Service {
             id: self.next_id(),
             kind,
             channel_id: record.channel_id,
-            guild_id: Some(record.guild_id),
-            author: bot_access
-                .member
-                .user
-                .clone()
-                .ok_or_else(ApiError::internal)?,
-            member: Some(Member {
+            guild_id: record.guild_id,
+            author: bot.user,
+            member: bot.access.map(|access| Member {
                 user: None,
-                ..bot_access.member.clone()
+                ..access.member
             }),
             content: if loading { String::new() } else { content },
             timestamp: crate::model::now_timestamp(),
@@ -957,34 +976,60 @@ impl Service {
         })
     }
 
-    /// The bot's standing in the interaction's guild and its permissions in the channel.
-    async fn bot_access(
-        &self,
-        record: &InteractionRecord,
-    ) -> Result<(GuildAccess, Channel, Permissions), ApiError> {
-        let guild = self
-            .store
-            .guild(record.guild_id)
-            .await?
-            .ok_or_else(unknown_interaction)?;
-        let member = self
-            .store
-            .member(record.guild_id, record.application_id)
-            .await?
-            .ok_or_else(unknown_interaction)?;
-        let roles = self.store.roles_of_guild(record.guild_id).await?;
+    /// The bot's standing in the interaction's guild (none in a DM), its permissions in the
+    /// channel, and its user.
+    async fn bot_access(&self, record: &InteractionRecord) -> Result<BotStanding, ApiError> {
         let channel = self
             .store
             .channel(record.channel_id)
             .await?
             .ok_or_else(ApiError::unknown_channel)?;
+        let Some(guild_id) = record.guild_id else {
+            let user = self
+                .store
+                .user(record.application_id)
+                .await?
+                .ok_or_else(unknown_interaction)?
+                .public();
+            return Ok(BotStanding {
+                access: None,
+                channel,
+                perms: DM_PERMISSIONS,
+                user,
+            });
+        };
+        let guild = self
+            .store
+            .guild(guild_id)
+            .await?
+            .ok_or_else(unknown_interaction)?;
+        let member = self
+            .store
+            .member(guild_id, record.application_id)
+            .await?
+            .ok_or_else(unknown_interaction)?;
+        let roles = self.store.roles_of_guild(guild_id).await?;
+        let user = member.user.clone().ok_or_else(ApiError::internal)?;
         let access = GuildAccess {
             guild,
             roles,
             member,
         };
         let perms = access.in_channel(&channel);
-        Ok((access, channel, perms))
+        Ok(BotStanding {
+            access: Some(access),
+            channel,
+            perms,
+            user,
+        })
+    }
+
+    /// The channel the interaction happened in.
+    async fn interaction_channel(&self, record: &InteractionRecord) -> Result<Channel, ApiError> {
+        self.store
+            .channel(record.channel_id)
+            .await?
+            .ok_or_else(ApiError::unknown_channel)
     }
 
     /// Stores and announces a new interaction message: to the channel, or (ephemeral) only to
@@ -1014,13 +1059,8 @@ impl Service {
             )
         } else {
             self.store.create_message(message.clone()).await?;
-            self.publish(
-                Topic::Guild(record.guild_id),
-                "MESSAGE_CREATE",
-                &message,
-                Audience::Channel(record.channel_id),
-                None,
-            )
+            let channel = self.interaction_channel(record).await?;
+            self.publish_in_channel(&channel, "MESSAGE_CREATE", &message, None)
         }
     }
 
@@ -1056,13 +1096,8 @@ impl Service {
             if !self.store.update_message(message.clone()).await? {
                 return Err(ApiError::unknown_message());
             }
-            self.publish(
-                Topic::Guild(record.guild_id),
-                "MESSAGE_UPDATE",
-                &message,
-                Audience::Channel(record.channel_id),
-                None,
-            )
+            let channel = self.interaction_channel(record).await?;
+            self.publish_in_channel(&channel, "MESSAGE_UPDATE", &message, None)
         }
     }
 
@@ -1099,12 +1134,12 @@ impl Service {
         } else {
             validate_message(&message.content, &message.embeds, None, 0)?;
         }
-        let (bot_access, channel, perms) = self.bot_access(record).await?;
+        let bot = self.bot_access(record).await?;
         let mentions = self
             .mentions(
-                Some(&bot_access),
-                &channel,
-                perms,
+                bot.access.as_ref(),
+                &bot.channel,
+                bot.perms,
                 &message.content,
                 edit.allowed_mentions.as_ref(),
                 None,
@@ -1277,15 +1312,19 @@ impl Service {
             {
                 return Err(ApiError::unknown_message());
             }
-            self.publish(
-                Topic::Guild(record.guild_id),
-                "MESSAGE_DELETE",
-                &event,
-                Audience::Channel(record.channel_id),
-                None,
-            )
+            let channel = self.interaction_channel(&record).await?;
+            self.publish_in_channel(&channel, "MESSAGE_DELETE", &event, None)
         }
     }
+}
+
+/// Where the interaction's bot stands when it answers.
+struct BotStanding {
+    /// `None` in a DM.
+    access: Option<GuildAccess>,
+    channel: Channel,
+    perms: Permissions,
+    user: crate::model::User,
 }
 
 /// Users, members, roles, channels and messages an interaction refers to.
@@ -1322,6 +1361,59 @@ impl Resolved {
         }
         Value::Object(out)
     }
+}
+
+/// A snowflake written as a string or a number.
+fn snowflake_value(value: &Value) -> Option<Snowflake> {
+    match value {
+        Value::String(s) => Snowflake::parse(s),
+        Value::Number(n) => n.as_u64().map(Snowflake),
+        _ => None,
+    }
+}
+
+/// `data.id` of an invocation: the command, or for a modal submit the interaction that
+/// opened the modal.
+fn data_id(data: &Value) -> Result<Snowflake, ApiError> {
+    data.get("id").and_then(snowflake_value).ok_or_else(|| {
+        ApiError::invalid_field(
+            &["data", "id"],
+            "BASE_TYPE_REQUIRED",
+            "This field is required",
+        )
+    })
+}
+
+/// Whether the command may run where it was invoked: its `contexts` (and the deprecated
+/// `dm_permission: false`) must include the interaction's context, and an age-restricted
+/// (`nsfw`) command runs only in an age-restricted guild channel (or a DM).
+fn check_command_context(
+    command: &ApplicationCommand,
+    context_type: u8,
+    channel: &Channel,
+) -> Result<(), ApiError> {
+    // Guild commands run in their guild only; `contexts` is for global commands.
+    let listed = command.guild_id.is_some()
+        || command
+            .contexts
+            .as_ref()
+            .is_none_or(|contexts| contexts.contains(&context_type));
+    let dm_refused = context_type == context::BOT_DM && command.dm_permission == Some(false);
+    if !listed || dm_refused {
+        return Err(ApiError::invalid_field(
+            &["context"],
+            "INTERACTION_CONTEXT_INVALID",
+            "This command cannot be used in this context",
+        ));
+    }
+    if command.nsfw && context_type == context::GUILD && !channel.nsfw {
+        return Err(ApiError::invalid_field(
+            &["channel_id"],
+            "APPLICATION_COMMAND_NSFW",
+            "Age-restricted commands can only be used in age-restricted channels",
+        ));
+    }
+    Ok(())
 }
 
 /// Checks the options a user gave against the command's definition (names, types, required

@@ -179,6 +179,7 @@ impl Service {
             return Err(ApiError::missing_permissions());
         }
         if self.store.remove_member(guild_id, user_id).await? {
+            self.forget_guild_commands_of(guild_id, user_id).await?;
             self.announce_leave(
                 guild_id,
                 member.user.unwrap_or_else(|| unknown_user(user_id)),
@@ -194,6 +195,7 @@ impl Service {
             return Err(ApiError::new(400, 50055, "Invalid Guild"));
         }
         if self.store.remove_member(guild_id, caller.id()).await? {
+            self.forget_guild_commands_of(guild_id, caller.id()).await?;
             self.announce_leave(guild_id, caller.user.user.clone())?;
         }
         Ok(())
