@@ -1273,6 +1273,11 @@ paths["/interactions"] = {"post": op(
     "channel: 400 code 50035 (errors.channel_id); a modal submit whose custom_id is not the opened modal's: "
     "400 code 50035 (errors.data.custom_id). Private channels (context 2, user-installed apps) are not "
     "supported (403 code 50003).")}
+paths["/interactions"]["post"]["requestBody"] = multipart_body("InteractionInvokeRequest")
+paths["/interactions"]["post"]["description"] += (
+    " Attachment options (type 11): the file is a part files[n] of a multipart request and the option's value is "
+    "n; the bot receives the new attachment's id as the value and the object in data.resolved.attachments, and "
+    "its URL answers while the interaction's token lives (an option naming no file: 400 code 50035).")
 TOKEN = path_param("token", "interaction token (starts with aW50ZXJhY3Rpb246)", {"type": "string"})
 paths["/interactions/{id}/{token}/callback"] = {
     "parameters": [path_param("id", "interaction id"), TOKEN],

@@ -3,7 +3,8 @@
 //! at invocation (user over role over @everyone, channel denials, command level over
 //! application level, `default_member_permissions` only when no overwrite applies); guild
 //! commands forgotten when the bot leaves; age-restricted commands; modal custom_ids; the DM
-//! with the bot (context 1); the daily limit of command creations.
+//! with the bot (context 1); the daily limit of command creations; attachment options uploaded
+//! with the invocation.
 mod common;
 
 use common::*;
@@ -667,4 +668,110 @@ async fn daily_command_creates_embedded() {
 #[tokio::test]
 async fn daily_command_creates_mongo() {
     daily_command_creates(true).await;
+}
+
+const BOUNDARY: &str = "accord-test-boundary-7f3a";
+
+/// A multipart body: `payload_json`, then file parts `(name, filename, bytes)`.
+fn multipart(payload: &Value, files: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"payload_json\"\r\n\r\n{payload}\r\n"
+        )
+        .as_bytes(),
+    );
+    for (name, filename, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; \
+                 filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// An attachment option: the client uploads the file with the invocation (multipart), the bot
+/// gets the attachment id as the option's value and the object in `resolved.attachments`, and
+/// its URL answers with the bytes.
+async fn attachment_options(mongo: bool) {
+    let mut w = world(mongo).await;
+    let cmd = w
+        .command(
+            json!({ "name": "upload", "description": "Takes a file", "options": [
+            { "type": 11, "name": "file", "description": "the file", "required": true },
+        ] }),
+        )
+        .await;
+    let invocation = |value: &str| {
+        json!({
+            "type": 2, "application_id": w.bot.id, "guild_id": w.g.id,
+            "channel_id": w.g.general, "session_id": "s",
+            "data": { "id": cmd["id"], "name": "upload", "type": 1,
+                "options": [{ "type": 11, "name": "file", "value": value }],
+                "attachments": [{ "id": "0", "filename": "notes.txt" }] },
+        })
+    };
+    let send = |payload: Value, files: Vec<(&'static str, &'static str, &'static [u8])>| {
+        let api = w.member.api.clone();
+        let body = multipart(&payload, &files);
+        async move {
+            api.raw(
+                "POST",
+                "/interactions",
+                Some(body),
+                &format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .await
+        }
+    };
+    // An option naming no uploaded file.
+    let r = send(
+        invocation("3"),
+        vec![("files[0]", "notes.txt", b"hello file")],
+    )
+    .await;
+    r.err(400, 50035);
+    r.form_error("data.options");
+    send(
+        invocation("0"),
+        vec![("files[0]", "notes.txt", b"hello file")],
+    )
+    .await
+    .ok(204);
+    let i = w
+        .bot_gw
+        .expect_dispatch("INTERACTION_CREATE", EVENT_TIMEOUT)
+        .await;
+    let value = i["data"]["options"][0]["value"]
+        .as_str()
+        .expect("attachment id")
+        .to_owned();
+    assert_ne!(value, "0");
+    let attachment = &i["data"]["resolved"]["attachments"][&value];
+    assert_eq!(attachment["id"], json!(value));
+    assert_eq!(attachment["filename"], "notes.txt");
+    assert_eq!(attachment["size"], 10);
+    let url = attachment["url"].as_str().expect("url");
+    let fetched = reqwest::get(url).await.expect("fetch");
+    assert_eq!(fetched.status().as_u16(), 200);
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), b"hello file");
+    // Another name under the same id is not found.
+    let wrong = url.replace("notes.txt", "other.txt");
+    assert_eq!(reqwest::get(&wrong).await.unwrap().status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn attachment_options_embedded() {
+    attachment_options(false).await;
+}
+
+#[tokio::test]
+async fn attachment_options_mongo() {
+    attachment_options(true).await;
 }

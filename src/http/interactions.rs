@@ -10,6 +10,7 @@ use axum::Router;
 use serde::Deserialize;
 
 use super::extract::{decode_json, snowflake, Auth, Body, QueryParams};
+use super::multipart::Payload;
 use super::{no_content, ok, ApiResult, AppState};
 use crate::error::ApiError;
 use crate::service::{InteractionCallback, InteractionInvoke, WebhookMessage, WebhookMessageEdit};
@@ -20,12 +21,17 @@ pub fn routes() -> Router<AppState> {
         .route("/interactions/{id}/{token}/callback", post(callback))
 }
 
+/// JSON, or multipart with the files of attachment options (`files[n]`, the option's value
+/// being `n`).
 async fn invoke(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    Body(body): Body<InteractionInvoke>,
+    payload: Payload<InteractionInvoke>,
 ) -> ApiResult<Response> {
-    state.service.invoke_interaction(&caller, body).await?;
+    state
+        .service
+        .invoke_interaction(&caller, payload.body, payload.files)
+        .await?;
     no_content()
 }
 

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::access::DM_PERMISSIONS;
+use super::files::Upload;
 use super::messages::{as_rich, validate_message, AllowedMentions};
 use super::{Caller, ChannelAccess, GuildAccess, Service};
 use crate::bus::{Audience, Topic};
@@ -20,8 +21,8 @@ use crate::model::message::{
     MESSAGE_TYPE_CHAT_INPUT_COMMAND, MESSAGE_TYPE_CONTEXT_MENU_COMMAND, MESSAGE_TYPE_DEFAULT,
 };
 use crate::model::{
-    Application, ApplicationCommand, Channel, CommandOption, InteractionRecord, Member, Message,
-    Snowflake,
+    Application, ApplicationCommand, Attachment, Channel, CommandOption, InteractionRecord, Member,
+    Message, Snowflake,
 };
 use crate::permissions::Permissions;
 
@@ -201,6 +202,7 @@ impl Service {
         &self,
         caller: &Caller,
         body: InteractionInvoke,
+        uploads: Vec<Upload>,
     ) -> Result<(), ApiError> {
         caller.require_user()?;
         if ![
@@ -266,6 +268,9 @@ impl Service {
             "authorizing_integration_owners": owners,
         });
         let mut payload_message: Option<Message> = None;
+        // Files of attachment options: their objects (kept with the interaction so their URLs
+        // answer while its token lives) and bytes.
+        let mut uploaded = Uploaded::default();
         let data = match body.kind {
             itype::APPLICATION_COMMAND | itype::AUTOCOMPLETE => {
                 if !perms.contains(Permissions::USE_APPLICATION_COMMANDS) {
@@ -295,8 +300,14 @@ impl Service {
                         metadata["target_message_id"] = target.clone();
                     }
                 }
-                self.command_data(access.as_ref(), &channel, &command, &body.data)
-                    .await?
+                let request = CommandRequest {
+                    access: access.as_ref(),
+                    channel: &channel,
+                    command: &command,
+                    data: &body.data,
+                    uploads: &uploads,
+                };
+                self.command_data(request, &mut uploaded).await?
             }
             itype::MESSAGE_COMPONENT => {
                 let message_id = body.message_id.ok_or_else(|| {
@@ -393,6 +404,10 @@ impl Service {
         }
         context.insert("metadata".into(), metadata);
         context.insert("interaction".into(), legacy);
+        if !uploaded.attachments.is_empty() {
+            context.insert("attachments".into(), json_of(&uploaded.attachments)?);
+            self.store_blobs(channel.id, id, uploaded.blobs).await?;
+        }
 
         let token = make_token(id);
         let record = InteractionRecord {
@@ -511,11 +526,16 @@ impl Service {
     /// the command's definition, with `resolved` users, members, roles, channels and messages.
     async fn command_data(
         &self,
-        access: Option<&GuildAccess>,
-        channel: &crate::model::Channel,
-        command: &ApplicationCommand,
-        data: &Value,
+        request: CommandRequest<'_>,
+        uploaded: &mut Uploaded,
     ) -> Result<Value, ApiError> {
+        let CommandRequest {
+            access,
+            channel,
+            command,
+            data,
+            uploads,
+        } = request;
         let mut out = json!({
             "id": command.id,
             "name": command.name,
@@ -528,11 +548,13 @@ impl Service {
         match command.kind {
             CHAT_INPUT => {
                 let given = data.get("options").cloned().unwrap_or(json!([]));
-                let options = check_given_options(&given, &command.options, &["data", "options"])?;
+                let mut options =
+                    check_given_options(&given, &command.options, &["data", "options"])?;
                 for (kind, value) in referenced_ids(&options) {
                     self.resolve(access, channel, kind, value, &mut resolved)
                         .await?;
                 }
+                self.attach_uploads(&mut options, uploads, channel.id, &mut resolved, uploaded)?;
                 if !options.is_empty() {
                     out["options"] = Value::Array(options);
                 }
@@ -572,6 +594,43 @@ impl Service {
             out["resolved"] = resolved.into_value();
         }
         Ok(out)
+    }
+
+    /// Turns attachment options (their value: the `n` of the request's `files[n]`) into
+    /// attachments: the option's value becomes the attachment's id, the object goes into
+    /// `resolved.attachments` and `uploaded`. An option naming no uploaded file is a 50035.
+    fn attach_uploads(
+        &self,
+        options: &mut [Value],
+        uploads: &[Upload],
+        channel_id: Snowflake,
+        resolved: &mut Resolved,
+        uploaded: &mut Uploaded,
+    ) -> Result<(), ApiError> {
+        for option in options.iter_mut() {
+            if let Some(nested) = option.get_mut("options").and_then(Value::as_array_mut) {
+                self.attach_uploads(nested, uploads, channel_id, resolved, uploaded)?;
+            }
+            if option["type"].as_u64() != Some(u64::from(option_type::ATTACHMENT)) {
+                continue;
+            }
+            let index = option["value"].as_str().and_then(|v| v.parse::<u64>().ok());
+            let Some(file) = uploads.iter().find(|f| Some(f.index) == index) else {
+                return Err(ApiError::invalid_field(
+                    &["data", "options"],
+                    "ATTACHMENT_NOT_FOUND",
+                    "An attachment option names no uploaded file",
+                ));
+            };
+            let attachment = self.upload_attachment(channel_id, file);
+            option["value"] = json!(attachment.id);
+            resolved
+                .attachments
+                .insert(attachment.id.to_string(), json_of(&attachment)?);
+            uploaded.blobs.push((attachment.id, file.bytes.clone()));
+            uploaded.attachments.push(attachment);
+        }
+        Ok(())
     }
 
     /// Adds the object an option's id names to `resolved`; false when there is none.
@@ -1327,7 +1386,23 @@ struct BotStanding {
     user: crate::model::User,
 }
 
-/// Users, members, roles, channels and messages an interaction refers to.
+/// What `command_data` works from.
+struct CommandRequest<'a> {
+    access: Option<&'a GuildAccess>,
+    channel: &'a Channel,
+    command: &'a ApplicationCommand,
+    data: &'a Value,
+    uploads: &'a [Upload],
+}
+
+/// Attachments uploaded with an invocation, and their bytes (stored before the interaction).
+#[derive(Default)]
+struct Uploaded {
+    attachments: Vec<Attachment>,
+    blobs: Vec<(Snowflake, bytes::Bytes)>,
+}
+
+/// Users, members, roles, channels, messages and attachments an interaction refers to.
 #[derive(Default)]
 struct Resolved {
     users: Map<String, Value>,
@@ -1335,6 +1410,7 @@ struct Resolved {
     roles: Map<String, Value>,
     channels: Map<String, Value>,
     messages: Map<String, Value>,
+    attachments: Map<String, Value>,
 }
 
 impl Resolved {
@@ -1344,6 +1420,7 @@ impl Resolved {
             && self.roles.is_empty()
             && self.channels.is_empty()
             && self.messages.is_empty()
+            && self.attachments.is_empty()
     }
 
     fn into_value(self) -> Value {
@@ -1354,6 +1431,7 @@ impl Resolved {
             ("roles", self.roles),
             ("channels", self.channels),
             ("messages", self.messages),
+            ("attachments", self.attachments),
         ] {
             if !map.is_empty() {
                 out.insert(key.into(), Value::Object(map));
