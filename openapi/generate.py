@@ -1291,7 +1291,7 @@ paths["/interactions/{id}/{token}/callback"] = {
 # Follow-ups and @original use the webhook token routes (`/webhooks/{id}/{token}` and
 # `/webhooks/{id}/{token}/messages/{mid}`, documented with webhooks): a token starting with
 # aW50ZXJhY3Rpb246 is an interaction token, valid for 15 minutes (`--interaction-token-secs`);
-# `{mid}` may be `@original`.
+# `{mid}` may be `@original`. Follow-ups take multipart bodies with files[n] as webhook execution does.
 # --- end interactions ---
 
 INFO_DESC = """\

@@ -764,6 +764,68 @@ async fn attachment_options(mongo: bool) {
     // Another name under the same id is not found.
     let wrong = url.replace("notes.txt", "other.txt");
     assert_eq!(reqwest::get(&wrong).await.unwrap().status().as_u16(), 404);
+
+    // The bot defers, then follows up with files (multipart, as webhook execution takes them):
+    // the first fills in the loading message, the next (a file alone) is a new message.
+    let token = i["token"].as_str().unwrap().to_owned();
+    w.srv
+        .api()
+        .post(
+            &format!("/interactions/{}/{token}/callback", sid(&i)),
+            &json!({ "type": 5 }),
+        )
+        .await
+        .ok(204);
+    let hook = format!("/webhooks/{}/{token}", w.bot.id);
+    let followup = |payload: Value, files: Vec<(&'static str, &'static str, &'static [u8])>| {
+        let api = w.srv.api();
+        let hook = hook.clone();
+        let body = multipart(&payload, &files);
+        async move {
+            api.raw(
+                "POST",
+                &hook,
+                Some(body),
+                &format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .await
+        }
+    };
+    let filled = followup(
+        json!({ "content": "got it" }),
+        vec![("files[0]", "reply.txt", b"reply bytes")],
+    )
+    .await
+    .ok(200);
+    assert_eq!(filled["content"], "got it");
+    assert_eq!(filled["attachments"][0]["filename"], "reply.txt");
+    let original = w
+        .srv
+        .api()
+        .get(&format!("{hook}/messages/@original"))
+        .await
+        .ok(200);
+    assert_eq!(
+        original["id"], filled["id"],
+        "the loading message was filled in"
+    );
+    let reply_url = filled["attachments"][0]["url"].as_str().unwrap().to_owned();
+    let fetched = reqwest::get(&reply_url).await.unwrap();
+    assert_eq!(fetched.status().as_u16(), 200);
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), b"reply bytes");
+    let alone = followup(json!({}), vec![("files[0]", "only.bin", b"\x00\x01")])
+        .await
+        .ok(200);
+    assert_ne!(alone["id"], filled["id"]);
+    assert_eq!(alone["content"], "");
+    assert_eq!(alone["attachments"][0]["size"], 2);
+    let listed = w
+        .member
+        .api
+        .message(&w.g.general, &sid(&alone))
+        .await
+        .ok(200);
+    assert_eq!(listed["attachments"][0]["filename"], "only.bin");
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use super::extract::{decode_json, snowflake, Auth, Body, QueryParams};
 use super::multipart::Payload;
 use super::{no_content, ok, ApiResult, AppState};
 use crate::error::ApiError;
-use crate::service::{InteractionCallback, InteractionInvoke, WebhookMessage, WebhookMessageEdit};
+use crate::service::{ExecuteWebhook, InteractionCallback, InteractionInvoke, WebhookMessageEdit};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -74,15 +74,20 @@ pub(super) fn decode_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Resul
 }
 
 /// `POST /webhooks/{app}/{token}` with an interaction token: a follow-up (always answered with
-/// the message, whatever `wait` says, as Discord does for interactions).
+/// the message, whatever `wait` says, as Discord does for interactions); multipart bodies
+/// carry files as on webhook execution.
 pub(super) async fn followup(
     state: &AppState,
     app: &str,
     token: &str,
     body: &[u8],
+    files: Vec<crate::service::files::Upload>,
 ) -> ApiResult<Response> {
     let app = snowflake("webhook_id", app)?;
-    let body: WebhookMessage = decode_body(body)?;
+    let body = ExecuteWebhook {
+        files,
+        ..decode_body(body)?
+    };
     ok(state.service.interaction_followup(app, token, body).await?)
 }
 

@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 use super::access::DM_PERMISSIONS;
 use super::files::Upload;
 use super::messages::{as_rich, validate_message, AllowedMentions};
+use super::webhooks::ExecuteWebhook;
 use super::{Caller, ChannelAccess, GuildAccess, Service};
 use crate::bus::{Audience, Topic};
 use crate::error::{ApiError, FormErrors};
@@ -84,23 +85,6 @@ pub struct InteractionCallback {
     pub kind: u8,
     #[serde(default)]
     pub data: Option<Value>,
-}
-
-/// A message sent through an interaction's token (response, follow-up).
-#[derive(Debug, Default, Deserialize)]
-pub struct WebhookMessage {
-    #[serde(default)]
-    pub content: Option<String>,
-    #[serde(default)]
-    pub tts: Option<bool>,
-    #[serde(default)]
-    pub embeds: Option<Vec<Value>>,
-    #[serde(default)]
-    pub allowed_mentions: Option<AllowedMentions>,
-    #[serde(default)]
-    pub flags: Option<u64>,
-    #[serde(default)]
-    pub components: Option<Vec<Value>>,
 }
 
 /// An edit of a message sent through an interaction's token; absent fields stay.
@@ -772,9 +756,9 @@ impl Service {
             ));
         }
         let data = body.data.unwrap_or(Value::Null);
-        let decode = |value: &Value| -> Result<WebhookMessage, ApiError> {
+        let decode = |value: &Value| -> Result<ExecuteWebhook, ApiError> {
             if value.is_null() {
-                return Ok(WebhookMessage::default());
+                return Ok(ExecuteWebhook::default());
             }
             decode_data(value)
         };
@@ -964,7 +948,7 @@ impl Service {
     async fn response_message(
         &self,
         record: &InteractionRecord,
-        fields: WebhookMessage,
+        fields: ExecuteWebhook,
         loading: bool,
     ) -> Result<Message, ApiError> {
         let content = fields.content.unwrap_or_default();
@@ -973,12 +957,18 @@ impl Service {
         if let Some(allowed) = &fields.allowed_mentions {
             allowed.validate()?;
         }
+        let planned = if loading {
+            None
+        } else {
+            Some(self.plan_attachments(record.channel_id, fields.attachments, fields.files, &[])?)
+        };
+        let uploads = planned.as_ref().map_or(0, |p| p.attachments.len());
         if !loading {
             check_components(&components)?;
             if content.trim().is_empty() && embeds.is_empty() && !components.is_empty() {
-                validate_message("x", &embeds, None, 0)?;
+                validate_message("x", &embeds, None, uploads)?;
             } else {
-                validate_message(&content, &embeds, None, 0)?;
+                validate_message(&content, &embeds, None, uploads)?;
             }
         }
         let bot = self.bot_access(record).await?;
@@ -1002,8 +992,15 @@ impl Service {
         if loading {
             flags |= LOADING;
         }
+        let id = self.next_id();
+        let (attachments, blobs) =
+            planned.map_or((Vec::new(), Vec::new()), |p| (p.attachments, p.new_blobs));
+        let mut embeds = as_rich(embeds);
+        super::files::resolve_attachment_refs(&mut embeds, &attachments);
+        // The bytes are written before the message that lists them is stored.
+        self.store_blobs(record.channel_id, id, blobs).await?;
         Ok(Message {
-            id: self.next_id(),
+            id,
             kind,
             channel_id: record.channel_id,
             guild_id: record.guild_id,
@@ -1019,8 +1016,8 @@ impl Service {
             mention_everyone: mentions.everyone,
             mentions: mentions.users,
             mention_roles: mentions.roles,
-            attachments: Vec::new(),
-            embeds: as_rich(embeds),
+            attachments,
+            embeds,
             pinned: false,
             nonce: None,
             message_reference: None,
@@ -1189,9 +1186,14 @@ impl Service {
             && message.embeds.is_empty()
             && !message.components.is_empty()
         {
-            validate_message("x", &message.embeds, None, 0)?;
+            validate_message("x", &message.embeds, None, message.attachments.len())?;
         } else {
-            validate_message(&message.content, &message.embeds, None, 0)?;
+            validate_message(
+                &message.content,
+                &message.embeds,
+                None,
+                message.attachments.len(),
+            )?;
         }
         let bot = self.bot_access(record).await?;
         let mentions = self
@@ -1239,15 +1241,24 @@ impl Service {
         &self,
         application_id: Snowflake,
         token: &str,
-        fields: WebhookMessage,
+        fields: ExecuteWebhook,
     ) -> Result<Message, ApiError> {
         let record = self.followup_interaction(application_id, token).await?;
         if record.response.is_none() {
             return Err(unknown_webhook());
         }
         if record.response == Some(callback::DEFERRED_CHANNEL_MESSAGE) {
-            if let Ok(original) = self.interaction_message(&record, "@original").await {
+            if let Ok(mut original) = self.interaction_message(&record, "@original").await {
                 if original.flags & LOADING != 0 {
+                    let planned = self.plan_attachments(
+                        record.channel_id,
+                        fields.attachments,
+                        fields.files,
+                        &[],
+                    )?;
+                    original.attachments = planned.attachments;
+                    self.store_blobs(record.channel_id, original.id, planned.new_blobs)
+                        .await?;
                     let edit = WebhookMessageEdit {
                         content: Some(fields.content),
                         embeds: Some(fields.embeds),

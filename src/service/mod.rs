@@ -38,7 +38,7 @@ pub use dms::NewDm;
 pub use emojis::{EmojiPatch, NewEmoji};
 pub use guilds::GuildPatch;
 pub use interactions::{
-    FollowupQuery, InteractionCallback, InteractionInvoke, WebhookMessage, WebhookMessageEdit,
+    FollowupQuery, InteractionCallback, InteractionInvoke, WebhookMessageEdit,
     TOKEN_PREFIX as INTERACTION_TOKEN_PREFIX,
 };
 pub use invites::NewInvite;
