@@ -1288,6 +1288,9 @@ paths["/interactions/{id}/{token}/callback"] = {
                params=[q("with_response", {"type": "boolean"})],
                description="Within 3 seconds of the interaction (later, or a wrong token: 404 code 10062); once "
                "(again: 400 code 40060). A type that does not fit the interaction: 400 code 50035.")}
+paths["/interactions/{id}/{token}/callback"]["post"]["requestBody"] = multipart_body("InteractionCallbackRequest")
+paths["/interactions/{id}/{token}/callback"]["post"]["description"] += (
+    " A type 4 response may upload files (multipart files[n], described by data.attachments).")
 # Follow-ups and @original use the webhook token routes (`/webhooks/{id}/{token}` and
 # `/webhooks/{id}/{token}/messages/{mid}`, documented with webhooks): a token starting with
 # aW50ZXJhY3Rpb246 is an interaction token, valid for 15 minutes (`--interaction-token-secs`);

@@ -826,6 +826,53 @@ async fn attachment_options(mongo: bool) {
         .await
         .ok(200);
     assert_eq!(listed["attachments"][0]["filename"], "only.bin");
+    // An ephemeral follow-up's file is served too (it lives with the interaction).
+    let secret = followup(
+        json!({ "content": "for you", "flags": 64 }),
+        vec![("files[0]", "secret.txt", b"shh")],
+    )
+    .await
+    .ok(200);
+    let secret_url = secret["attachments"][0]["url"].as_str().unwrap().to_owned();
+    let fetched = reqwest::get(&secret_url).await.unwrap();
+    assert_eq!(fetched.status().as_u16(), 200);
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), b"shh");
+
+    // A first response (type 4) may carry files too.
+    send(invocation("0"), vec![("files[0]", "notes.txt", b"again")])
+        .await
+        .ok(204);
+    let i2 = w
+        .bot_gw
+        .expect_dispatch("INTERACTION_CREATE", EVENT_TIMEOUT)
+        .await;
+    let body = multipart(
+        &json!({ "type": 4, "data": { "content": "with a file",
+            "attachments": [{ "id": "0", "filename": "answer.txt" }] } }),
+        &[("files[0]", "answer.txt", b"answer bytes")],
+    );
+    let answer = w
+        .srv
+        .api()
+        .raw(
+            "POST",
+            &format!(
+                "/interactions/{}/{}/callback?with_response=true",
+                sid(&i2),
+                i2["token"].as_str().unwrap()
+            ),
+            Some(body),
+            &format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .await
+        .ok(200);
+    let sent = &answer["resource"]["message"];
+    assert_eq!(sent["content"], "with a file");
+    assert_eq!(sent["attachments"][0]["filename"], "answer.txt");
+    let fetched = reqwest::get(sent["attachments"][0]["url"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), b"answer bytes");
 }
 
 #[tokio::test]

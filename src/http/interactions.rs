@@ -9,7 +9,7 @@ use axum::routing::post;
 use axum::Router;
 use serde::Deserialize;
 
-use super::extract::{decode_json, snowflake, Auth, Body, QueryParams};
+use super::extract::{decode_json, snowflake, Auth, QueryParams};
 use super::multipart::Payload;
 use super::{no_content, ok, ApiResult, AppState};
 use crate::error::ApiError;
@@ -41,14 +41,19 @@ struct CallbackQuery {
     with_response: Option<String>,
 }
 
-/// 204 unless `?with_response=true` (discord.py asks for the body and needs it).
+/// 204 unless `?with_response=true` (discord.py asks for the body and needs it). JSON, or
+/// multipart with files for a type 4 response (as discord.py and discord.js send them).
 async fn callback(
     State(state): State<AppState>,
     Path((id, token)): Path<(String, String)>,
     QueryParams(query): QueryParams<CallbackQuery>,
-    Body(body): Body<InteractionCallback>,
+    payload: Payload<InteractionCallback>,
 ) -> ApiResult<Response> {
     let id = snowflake("interaction_id", &id)?;
+    let body = InteractionCallback {
+        files: payload.files,
+        ..payload.body
+    };
     let answer = state.service.interaction_callback(id, &token, body).await?;
     if matches!(query.with_response.as_deref(), Some("true" | "1" | "True")) {
         ok(answer)

@@ -354,15 +354,23 @@ impl Service {
             .ok_or_else(not_found)?;
         let attachments = match self.store.message(channel_id, blob.message_id).await? {
             Some(message) => message.attachments,
-            // An interaction's attachment option: listed by the interaction while it lives.
-            None => self
-                .store
-                .interaction(blob.message_id)
-                .await?
-                .filter(|record| record.channel_id == channel_id)
-                .and_then(|record| record.context.get("attachments").cloned())
-                .and_then(|list| serde_json::from_value::<Vec<Attachment>>(list).ok())
-                .ok_or_else(not_found)?,
+            // An interaction's attachment options and ephemeral messages: listed by the
+            // interaction while it lives.
+            None => {
+                let record = self
+                    .store
+                    .interaction(blob.message_id)
+                    .await?
+                    .filter(|record| record.channel_id == channel_id)
+                    .ok_or_else(not_found)?;
+                let mut listed: Vec<Attachment> = record
+                    .context
+                    .get("attachments")
+                    .and_then(|list| serde_json::from_value(list.clone()).ok())
+                    .unwrap_or_default();
+                listed.extend(record.ephemeral.into_iter().flat_map(|m| m.attachments));
+                listed
+            }
         };
         let attachment = attachments
             .into_iter()

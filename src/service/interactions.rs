@@ -85,6 +85,9 @@ pub struct InteractionCallback {
     pub kind: u8,
     #[serde(default)]
     pub data: Option<Value>,
+    /// Files of a multipart type 4 response (`files[n]`, described by `data.attachments`).
+    #[serde(skip)]
+    pub files: Vec<Upload>,
 }
 
 /// An edit of a message sent through an interaction's token; absent fields stay.
@@ -756,6 +759,7 @@ impl Service {
             ));
         }
         let data = body.data.unwrap_or(Value::Null);
+        let files = body.files;
         let decode = |value: &Value| -> Result<ExecuteWebhook, ApiError> {
             if value.is_null() {
                 return Ok(ExecuteWebhook::default());
@@ -766,7 +770,10 @@ impl Service {
         match body.kind {
             callback::CHANNEL_MESSAGE | callback::DEFERRED_CHANNEL_MESSAGE => {
                 let loading = body.kind == callback::DEFERRED_CHANNEL_MESSAGE;
-                let fields = decode(&data)?;
+                let fields = ExecuteWebhook {
+                    files,
+                    ..decode(&data)?
+                };
                 let draft = self.response_message(&record, fields, loading).await?;
                 if !self
                     .store
@@ -997,8 +1004,14 @@ impl Service {
             planned.map_or((Vec::new(), Vec::new()), |p| (p.attachments, p.new_blobs));
         let mut embeds = as_rich(embeds);
         super::files::resolve_attachment_refs(&mut embeds, &attachments);
-        // The bytes are written before the message that lists them is stored.
-        self.store_blobs(record.channel_id, id, blobs).await?;
+        // The bytes are written before the message that lists them is stored; an ephemeral
+        // message lives with the interaction, so its bytes are filed under the interaction.
+        let owner = if flags & EPHEMERAL != 0 {
+            record.id
+        } else {
+            id
+        };
+        self.store_blobs(record.channel_id, owner, blobs).await?;
         Ok(Message {
             id,
             kind,
@@ -1257,7 +1270,12 @@ impl Service {
                         &[],
                     )?;
                     original.attachments = planned.attachments;
-                    self.store_blobs(record.channel_id, original.id, planned.new_blobs)
+                    let owner = if original.flags & EPHEMERAL != 0 {
+                        record.id
+                    } else {
+                        original.id
+                    };
+                    self.store_blobs(record.channel_id, owner, planned.new_blobs)
                         .await?;
                     let edit = WebhookMessageEdit {
                         content: Some(fields.content),
