@@ -884,3 +884,66 @@ async fn attachment_options_embedded() {
 async fn attachment_options_mongo() {
     attachment_options(true).await;
 }
+
+/// Bytes an interaction owns (attachment options) are removed once its token expired and the
+/// interactions are next cleaned up (the embedded store's files, seen on disk).
+#[tokio::test]
+async fn interaction_files_leave_with_expired_interactions() {
+    let srv = Server::start_with(StartOpts {
+        args: vec!["--interaction-token-secs".into(), "1".into()],
+        ..StartOpts::default()
+    })
+    .await;
+    let (owner, g, member) = srv.world().await;
+    let bot = srv.bot(&owner, "filebot").await;
+    srv.authorize(&owner, &bot, &g, BOT_PERMS).await;
+    let mut bot_gw = srv.gw(&bot.token, intents::DEFAULT).await;
+    let cmd = bot
+        .api
+        .post(
+            &format!("/applications/{}/guilds/{}/commands", bot.id, g.id),
+            &json!({ "name": "upload", "description": "Takes a file", "options": [
+                { "type": 11, "name": "file", "description": "the file", "required": true },
+            ] }),
+        )
+        .await
+        .ok(201);
+    let invoke = || {
+        let body = multipart(
+            &json!({
+                "type": 2, "application_id": bot.id, "guild_id": g.id,
+                "channel_id": g.general, "session_id": "s",
+                "data": { "id": cmd["id"], "name": "upload", "type": 1,
+                    "options": [{ "type": 11, "name": "file", "value": "0" }] },
+            }),
+            &[("files[0]", "notes.txt", b"bytes")],
+        );
+        let api = member.api.clone();
+        async move {
+            api.raw(
+                "POST",
+                "/interactions",
+                Some(body),
+                &format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .await
+        }
+    };
+    invoke().await.ok(204);
+    let i = bot_gw
+        .expect_dispatch("INTERACTION_CREATE", EVENT_TIMEOUT)
+        .await;
+    let aid = i["data"]["options"][0]["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stored = srv
+        .data_dir()
+        .join("attachments")
+        .join(&g.general)
+        .join(&aid);
+    assert!(stored.exists(), "the upload is on disk");
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    invoke().await.ok(204);
+    assert!(!stored.exists(), "the expired interaction's bytes are gone");
+}

@@ -2631,4 +2631,23 @@ async fn interaction_context_is_replaced_alone(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(store.interaction(sf(2)).await.unwrap(), None);
+
+    // The expired ones, with their ephemeral messages, before they are forgotten.
+    let later = InteractionRecord {
+        id: sf(3),
+        created_ms: 9_000,
+        ..record.clone()
+    };
+    store.create_interaction(later).await.unwrap();
+    let author = bot(50, "robot");
+    let secret = message(901, 600, 500, &author, "only you");
+    store
+        .set_interaction_ephemeral(sf(1), vec![secret.clone()])
+        .await
+        .unwrap();
+    let expired = store.interactions_before(5_000).await.unwrap();
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0].id, sf(1));
+    assert_eq!(expired[0].ephemeral, vec![secret]);
+    assert_eq!(expired[0].context["modal_custom_id"], "form");
 }

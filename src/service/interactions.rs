@@ -411,9 +411,7 @@ impl Service {
             original_message_id: None,
             ephemeral: Vec::new(),
         };
-        self.store
-            .delete_interactions_before(now_ms().saturating_sub(self.interaction_token_ttl_ms))
-            .await?;
+        self.forget_expired_interactions().await?;
         self.store.create_interaction(record).await?;
 
         let mut payload = json!({
@@ -470,6 +468,22 @@ impl Service {
             Audience::Everyone,
             None,
         )?;
+        Ok(())
+    }
+
+    /// Forgets interactions whose tokens expired, and the bytes they owned (attachment options,
+    /// files of ephemeral messages).
+    async fn forget_expired_interactions(&self) -> Result<(), ApiError> {
+        let before = now_ms().saturating_sub(self.interaction_token_ttl_ms);
+        for record in self.store.interactions_before(before).await? {
+            let owns_files = record.context.get("attachments").is_some()
+                || record.ephemeral.iter().any(|m| !m.attachments.is_empty());
+            if owns_files {
+                self.forget_message_blobs(record.channel_id, vec![record.id])
+                    .await;
+            }
+        }
+        self.store.delete_interactions_before(before).await?;
         Ok(())
     }
 
@@ -1384,6 +1398,8 @@ impl Service {
             self.store
                 .set_interaction_ephemeral(record.id, remaining)
                 .await?;
+            let files: Vec<Snowflake> = message.attachments.iter().map(|a| a.id).collect();
+            self.forget_blobs(record.channel_id, files).await;
             self.publish(
                 Topic::User(record.user_id),
                 "MESSAGE_DELETE",
@@ -1399,6 +1415,10 @@ impl Service {
                 .is_empty()
             {
                 return Err(ApiError::unknown_message());
+            }
+            if !message.attachments.is_empty() {
+                self.forget_message_blobs(record.channel_id, vec![message.id])
+                    .await;
             }
             let channel = self.interaction_channel(&record).await?;
             self.publish_in_channel(&channel, "MESSAGE_DELETE", &event, None)

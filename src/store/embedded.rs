@@ -1848,6 +1848,26 @@ impl Store for EmbeddedStore {
         })
         .await
     }
+
+    async fn interactions_before(&self, before_ms: u64) -> StoreResult<Vec<InteractionRecord>> {
+        self.with(move |conn| {
+            let mut statement = conn.prepare(
+                "SELECT data, ephemeral FROM interactions WHERE created_ms < ?1 ORDER BY id",
+            )?;
+            let rows = statement.query_map([before_ms as i64], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })?;
+            let mut records = Vec::new();
+            for row in rows {
+                let (data, ephemeral) = row?;
+                let mut record: InteractionRecord = from_json(&data)?;
+                record.ephemeral = from_json(&ephemeral)?;
+                records.push(record);
+            }
+            Ok(records)
+        })
+        .await
+    }
 }
 
 /// How many webhooks a channel has.

@@ -433,6 +433,9 @@ pub trait Store: Send + Sync + 'static {
         id: Snowflake,
         context: serde_json::Value,
     ) -> StoreResult<()>;
+    /// The interactions created before `before_ms` (about to be forgotten), with their
+    /// ephemeral messages, so the bytes they own can be removed.
+    async fn interactions_before(&self, before_ms: u64) -> StoreResult<Vec<InteractionRecord>>;
 }
 
 /// The two users of a DM channel, smaller id first: the key that makes it one channel per pair.

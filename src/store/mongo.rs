@@ -2188,6 +2188,27 @@ impl Store for MongoStore {
             .map_err(Failure::from)?;
         Ok(())
     }
+
+    async fn interactions_before(&self, before_ms: u64) -> StoreResult<Vec<InteractionRecord>> {
+        let mut s = self.session().await?;
+        let docs = find_all(
+            &self.interactions,
+            &mut s,
+            doc! { "created_ms": { "$lt": before_ms as i64 } },
+            doc! { "_id": 1 },
+            None,
+        )
+        .await?;
+        let mut records = Vec::with_capacity(docs.len());
+        for doc in &docs {
+            let mut record: InteractionRecord = data(doc)?;
+            record.ephemeral =
+                serde_json::from_str(doc.get_str("ephemeral").map_err(Failure::from)?)
+                    .map_err(|e| Failure::Data(e.to_string()))?;
+            records.push(record);
+        }
+        Ok(records)
+    }
 }
 
 impl MongoStore {
