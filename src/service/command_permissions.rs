@@ -46,9 +46,8 @@ fn channel_rule(level: &GuildCommandPermissions, channel: &Channel) -> Option<bo
             .find(|p| p.kind == permission_type::CHANNEL && p.id == id)
             .map(|p| p.permission)
     };
-    find(channel.id)
-        .or_else(|| channel.parent_id.and_then(find))
-        .or_else(|| find(all_channels(level.guild_id)))
+    // (A category's overwrite does not reach its channels; there are no threads here.)
+    find(channel.id).or_else(|| find(all_channels(level.guild_id)))
 }
 
 /// What one level of overwrites says about a member: the user's overwrite, else its roles' (one
