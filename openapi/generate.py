@@ -1198,12 +1198,14 @@ for scope, prefix, params, sfx in [("global", "/applications/{app}/commands", [A
                     **ok(200, "A command of the same name and type was overwritten",
                          ref("ApplicationCommandResponse"))},
                    [400, 401, 403], json_body("ApplicationCommandRequest"),
-                   description=CMD_NOTE + " At most 100 chat-input, 5 user and 5 message commands: 400 code 30032."),
+                   description=CMD_NOTE + " At most 100 chat-input, 5 user and 5 message commands: 400 code 30032. "
+                   "At most 200 new commands per scope and day (UTC): 400 code 30034."),
         "put": op(f"bulk_set_{sfx}application_commands", f"Replace all {scope} commands", "interactions", BOTH,
                   ok(200, "The commands now", CMD_LIST), [400, 401, 403],
                   {"required": True, "content": {"application/json": {"schema": {
                       "type": "array", "items": ref("ApplicationCommandRequest")}}}},
-                  description=CMD_NOTE + " Commands named by id, or by the same name and type, keep their id."),
+                  description=CMD_NOTE + " Commands named by id, or by the same name and type, keep their id; "
+                  "new ones count against the 200 a day (400 code 30034)."),
     }
     paths[prefix + "/{cid}"] = {
         "parameters": params + [CMD_ID],
@@ -1216,25 +1218,66 @@ for scope, prefix, params, sfx in [("global", "/applications/{app}/commands", [A
         "delete": op(f"delete_{sfx}application_command", f"Delete a {scope} command", "interactions", BOTH,
                      ok(204, "Deleted", None), [401, 403, 404]),
     }
+schemas["ApplicationCommandPermission"] = obj({
+    "id": {**ref("SnowflakeType"), "description": "a role (the guild id: @everyone), a user, or a channel "
+           "(the guild id minus 1: every channel)"},
+    "type": {"type": "integer", "enum": [1, 2, 3], "description": "1 ROLE, 2 USER, 3 CHANNEL"},
+    "permission": {"type": "boolean", "description": "true allows, false denies"},
+}, ["id", "type", "permission"])
+schemas["CommandPermissionsResponse"] = obj({
+    "id": {**ref("SnowflakeType"), "description": "the command, or the application id for the "
+           "application-wide overwrites"},
+    "application_id": ref("SnowflakeType"), "guild_id": ref("SnowflakeType"),
+    "permissions": {"type": "array", "items": ref("ApplicationCommandPermission")},
+}, ["id", "application_id", "guild_id", "permissions"])
+schemas["CommandPermissionsRequest"] = obj({
+    "permissions": {"type": ["array", "null"], "maxItems": 100, "items": ref("ApplicationCommandPermission")},
+}, description="The overwrites replace the command's; an empty list removes them. More than 100, an unknown "
+   "type, or a role or channel not in the guild: 400 code 50035.")
+PERMS_READ_NOTE = ("The application's bot or owner, or a member with MANAGE_GUILD, may read them; others get "
+                   "403 code 50001 / 50013.")
 paths["/applications/{app}/guilds/{gid}/commands/permissions"] = {
     "parameters": [APP_ID, CMD_GUILD_ID],
     "get": op("list_guild_application_command_permissions", "List the guild's command permissions",
-              "interactions", BOTH, ok(200, "Always empty (permission edits need OAuth2 Bearer tokens)",
-                                       {"type": "array", "items": {"type": "object"}}), [401, 403]),
+              "interactions", BOTH, ok(200, "Every command (and application-wide) entry with overwrites",
+                                       {"type": "array", "items": ref("CommandPermissionsResponse")}),
+              [401, 403], description=PERMS_READ_NOTE),
 }
 paths["/applications/{app}/guilds/{gid}/commands/{cid}/permissions"] = {
     "parameters": [APP_ID, CMD_GUILD_ID, CMD_ID],
     "get": op("get_guild_application_command_permissions", "Get one command's permissions", "interactions",
-              BOTH, ok(200, "never: no command has permission overwrites", {"type": "object"}), [401, 403, 404],
-              description="404 code 10066 (no overwrites), or 10063 for an unknown command."),
+              BOTH, ok(200, "The command's overwrites", ref("CommandPermissionsResponse")), [401, 403, 404],
+              description=PERMS_READ_NOTE + " `{cid}` may be the application id (application-wide). "
+              "404 code 10066 when it has no overwrites, 10063 for an unknown command."),
+    "put": op("set_guild_application_command_permissions", "Set one command's permissions", "interactions",
+              USER, ok(200, "The command's overwrites now", ref("CommandPermissionsResponse")),
+              [400, 401, 403, 404], json_body("CommandPermissionsRequest"),
+              description="Discord needs an OAuth2 Bearer token here; accord issues none, so a user token of a "
+              "member with MANAGE_GUILD and MANAGE_ROLES stands in (others: 403 code 50013); bots get 403 code "
+              "20001, as on Discord. `{cid}` = the application id sets the application-wide overwrites. The "
+              "application's bot receives APPLICATION_COMMAND_PERMISSIONS_UPDATE. Enforced at POST "
+              "/interactions: administrators always pass; a channel overwrite denying the channel (command "
+              "level, else application level) refuses; then the member's user overwrite, else its roles' (one "
+              "allowing role suffices), else @everyone's (command level before application level); only when "
+              "none applies, default_member_permissions."),
 }
 paths["/interactions"] = {"post": op(
     "invoke_interaction", "Invoke a command or component as a user (Discord's client route)", "interactions",
     USER, ok(204, "Sent to the bot as INTERACTION_CREATE", None), [400, 401, 403, 404],
     json_body("InteractionInvokeRequest"),
-    description="Needs VIEW_CHANNEL, USE_APPLICATION_COMMANDS (commands) and the command's "
-    "default_member_permissions (else 403 code 50013); bots get 403 code 20001; unknown command 404 code 10063; "
-    "an application not in the guild 404 code 10002.")}
+    description="Needs VIEW_CHANNEL, USE_APPLICATION_COMMANDS (commands) and the command's permission "
+    "overwrites or default_member_permissions (else 403 code 50013); bots get 403 code 20001; unknown command "
+    "404 code 10063; an application not in the guild 404 code 10002. In the DM with the application's bot "
+    "(no guild_id) global commands run with context 1 (the bot gets `user`, not `member`); a command whose "
+    "`contexts` leave out the context: 400 code 50035 (errors.context); an nsfw command outside an nsfw "
+    "channel: 400 code 50035 (errors.channel_id); a modal submit whose custom_id is not the opened modal's: "
+    "400 code 50035 (errors.data.custom_id). Private channels (context 2, user-installed apps) are not "
+    "supported (403 code 50003).")}
+paths["/interactions"]["post"]["requestBody"] = multipart_body("InteractionInvokeRequest")
+paths["/interactions"]["post"]["description"] += (
+    " Attachment options (type 11): the file is a part files[n] of a multipart request and the option's value is "
+    "n; the bot receives the new attachment's id as the value and the object in data.resolved.attachments, and "
+    "its URL answers while the interaction's token lives (an option naming no file: 400 code 50035).")
 TOKEN = path_param("token", "interaction token (starts with aW50ZXJhY3Rpb246)", {"type": "string"})
 paths["/interactions/{id}/{token}/callback"] = {
     "parameters": [path_param("id", "interaction id"), TOKEN],
@@ -1245,10 +1288,13 @@ paths["/interactions/{id}/{token}/callback"] = {
                params=[q("with_response", {"type": "boolean"})],
                description="Within 3 seconds of the interaction (later, or a wrong token: 404 code 10062); once "
                "(again: 400 code 40060). A type that does not fit the interaction: 400 code 50035.")}
+paths["/interactions/{id}/{token}/callback"]["post"]["requestBody"] = multipart_body("InteractionCallbackRequest")
+paths["/interactions/{id}/{token}/callback"]["post"]["description"] += (
+    " A type 4 response may upload files (multipart files[n], described by data.attachments).")
 # Follow-ups and @original use the webhook token routes (`/webhooks/{id}/{token}` and
 # `/webhooks/{id}/{token}/messages/{mid}`, documented with webhooks): a token starting with
 # aW50ZXJhY3Rpb246 is an interaction token, valid for 15 minutes (`--interaction-token-secs`);
-# `{mid}` may be `@original`.
+# `{mid}` may be `@original`. Follow-ups take multipart bodies with files[n] as webhook execution does.
 # --- end interactions ---
 # --- audit log ---
 AUDIT_LOG_REASON["description"] = ("URL-encoded reason (1-512 characters; longer is cut to 512), stored as the "

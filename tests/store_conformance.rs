@@ -8,8 +8,8 @@ use std::sync::Arc;
 use accord::error::StoreError;
 use accord::model::{
     Application, ApplicationCommand, AuditLogChange, AuditLogEntry, Ban, Channel, ChannelType,
-    CommandOption, CurrentUser, Emoji, Guild, InteractionRecord, Invite, Member, Message,
-    PartialEmoji, Role, Snowflake, User, Webhook,
+    CommandOption, CommandPermission, CurrentUser, Emoji, Guild, GuildCommandPermissions,
+    InteractionRecord, Invite, Member, Message, PartialEmoji, Role, Snowflake, User, Webhook,
 };
 use accord::permissions::{OverwriteKind, PermissionOverwrite, Permissions};
 use accord::store::{
@@ -149,6 +149,10 @@ conformance!(
     interactions_acknowledge_once_and_expire,
     // --- audit log ---
     audit_log_filters_windows_and_goes_with_guild,
+    // --- command permissions ---
+    command_permissions_replace_list_and_go_with_the_guild,
+    daily_command_creates_count_per_scope_and_day,
+    interaction_context_is_replaced_alone,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -2394,7 +2398,7 @@ async fn interactions_acknowledge_once_and_expire(store: Arc<dyn Store>) {
         token: format!("aW50ZXJhY3Rpb246-{id}"),
         kind: 2,
         created_ms,
-        guild_id: sf(500),
+        guild_id: Some(sf(500)),
         channel_id: sf(600),
         user_id: sf(7),
         context: json!({ "name": "echo", "nonce": "1" }),
@@ -2550,4 +2554,215 @@ async fn audit_log_filters_windows_and_goes_with_guild(store: Arc<dyn Store>) {
         listed(store.audit_entries(sf(200), query(50)).await.unwrap()),
         vec![7]
     );
+}
+
+// --- command permissions ---
+
+fn overwrites(
+    id: u64,
+    app: u64,
+    guild: u64,
+    targets: &[(u64, u8, bool)],
+) -> GuildCommandPermissions {
+    GuildCommandPermissions {
+        id: sf(id),
+        application_id: sf(app),
+        guild_id: sf(guild),
+        permissions: targets
+            .iter()
+            .map(|&(target, kind, permission)| CommandPermission {
+                id: sf(target),
+                kind,
+                permission,
+            })
+            .collect(),
+    }
+}
+
+async fn command_permissions_replace_list_and_go_with_the_guild(store: Arc<dyn Store>) {
+    let command_level = overwrites(11, 1, 500, &[(500, 1, false), (7, 2, true)]);
+    let app_level = overwrites(1, 1, 500, &[(499, 3, false)]);
+    let elsewhere = overwrites(12, 1, 501, &[(501, 1, false)]);
+    let other_app = overwrites(21, 2, 500, &[(500, 1, true)]);
+    for entry in [&command_level, &app_level, &elsewhere, &other_app] {
+        store.put_command_permissions(entry.clone()).await.unwrap();
+    }
+    store
+        .put_command(command(11, 1, Some(500), "echo"))
+        .await
+        .unwrap();
+    store
+        .put_command(command(10, 1, None, "ping"))
+        .await
+        .unwrap();
+    store
+        .put_command(command(21, 2, Some(500), "other"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .command_permissions_of_guild(sf(1), sf(500))
+            .await
+            .unwrap(),
+        vec![app_level.clone(), command_level.clone()],
+        "by id"
+    );
+    // A put replaces the entry; an empty one removes it.
+    let replaced = overwrites(11, 1, 500, &[(8, 2, false)]);
+    store
+        .put_command_permissions(replaced.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .command_permissions_of_guild(sf(1), sf(500))
+            .await
+            .unwrap(),
+        vec![app_level.clone(), replaced]
+    );
+    store
+        .put_command_permissions(overwrites(1, 1, 500, &[]))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .command_permissions_of_guild(sf(1), sf(500))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // One application leaves the guild: its guild commands and permissions go, nothing else.
+    store
+        .delete_guild_commands(sf(500), Some(sf(1)))
+        .await
+        .unwrap();
+    assert!(store
+        .command_permissions_of_guild(sf(1), sf(500))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .commands(sf(1), Some(sf(500)))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store.commands(sf(1), None).await.unwrap().len(),
+        1,
+        "global stays"
+    );
+    assert_eq!(
+        store
+            .command_permissions_of_guild(sf(1), sf(501))
+            .await
+            .unwrap(),
+        vec![elsewhere]
+    );
+    assert_eq!(
+        store
+            .command_permissions_of_guild(sf(2), sf(500))
+            .await
+            .unwrap(),
+        vec![other_app]
+    );
+    // The guild goes: every application's.
+    store.delete_guild_commands(sf(500), None).await.unwrap();
+    assert!(store
+        .command_permissions_of_guild(sf(2), sf(500))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .commands(sf(2), Some(sf(500)))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn daily_command_creates_count_per_scope_and_day(store: Arc<dyn Store>) {
+    assert_eq!(
+        store.count_command_create(sf(1), 0, 100, 1).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store.count_command_create(sf(1), 0, 100, 5).await.unwrap(),
+        6
+    );
+    assert_eq!(
+        store
+            .count_command_create(sf(1), 500, 100, 2)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store.count_command_create(sf(2), 0, 100, 3).await.unwrap(),
+        3
+    );
+    // A new day starts again.
+    assert_eq!(
+        store.count_command_create(sf(1), 0, 101, 1).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .count_command_create(sf(1), 500, 100, 1)
+            .await
+            .unwrap(),
+        3
+    );
+}
+
+async fn interaction_context_is_replaced_alone(store: Arc<dyn Store>) {
+    let record = InteractionRecord {
+        id: sf(1),
+        application_id: sf(50),
+        token: "aW50ZXJhY3Rpb246-1".into(),
+        kind: 2,
+        created_ms: 1_000,
+        guild_id: None,
+        channel_id: sf(600),
+        user_id: sf(7),
+        context: json!({ "name": "echo" }),
+        response: None,
+        original_message_id: None,
+        ephemeral: Vec::new(),
+    };
+    store.create_interaction(record.clone()).await.unwrap();
+    assert!(store.acknowledge_interaction(sf(1), 9, None).await.unwrap());
+    store
+        .set_interaction_context(sf(1), json!({ "name": "echo", "modal_custom_id": "form" }))
+        .await
+        .unwrap();
+    let stored = store.interaction(sf(1)).await.unwrap().unwrap();
+    assert_eq!(stored.context["modal_custom_id"], "form");
+    assert_eq!(stored.response, Some(9), "keeps the acknowledgement");
+    assert_eq!(stored.guild_id, None);
+    // An unknown interaction: nothing happens.
+    store
+        .set_interaction_context(sf(2), json!({}))
+        .await
+        .unwrap();
+    assert_eq!(store.interaction(sf(2)).await.unwrap(), None);
+
+    // The expired ones, with their ephemeral messages, before they are forgotten.
+    let later = InteractionRecord {
+        id: sf(3),
+        created_ms: 9_000,
+        ..record.clone()
+    };
+    store.create_interaction(later).await.unwrap();
+    let author = bot(50, "robot");
+    let secret = message(901, 600, 500, &author, "only you");
+    store
+        .set_interaction_ephemeral(sf(1), vec![secret.clone()])
+        .await
+        .unwrap();
+    let expired = store.interactions_before(5_000).await.unwrap();
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0].id, sf(1));
+    assert_eq!(expired[0].ephemeral, vec![secret]);
+    assert_eq!(expired[0].context["modal_custom_id"], "form");
 }

@@ -1,6 +1,6 @@
 //! Application commands: `/applications/{app}/commands` (global) and
-//! `/applications/{app}/guilds/{gid}/commands` (one guild), plus the read-only command
-//! permissions routes.
+//! `/applications/{app}/guilds/{gid}/commands` (one guild), plus the command permissions
+//! routes (`.../commands/permissions`, `.../commands/{id}/permissions`).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::extract::{snowflake, Auth, Body, QueryParams};
 use super::{created, no_content, ok, ApiResult, AppState};
-use crate::service::{CommandInput, CommandScope};
+use crate::service::{CommandInput, CommandPermissionsPut, CommandScope};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -37,7 +37,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/applications/{app}/guilds/{gid}/commands/{cid}/permissions",
-            get(command_permissions),
+            get(command_permissions).put(put_command_permissions),
         )
 }
 
@@ -244,5 +244,18 @@ async fn command_permissions(
     ok(state
         .service
         .command_permissions(&caller, guild(&app, &gid)?, cid)
+        .await?)
+}
+
+async fn put_command_permissions(
+    State(state): State<AppState>,
+    Auth(caller): Auth,
+    Path((app, gid, cid)): Path<(String, String, String)>,
+    Body(body): Body<CommandPermissionsPut>,
+) -> ApiResult<Response> {
+    let cid = snowflake("command_id", &cid)?;
+    ok(state
+        .service
+        .put_command_permissions(&caller, guild(&app, &gid)?, cid, body)
         .await?)
 }

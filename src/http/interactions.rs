@@ -9,10 +9,11 @@ use axum::routing::post;
 use axum::Router;
 use serde::Deserialize;
 
-use super::extract::{decode_json, snowflake, Auth, Body, QueryParams};
+use super::extract::{decode_json, snowflake, Auth, QueryParams};
+use super::multipart::Payload;
 use super::{no_content, ok, ApiResult, AppState};
 use crate::error::ApiError;
-use crate::service::{InteractionCallback, InteractionInvoke, WebhookMessage, WebhookMessageEdit};
+use crate::service::{ExecuteWebhook, InteractionCallback, InteractionInvoke, WebhookMessageEdit};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -20,12 +21,17 @@ pub fn routes() -> Router<AppState> {
         .route("/interactions/{id}/{token}/callback", post(callback))
 }
 
+/// JSON, or multipart with the files of attachment options (`files[n]`, the option's value
+/// being `n`).
 async fn invoke(
     State(state): State<AppState>,
     Auth(caller): Auth,
-    Body(body): Body<InteractionInvoke>,
+    payload: Payload<InteractionInvoke>,
 ) -> ApiResult<Response> {
-    state.service.invoke_interaction(&caller, body).await?;
+    state
+        .service
+        .invoke_interaction(&caller, payload.body, payload.files)
+        .await?;
     no_content()
 }
 
@@ -35,14 +41,19 @@ struct CallbackQuery {
     with_response: Option<String>,
 }
 
-/// 204 unless `?with_response=true` (discord.py asks for the body and needs it).
+/// 204 unless `?with_response=true` (discord.py asks for the body and needs it). JSON, or
+/// multipart with files for a type 4 response (as discord.py and discord.js send them).
 async fn callback(
     State(state): State<AppState>,
     Path((id, token)): Path<(String, String)>,
     QueryParams(query): QueryParams<CallbackQuery>,
-    Body(body): Body<InteractionCallback>,
+    payload: Payload<InteractionCallback>,
 ) -> ApiResult<Response> {
     let id = snowflake("interaction_id", &id)?;
+    let body = InteractionCallback {
+        files: payload.files,
+        ..payload.body
+    };
     let answer = state.service.interaction_callback(id, &token, body).await?;
     if matches!(query.with_response.as_deref(), Some("true" | "1" | "True")) {
         ok(answer)
@@ -68,15 +79,20 @@ pub(super) fn decode_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Resul
 }
 
 /// `POST /webhooks/{app}/{token}` with an interaction token: a follow-up (always answered with
-/// the message, whatever `wait` says, as Discord does for interactions).
+/// the message, whatever `wait` says, as Discord does for interactions); multipart bodies
+/// carry files as on webhook execution.
 pub(super) async fn followup(
     state: &AppState,
     app: &str,
     token: &str,
     body: &[u8],
+    files: Vec<crate::service::files::Upload>,
 ) -> ApiResult<Response> {
     let app = snowflake("webhook_id", app)?;
-    let body: WebhookMessage = decode_body(body)?;
+    let body = ExecuteWebhook {
+        files,
+        ..decode_body(body)?
+    };
     ok(state.service.interaction_followup(app, token, body).await?)
 }
 

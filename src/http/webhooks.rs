@@ -156,8 +156,8 @@ async fn execute(
     payload: Payload<Value>,
 ) -> ApiResult<Response> {
     if super::interactions::is_interaction_token(&token) {
-        return super::interactions::followup(&state, &id, &token, &json_bytes(&payload.body)?)
-            .await;
+        let bytes = json_bytes(&payload.body)?;
+        return super::interactions::followup(&state, &id, &token, &bytes, payload.files).await;
     }
     let body = ExecuteWebhook {
         files: payload.files,

@@ -124,7 +124,9 @@ pub struct InteractionRecord {
     pub kind: u8,
     /// When it was created, milliseconds since the Unix epoch.
     pub created_ms: u64,
-    pub guild_id: Snowflake,
+    /// `None` in the DM with the application's bot.
+    #[serde(default)]
+    pub guild_id: Option<Snowflake>,
     pub channel_id: Snowflake,
     /// Who invoked it.
     pub user_id: Snowflake,
@@ -138,4 +140,31 @@ pub struct InteractionRecord {
     /// Ephemeral messages of this interaction: only the invoking user ever sees them, so they
     /// live here (as long as the token) rather than in the channel's history.
     pub ephemeral: Vec<Message>,
+}
+
+/// Command permission overwrite targets (`permissions[].type`).
+pub mod permission_type {
+    pub const ROLE: u8 = 1;
+    pub const USER: u8 = 2;
+    pub const CHANNEL: u8 = 3;
+}
+
+/// One overwrite: allow or deny a role, user or channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandPermission {
+    pub id: Snowflake,
+    #[serde(rename = "type")]
+    pub kind: u8,
+    pub permission: bool,
+}
+
+/// Discord's guild_application_command_permissions object: the overwrites of one command in one
+/// guild, or (`id` = the application id) of every command of the application there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuildCommandPermissions {
+    /// A command id, or the application id for the application-wide overwrites.
+    pub id: Snowflake,
+    pub application_id: Snowflake,
+    pub guild_id: Snowflake,
+    pub permissions: Vec<CommandPermission>,
 }

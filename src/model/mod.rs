@@ -22,7 +22,10 @@ pub use attachment::Attachment;
 pub use audit_log::{AuditLogChange, AuditLogEntry};
 pub use ban::Ban;
 pub use channel::{Channel, ChannelType};
-pub use command::{ApplicationCommand, CommandChoice, CommandOption, InteractionRecord};
+pub use command::{
+    ApplicationCommand, CommandChoice, CommandOption, CommandPermission, GuildCommandPermissions,
+    InteractionRecord,
+};
 pub use emoji::{Emoji, PartialEmoji, Reaction, ReactionCountDetails};
 pub use guild::Guild;
 pub use invite::Invite;

@@ -79,6 +79,7 @@ impl Service {
             .await?;
         let audit = Audit::new(action::MEMBER_BAN_ADD, Some(user_id), reason);
         self.record_audit(guild_id, caller.id(), audit).await;
+        self.forget_guild_commands_of(guild_id, user_id).await?;
         if member.is_some() {
             self.announce_leave(guild_id, user.clone())?;
         }

@@ -16,6 +16,8 @@ use crate::permissions::Permissions;
 /// Most chat-input commands per scope (global, or one guild), and of each context-menu type.
 const MAX_CHAT_INPUT: usize = 100;
 const MAX_CONTEXT_MENU: usize = 5;
+/// Most commands an application may create per scope and day (Discord: 200).
+const MAX_DAILY_CREATES: u64 = 200;
 /// Most options per level, and choices per option.
 const MAX_OPTIONS: usize = 25;
 /// Largest magnitude of an integer or number option (Discord: 2^53).
@@ -70,7 +72,7 @@ pub struct CommandScope {
 impl Service {
     /// The application whose commands the caller manages: its own bot, or its owner's user
     /// token (Discord's Bearer client-credentials stand-in). Anything else is 50001.
-    async fn commands_application(
+    pub(super) async fn commands_application(
         &self,
         caller: &Caller,
         scope: CommandScope,
@@ -123,6 +125,7 @@ impl Service {
         let command = command.ok_or_else(ApiError::internal)?;
         if same.is_none() {
             check_limits(existing.iter().chain(std::iter::once(&command)))?;
+            self.count_creates(scope, 1).await?;
         }
         self.store.put_command(command.clone()).await?;
         Ok((command, same.is_none()))
@@ -278,47 +281,43 @@ impl Service {
         }
         form.finish()?;
         check_limits(built.iter())?;
+        let created = built
+            .iter()
+            .filter(|c| !existing.iter().any(|e| e.id == c.id))
+            .count();
+        self.count_creates(scope, created as u64).await?;
         self.store
             .replace_commands(scope.application_id, scope.guild_id, built.clone())
             .await?;
         Ok(built)
     }
 
-    /// `GET /applications/{app}/guilds/{gid}/commands/permissions`: no command has
-    /// permission overwrites here (editing them needs an OAuth2 Bearer token on Discord, which
-    /// this server does not issue), so the list is empty.
-    pub async fn guild_command_permissions(
-        &self,
-        caller: &Caller,
-        scope: CommandScope,
-    ) -> Result<Vec<Value>, ApiError> {
-        self.commands_application(caller, scope).await?;
-        Ok(Vec::new())
-    }
-
-    /// `GET .../commands/{id}/permissions`: 10066, as Discord answers for a command without
-    /// overwrites (and 10063 for an unknown command).
-    pub async fn command_permissions(
-        &self,
-        caller: &Caller,
-        scope: CommandScope,
-        command_id: Snowflake,
-    ) -> Result<Value, ApiError> {
-        self.commands_application(caller, scope).await?;
-        let global = CommandScope {
-            guild_id: None,
-            ..scope
-        };
-        if self.scoped_command(scope, command_id).await.is_err()
-            && self.scoped_command(global, command_id).await.is_err()
-        {
-            return Err(unknown_command());
+    /// Counts `created` new commands against the scope's daily allowance: 30034 once the
+    /// application has created more than 200 in the scope today (UTC).
+    async fn count_creates(&self, scope: CommandScope, created: u64) -> Result<(), ApiError> {
+        if created == 0 {
+            return Ok(());
         }
-        Err(ApiError::new(
-            404,
-            10066,
-            "Unknown application command permissions",
-        ))
+        let day = chrono::Utc::now().timestamp().max(0) as u64 / 86_400;
+        let count = self
+            .store
+            .count_command_create(
+                scope.application_id,
+                scope.guild_id.map_or(0, |g| g.0),
+                day,
+                created,
+            )
+            .await?;
+        if count > MAX_DAILY_CREATES {
+            return Err(ApiError::new(
+                400,
+                30034,
+                format!(
+                    "Max number of daily application command creates has been reached ({MAX_DAILY_CREATES})"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Validates `input` (merged over `current` for edits) into a command; errors go into

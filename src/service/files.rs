@@ -254,6 +254,27 @@ impl Service {
         })
     }
 
+    /// A new attachment for an uploaded file under its own (sanitised) name, not spoilered, in
+    /// `channel_id` (an interaction's attachment option).
+    pub(super) fn upload_attachment(&self, channel_id: Snowflake, file: &Upload) -> Attachment {
+        let filename = sanitize_filename(&file.filename);
+        let id = self.next_id();
+        let size = imagesize::blob_size(&file.bytes).ok();
+        let url = self.attachment_url(channel_id, id, &filename);
+        Attachment {
+            id,
+            content_type: content_type(&filename, &file.bytes),
+            size: file.bytes.len() as u64,
+            proxy_url: url.clone(),
+            url,
+            flags: filename.starts_with("SPOILER_").then_some(SPOILER),
+            filename,
+            description: None,
+            height: size.map(|s| s.height as u32),
+            width: size.map(|s| s.width as u32),
+        }
+    }
+
     /// Writes the new blobs durably; on failure removes what was written and fails.
     pub(super) async fn store_blobs(
         &self,
@@ -331,13 +352,27 @@ impl Service {
             .blob(channel_id, attachment_id)
             .await?
             .ok_or_else(not_found)?;
-        let message = self
-            .store
-            .message(channel_id, blob.message_id)
-            .await?
-            .ok_or_else(not_found)?;
-        let attachment = message
-            .attachments
+        let attachments = match self.store.message(channel_id, blob.message_id).await? {
+            Some(message) => message.attachments,
+            // An interaction's attachment options and ephemeral messages: listed by the
+            // interaction while it lives.
+            None => {
+                let record = self
+                    .store
+                    .interaction(blob.message_id)
+                    .await?
+                    .filter(|record| record.channel_id == channel_id)
+                    .ok_or_else(not_found)?;
+                let mut listed: Vec<Attachment> = record
+                    .context
+                    .get("attachments")
+                    .and_then(|list| serde_json::from_value(list.clone()).ok())
+                    .unwrap_or_default();
+                listed.extend(record.ephemeral.into_iter().flat_map(|m| m.attachments));
+                listed
+            }
+        };
+        let attachment = attachments
             .into_iter()
             .find(|a| a.id == attachment_id && a.filename == filename)
             .ok_or_else(not_found)?;

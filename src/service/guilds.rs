@@ -215,6 +215,7 @@ impl Service {
         }
         let channels = self.store.channels_of_guild(guild_id).await?;
         self.store.delete_guild(guild_id).await?;
+        self.store.delete_guild_commands(guild_id, None).await?;
         self.forget_channel_blobs(channels.iter().map(|c| c.id).collect())
             .await;
         self.publish(

@@ -8,7 +8,10 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::access::DM_PERMISSIONS;
+use super::files::Upload;
 use super::messages::{as_rich, validate_message, AllowedMentions};
+use super::webhooks::ExecuteWebhook;
 use super::{Caller, ChannelAccess, GuildAccess, Service};
 use crate::bus::{Audience, Topic};
 use crate::error::{ApiError, FormErrors};
@@ -19,8 +22,8 @@ use crate::model::message::{
     MESSAGE_TYPE_CHAT_INPUT_COMMAND, MESSAGE_TYPE_CONTEXT_MENU_COMMAND, MESSAGE_TYPE_DEFAULT,
 };
 use crate::model::{
-    Application, ApplicationCommand, Channel, CommandOption, InteractionRecord, Member, Message,
-    Snowflake,
+    Application, ApplicationCommand, Attachment, Channel, CommandOption, InteractionRecord, Member,
+    Message, Snowflake,
 };
 use crate::permissions::Permissions;
 
@@ -36,6 +39,11 @@ pub const DEFAULT_TOKEN_TTL_MS: u64 = 15 * 60 * 1000;
 const EPHEMERAL: u64 = 1 << 6;
 const LOADING: u64 = 1 << 7;
 const SETTABLE_FLAGS: u64 = (1 << 2) | EPHEMERAL | (1 << 12);
+/// Interaction context types (`context`, and a command's `contexts`).
+mod context {
+    pub const GUILD: u8 = 0;
+    pub const BOT_DM: u8 = 1;
+}
 /// Callback types.
 mod callback {
     pub const PONG: u8 = 1;
@@ -77,23 +85,9 @@ pub struct InteractionCallback {
     pub kind: u8,
     #[serde(default)]
     pub data: Option<Value>,
-}
-
-/// A message sent through an interaction's token (response, follow-up).
-#[derive(Debug, Default, Deserialize)]
-pub struct WebhookMessage {
-    #[serde(default)]
-    pub content: Option<String>,
-    #[serde(default)]
-    pub tts: Option<bool>,
-    #[serde(default)]
-    pub embeds: Option<Vec<Value>>,
-    #[serde(default)]
-    pub allowed_mentions: Option<AllowedMentions>,
-    #[serde(default)]
-    pub flags: Option<u64>,
-    #[serde(default)]
-    pub components: Option<Vec<Value>>,
+    /// Files of a multipart type 4 response (`files[n]`, described by `data.attachments`).
+    #[serde(skip)]
+    pub files: Vec<Upload>,
 }
 
 /// An edit of a message sent through an interaction's token; absent fields stay.
@@ -195,6 +189,7 @@ impl Service {
         &self,
         caller: &Caller,
         body: InteractionInvoke,
+        uploads: Vec<Upload>,
     ) -> Result<(), ApiError> {
         caller.require_user()?;
         if ![
@@ -216,28 +211,38 @@ impl Service {
             channel,
             perms,
         } = self.channel_access(caller, body.channel_id).await?;
-        // Commands run in guild channels only here (no DM `contexts` yet).
-        let Some(access) = access else {
-            return Err(ApiError::new(
-                403,
-                50003,
-                "Cannot execute action on a DM channel",
-            ));
-        };
-        let guild_id = access.guild.id;
-        if body.guild_id.is_some_and(|g| g != guild_id) {
-            return Err(ApiError::unknown_channel());
-        }
         let app = self
             .store
             .application(body.application_id)
             .await?
             .ok_or_else(ApiError::unknown_application)?;
-        let bot_member = self
-            .store
-            .member(guild_id, app.id)
-            .await?
-            .ok_or_else(ApiError::unknown_application)?;
+        // Context 0: a channel of a guild the application is in; 1: the DM with its bot.
+        // Private channels (context 2, user-installed apps) are not supported.
+        let (context_type, bot_member) = match &access {
+            Some(access) => {
+                if body.guild_id.is_some_and(|g| g != access.guild.id) {
+                    return Err(ApiError::unknown_channel());
+                }
+                let bot_member = self
+                    .store
+                    .member(access.guild.id, app.id)
+                    .await?
+                    .ok_or_else(ApiError::unknown_application)?;
+                (context::GUILD, Some(bot_member))
+            }
+            None => {
+                if body.guild_id.is_some() || !channel.has_recipient(app.id) {
+                    return Err(ApiError::new(
+                        403,
+                        50003,
+                        "Cannot execute action on a DM channel",
+                    ));
+                }
+                (context::BOT_DM, None)
+            }
+        };
+        let guild_id = access.as_ref().map(|a| a.guild.id);
+        let owners = json!({ "0": guild_id.map_or_else(|| json!("0"), |g| json!(g)) });
 
         let id = self.next_id();
         let mut context = Map::new();
@@ -247,23 +252,24 @@ impl Service {
             "id": id,
             "type": body.kind,
             "user": caller.user.user,
-            "authorizing_integration_owners": { "0": guild_id },
+            "authorizing_integration_owners": owners,
         });
         let mut payload_message: Option<Message> = None;
+        // Files of attachment options: their objects (kept with the interaction so their URLs
+        // answer while its token lives) and bytes.
+        let mut uploaded = Uploaded::default();
         let data = match body.kind {
             itype::APPLICATION_COMMAND | itype::AUTOCOMPLETE => {
                 if !perms.contains(Permissions::USE_APPLICATION_COMMANDS) {
                     return Err(ApiError::missing_permissions());
                 }
                 let command = self.invoked_command(&app, guild_id, &body.data).await?;
-                if let Some(required) = &command.default_member_permissions {
-                    let bits = Permissions::from_wire(required).unwrap_or_default();
-                    let allowed = if bits.is_empty() {
-                        perms.contains(Permissions::ADMINISTRATOR) || access.is_owner()
-                    } else {
-                        perms.contains(bits)
-                    };
-                    if !allowed {
+                check_command_context(&command, context_type, &channel)?;
+                if let Some(access) = &access {
+                    if !self
+                        .may_use_command(access, &channel, perms, &command)
+                        .await?
+                    {
                         return Err(ApiError::missing_permissions());
                     }
                 }
@@ -281,8 +287,14 @@ impl Service {
                         metadata["target_message_id"] = target.clone();
                     }
                 }
-                self.command_data(&access, &channel, &command, &body.data)
-                    .await?
+                let request = CommandRequest {
+                    access: access.as_ref(),
+                    channel: &channel,
+                    command: &command,
+                    data: &body.data,
+                    uploads: &uploads,
+                };
+                self.command_data(request, &mut uploaded).await?
             }
             itype::MESSAGE_COMPONENT => {
                 let message_id = body.message_id.ok_or_else(|| {
@@ -332,21 +344,7 @@ impl Service {
             _ => {
                 // A modal submit answers the modal an earlier interaction of this user opened:
                 // `data.id` names that interaction.
-                let opener = body
-                    .data
-                    .get("id")
-                    .and_then(|v| match v {
-                        Value::String(s) => Snowflake::parse(s),
-                        Value::Number(n) => n.as_u64().map(Snowflake),
-                        _ => None,
-                    })
-                    .ok_or_else(|| {
-                        ApiError::invalid_field(
-                            &["data", "id"],
-                            "BASE_TYPE_REQUIRED",
-                            "This field is required",
-                        )
-                    })?;
+                let opener = data_id(&body.data)?;
                 let record = self
                     .store
                     .interaction(opener)
@@ -359,6 +357,13 @@ impl Service {
                     })
                     .ok_or_else(unknown_interaction)?;
                 let custom_id = body.data.get("custom_id").cloned().unwrap_or(Value::Null);
+                if record.context.get("modal_custom_id") != Some(&custom_id) {
+                    return Err(ApiError::invalid_field(
+                        &["data", "custom_id"],
+                        "INTERACTION_MODAL_CUSTOM_ID_INVALID",
+                        "The custom_id does not match the modal that was opened",
+                    ));
+                }
                 if let Some(message_id) = record
                     .context
                     .get("message_id")
@@ -386,6 +391,10 @@ impl Service {
         }
         context.insert("metadata".into(), metadata);
         context.insert("interaction".into(), legacy);
+        if !uploaded.attachments.is_empty() {
+            context.insert("attachments".into(), json_of(&uploaded.attachments)?);
+            self.store_blobs(channel.id, id, uploaded.blobs).await?;
+        }
 
         let token = make_token(id);
         let record = InteractionRecord {
@@ -402,36 +411,44 @@ impl Service {
             original_message_id: None,
             ephemeral: Vec::new(),
         };
-        self.store
-            .delete_interactions_before(now_ms().saturating_sub(self.interaction_token_ttl_ms))
-            .await?;
+        self.forget_expired_interactions().await?;
         self.store.create_interaction(record).await?;
 
-        let app_perms = access.in_channel_of(&bot_member, &channel);
         let mut payload = json!({
             "id": id,
             "application_id": app.id,
             "type": body.kind,
             "data": data,
-            "guild_id": guild_id,
-            "guild": {
-                "id": guild_id,
-                "locale": access.guild.preferred_locale,
-                "features": access.guild.features,
-            },
             "channel_id": channel.id,
             "channel": channel,
-            "member": member_with_permissions(&access.member, &caller.user.user, perms)?,
             "token": token,
             "version": 1,
-            "app_permissions": app_perms.bits().to_string(),
             "locale": caller.user.locale,
-            "guild_locale": access.guild.preferred_locale,
             "entitlements": [],
-            "authorizing_integration_owners": { "0": guild_id },
-            "context": 0,
+            "authorizing_integration_owners": owners,
+            "context": context_type,
             "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
         });
+        match (&access, &bot_member) {
+            (Some(access), Some(bot_member)) => {
+                let app_perms = access.in_channel_of(bot_member, &channel);
+                payload["guild_id"] = json!(access.guild.id);
+                payload["guild"] = json!({
+                    "id": access.guild.id,
+                    "locale": access.guild.preferred_locale,
+                    "features": access.guild.features,
+                });
+                payload["member"] =
+                    member_with_permissions(&access.member, &caller.user.user, perms)?;
+                payload["app_permissions"] = json!(app_perms.bits().to_string());
+                payload["guild_locale"] = json!(access.guild.preferred_locale);
+            }
+            _ => {
+                // In a DM: the user instead of a member, and the DM permission set.
+                payload["user"] = json_of(&caller.user.user)?;
+                payload["app_permissions"] = json!(DM_PERMISSIONS.bits().to_string());
+            }
+        }
         if let Some(message) = payload_message {
             payload["message"] = json_of(&message)?;
         }
@@ -454,33 +471,36 @@ impl Service {
         Ok(())
     }
 
+    /// Forgets interactions whose tokens expired, and the bytes they owned (attachment options,
+    /// files of ephemeral messages).
+    async fn forget_expired_interactions(&self) -> Result<(), ApiError> {
+        let before = now_ms().saturating_sub(self.interaction_token_ttl_ms);
+        for record in self.store.interactions_before(before).await? {
+            let owns_files = record.context.get("attachments").is_some()
+                || record.ephemeral.iter().any(|m| !m.attachments.is_empty());
+            if owns_files {
+                self.forget_message_blobs(record.channel_id, vec![record.id])
+                    .await;
+            }
+        }
+        self.store.delete_interactions_before(before).await?;
+        Ok(())
+    }
+
     /// The command `data.id` names: the application's global command or one of this guild's,
     /// of the type and version the client believes it is.
     async fn invoked_command(
         &self,
         app: &Application,
-        guild_id: Snowflake,
+        guild_id: Option<Snowflake>,
         data: &Value,
     ) -> Result<ApplicationCommand, ApiError> {
-        let id = data
-            .get("id")
-            .and_then(|v| match v {
-                Value::String(s) => Snowflake::parse(s),
-                Value::Number(n) => n.as_u64().map(Snowflake),
-                _ => None,
-            })
-            .ok_or_else(|| {
-                ApiError::invalid_field(
-                    &["data", "id"],
-                    "BASE_TYPE_REQUIRED",
-                    "This field is required",
-                )
-            })?;
+        let id = data_id(data)?;
         let command = self
             .store
             .command(app.id, id)
             .await?
-            .filter(|c| c.guild_id.is_none() || c.guild_id == Some(guild_id))
+            .filter(|c| c.guild_id.is_none() || c.guild_id == guild_id)
             .ok_or_else(super::commands::unknown_command)?;
         if let Some(kind) = data.get("type").and_then(Value::as_u64) {
             if kind != u64::from(command.kind) {
@@ -492,11 +512,7 @@ impl Service {
                 return Err(super::commands::unknown_command());
             }
         }
-        let version = data.get("version").and_then(|v| match v {
-            Value::String(s) => Snowflake::parse(s),
-            Value::Number(n) => n.as_u64().map(Snowflake),
-            _ => None,
-        });
+        let version = data.get("version").and_then(snowflake_value);
         if version.is_some_and(|v| v != command.version) {
             return Err(ApiError::invalid_field(
                 &["data", "version"],
@@ -511,11 +527,16 @@ impl Service {
     /// the command's definition, with `resolved` users, members, roles, channels and messages.
     async fn command_data(
         &self,
-        access: &GuildAccess,
-        channel: &crate::model::Channel,
-        command: &ApplicationCommand,
-        data: &Value,
+        request: CommandRequest<'_>,
+        uploaded: &mut Uploaded,
     ) -> Result<Value, ApiError> {
+        let CommandRequest {
+            access,
+            channel,
+            command,
+            data,
+            uploads,
+        } = request;
         let mut out = json!({
             "id": command.id,
             "name": command.name,
@@ -528,11 +549,13 @@ impl Service {
         match command.kind {
             CHAT_INPUT => {
                 let given = data.get("options").cloned().unwrap_or(json!([]));
-                let options = check_given_options(&given, &command.options, &["data", "options"])?;
+                let mut options =
+                    check_given_options(&given, &command.options, &["data", "options"])?;
                 for (kind, value) in referenced_ids(&options) {
                     self.resolve(access, channel, kind, value, &mut resolved)
                         .await?;
                 }
+                self.attach_uploads(&mut options, uploads, channel.id, &mut resolved, uploaded)?;
                 if !options.is_empty() {
                     out["options"] = Value::Array(options);
                 }
@@ -540,11 +563,7 @@ impl Service {
             _ => {
                 let target = data
                     .get("target_id")
-                    .and_then(|v| {
-                        v.as_str()
-                            .and_then(Snowflake::parse)
-                            .or(v.as_u64().map(Snowflake))
-                    })
+                    .and_then(snowflake_value)
                     .ok_or_else(|| {
                         ApiError::invalid_field(
                             &["data", "target_id"],
@@ -578,16 +597,74 @@ impl Service {
         Ok(out)
     }
 
+    /// Turns attachment options (their value: the `n` of the request's `files[n]`) into
+    /// attachments: the option's value becomes the attachment's id, the object goes into
+    /// `resolved.attachments` and `uploaded`. An option naming no uploaded file is a 50035.
+    fn attach_uploads(
+        &self,
+        options: &mut [Value],
+        uploads: &[Upload],
+        channel_id: Snowflake,
+        resolved: &mut Resolved,
+        uploaded: &mut Uploaded,
+    ) -> Result<(), ApiError> {
+        for option in options.iter_mut() {
+            if let Some(nested) = option.get_mut("options").and_then(Value::as_array_mut) {
+                self.attach_uploads(nested, uploads, channel_id, resolved, uploaded)?;
+            }
+            if option["type"].as_u64() != Some(u64::from(option_type::ATTACHMENT)) {
+                continue;
+            }
+            let index = option["value"].as_str().and_then(|v| v.parse::<u64>().ok());
+            let Some(file) = uploads.iter().find(|f| Some(f.index) == index) else {
+                return Err(ApiError::invalid_field(
+                    &["data", "options"],
+                    "ATTACHMENT_NOT_FOUND",
+                    "An attachment option names no uploaded file",
+                ));
+            };
+            let attachment = self.upload_attachment(channel_id, file);
+            option["value"] = json!(attachment.id);
+            resolved
+                .attachments
+                .insert(attachment.id.to_string(), json_of(&attachment)?);
+            uploaded.blobs.push((attachment.id, file.bytes.clone()));
+            uploaded.attachments.push(attachment);
+        }
+        Ok(())
+    }
+
     /// Adds the object an option's id names to `resolved`; false when there is none.
     async fn resolve(
         &self,
-        access: &GuildAccess,
+        access: Option<&GuildAccess>,
         channel: &crate::model::Channel,
         kind: u8,
         id: Snowflake,
         resolved: &mut Resolved,
     ) -> Result<bool, ApiError> {
         let key = id.to_string();
+        let Some(access) = access else {
+            // In a DM: users, and the DM itself as a channel.
+            if matches!(kind, option_type::USER | option_type::MENTIONABLE) {
+                if let Some(record) = self.store.user(id).await? {
+                    resolved.users.insert(key, json_of(&record.public())?);
+                    return Ok(true);
+                }
+            }
+            if kind == option_type::CHANNEL && id == channel.id {
+                resolved.channels.insert(
+                    key,
+                    json!({
+                        "id": channel.id,
+                        "type": channel.kind,
+                        "permissions": DM_PERMISSIONS.bits().to_string(),
+                    }),
+                );
+                return Ok(true);
+            }
+            return Ok(false);
+        };
         if matches!(kind, option_type::USER | option_type::MENTIONABLE) {
             if let Some(member) = self.store.member(access.guild.id, id).await? {
                 if let Some(user) = &member.user {
@@ -696,9 +773,10 @@ impl Service {
             ));
         }
         let data = body.data.unwrap_or(Value::Null);
-        let decode = |value: &Value| -> Result<WebhookMessage, ApiError> {
+        let files = body.files;
+        let decode = |value: &Value| -> Result<ExecuteWebhook, ApiError> {
             if value.is_null() {
-                return Ok(WebhookMessage::default());
+                return Ok(ExecuteWebhook::default());
             }
             decode_data(value)
         };
@@ -706,7 +784,10 @@ impl Service {
         match body.kind {
             callback::CHANNEL_MESSAGE | callback::DEFERRED_CHANNEL_MESSAGE => {
                 let loading = body.kind == callback::DEFERRED_CHANNEL_MESSAGE;
-                let fields = decode(&data)?;
+                let fields = ExecuteWebhook {
+                    files,
+                    ..decode(&data)?
+                };
                 let draft = self.response_message(&record, fields, loading).await?;
                 if !self
                     .store
@@ -830,6 +911,12 @@ impl Service {
                 {
                     return Err(already_acknowledged());
                 }
+                // The submit must name this modal.
+                let mut context = record.context.clone();
+                context["modal_custom_id"] = json!(custom_id);
+                self.store
+                    .set_interaction_context(record.id, context)
+                    .await?;
                 let app = self.store.application(record.application_id).await?;
                 self.publish(
                     Topic::User(record.user_id),
@@ -882,7 +969,7 @@ impl Service {
     async fn response_message(
         &self,
         record: &InteractionRecord,
-        fields: WebhookMessage,
+        fields: ExecuteWebhook,
         loading: bool,
     ) -> Result<Message, ApiError> {
         let content = fields.content.unwrap_or_default();
@@ -891,20 +978,26 @@ impl Service {
         if let Some(allowed) = &fields.allowed_mentions {
             allowed.validate()?;
         }
+        let planned = if loading {
+            None
+        } else {
+            Some(self.plan_attachments(record.channel_id, fields.attachments, fields.files, &[])?)
+        };
+        let uploads = planned.as_ref().map_or(0, |p| p.attachments.len());
         if !loading {
             check_components(&components)?;
             if content.trim().is_empty() && embeds.is_empty() && !components.is_empty() {
-                validate_message("x", &embeds, None, 0)?;
+                validate_message("x", &embeds, None, uploads)?;
             } else {
-                validate_message(&content, &embeds, None, 0)?;
+                validate_message(&content, &embeds, None, uploads)?;
             }
         }
-        let (bot_access, channel, perms) = self.bot_access(record).await?;
+        let bot = self.bot_access(record).await?;
         let mentions = self
             .mentions(
-                Some(&bot_access),
-                &channel,
-                perms,
+                bot.access.as_ref(),
+                &bot.channel,
+                bot.perms,
                 &content,
                 fields.allowed_mentions.as_ref(),
                 None,
@@ -920,19 +1013,28 @@ impl Service {
         if loading {
             flags |= LOADING;
         }
+        let id = self.next_id();
+        let (attachments, blobs) =
+            planned.map_or((Vec::new(), Vec::new()), |p| (p.attachments, p.new_blobs));
+        let mut embeds = as_rich(embeds);
+        super::files::resolve_attachment_refs(&mut embeds, &attachments);
+        // The bytes are written before the message that lists them is stored; an ephemeral
+        // message lives with the interaction, so its bytes are filed under the interaction.
+        let owner = if flags & EPHEMERAL != 0 {
+            record.id
+        } else {
+            id
+        };
+        self.store_blobs(record.channel_id, owner, blobs).await?;
         Ok(Message {
-            id: self.next_id(),
+            id,
             kind,
             channel_id: record.channel_id,
-            guild_id: Some(record.guild_id),
-            author: bot_access
-                .member
-                .user
-                .clone()
-                .ok_or_else(ApiError::internal)?,
-            member: Some(Member {
+            guild_id: record.guild_id,
+            author: bot.user,
+            member: bot.access.map(|access| Member {
                 user: None,
-                ..bot_access.member.clone()
+                ..access.member
             }),
             content: if loading { String::new() } else { content },
             timestamp: crate::model::now_timestamp(),
@@ -941,8 +1043,8 @@ impl Service {
             mention_everyone: mentions.everyone,
             mentions: mentions.users,
             mention_roles: mentions.roles,
-            attachments: Vec::new(),
-            embeds: as_rich(embeds),
+            attachments,
+            embeds,
             pinned: false,
             nonce: None,
             message_reference: None,
@@ -957,34 +1059,60 @@ impl Service {
         })
     }
 
-    /// The bot's standing in the interaction's guild and its permissions in the channel.
-    async fn bot_access(
-        &self,
-        record: &InteractionRecord,
-    ) -> Result<(GuildAccess, Channel, Permissions), ApiError> {
-        let guild = self
-            .store
-            .guild(record.guild_id)
-            .await?
-            .ok_or_else(unknown_interaction)?;
-        let member = self
-            .store
-            .member(record.guild_id, record.application_id)
-            .await?
-            .ok_or_else(unknown_interaction)?;
-        let roles = self.store.roles_of_guild(record.guild_id).await?;
+    /// The bot's standing in the interaction's guild (none in a DM), its permissions in the
+    /// channel, and its user.
+    async fn bot_access(&self, record: &InteractionRecord) -> Result<BotStanding, ApiError> {
         let channel = self
             .store
             .channel(record.channel_id)
             .await?
             .ok_or_else(ApiError::unknown_channel)?;
+        let Some(guild_id) = record.guild_id else {
+            let user = self
+                .store
+                .user(record.application_id)
+                .await?
+                .ok_or_else(unknown_interaction)?
+                .public();
+            return Ok(BotStanding {
+                access: None,
+                channel,
+                perms: DM_PERMISSIONS,
+                user,
+            });
+        };
+        let guild = self
+            .store
+            .guild(guild_id)
+            .await?
+            .ok_or_else(unknown_interaction)?;
+        let member = self
+            .store
+            .member(guild_id, record.application_id)
+            .await?
+            .ok_or_else(unknown_interaction)?;
+        let roles = self.store.roles_of_guild(guild_id).await?;
+        let user = member.user.clone().ok_or_else(ApiError::internal)?;
         let access = GuildAccess {
             guild,
             roles,
             member,
         };
         let perms = access.in_channel(&channel);
-        Ok((access, channel, perms))
+        Ok(BotStanding {
+            access: Some(access),
+            channel,
+            perms,
+            user,
+        })
+    }
+
+    /// The channel the interaction happened in.
+    async fn interaction_channel(&self, record: &InteractionRecord) -> Result<Channel, ApiError> {
+        self.store
+            .channel(record.channel_id)
+            .await?
+            .ok_or_else(ApiError::unknown_channel)
     }
 
     /// Stores and announces a new interaction message: to the channel, or (ephemeral) only to
@@ -1014,13 +1142,8 @@ impl Service {
             )
         } else {
             self.store.create_message(message.clone()).await?;
-            self.publish(
-                Topic::Guild(record.guild_id),
-                "MESSAGE_CREATE",
-                &message,
-                Audience::Channel(record.channel_id),
-                None,
-            )
+            let channel = self.interaction_channel(record).await?;
+            self.publish_in_channel(&channel, "MESSAGE_CREATE", &message, None)
         }
     }
 
@@ -1056,13 +1179,8 @@ impl Service {
             if !self.store.update_message(message.clone()).await? {
                 return Err(ApiError::unknown_message());
             }
-            self.publish(
-                Topic::Guild(record.guild_id),
-                "MESSAGE_UPDATE",
-                &message,
-                Audience::Channel(record.channel_id),
-                None,
-            )
+            let channel = self.interaction_channel(record).await?;
+            self.publish_in_channel(&channel, "MESSAGE_UPDATE", &message, None)
         }
     }
 
@@ -1095,16 +1213,21 @@ impl Service {
             && message.embeds.is_empty()
             && !message.components.is_empty()
         {
-            validate_message("x", &message.embeds, None, 0)?;
+            validate_message("x", &message.embeds, None, message.attachments.len())?;
         } else {
-            validate_message(&message.content, &message.embeds, None, 0)?;
+            validate_message(
+                &message.content,
+                &message.embeds,
+                None,
+                message.attachments.len(),
+            )?;
         }
-        let (bot_access, channel, perms) = self.bot_access(record).await?;
+        let bot = self.bot_access(record).await?;
         let mentions = self
             .mentions(
-                Some(&bot_access),
-                &channel,
-                perms,
+                bot.access.as_ref(),
+                &bot.channel,
+                bot.perms,
                 &message.content,
                 edit.allowed_mentions.as_ref(),
                 None,
@@ -1145,15 +1268,29 @@ impl Service {
         &self,
         application_id: Snowflake,
         token: &str,
-        fields: WebhookMessage,
+        fields: ExecuteWebhook,
     ) -> Result<Message, ApiError> {
         let record = self.followup_interaction(application_id, token).await?;
         if record.response.is_none() {
             return Err(unknown_webhook());
         }
         if record.response == Some(callback::DEFERRED_CHANNEL_MESSAGE) {
-            if let Ok(original) = self.interaction_message(&record, "@original").await {
+            if let Ok(mut original) = self.interaction_message(&record, "@original").await {
                 if original.flags & LOADING != 0 {
+                    let planned = self.plan_attachments(
+                        record.channel_id,
+                        fields.attachments,
+                        fields.files,
+                        &[],
+                    )?;
+                    original.attachments = planned.attachments;
+                    let owner = if original.flags & EPHEMERAL != 0 {
+                        record.id
+                    } else {
+                        original.id
+                    };
+                    self.store_blobs(record.channel_id, owner, planned.new_blobs)
+                        .await?;
                     let edit = WebhookMessageEdit {
                         content: Some(fields.content),
                         embeds: Some(fields.embeds),
@@ -1261,6 +1398,8 @@ impl Service {
             self.store
                 .set_interaction_ephemeral(record.id, remaining)
                 .await?;
+            let files: Vec<Snowflake> = message.attachments.iter().map(|a| a.id).collect();
+            self.forget_blobs(record.channel_id, files).await;
             self.publish(
                 Topic::User(record.user_id),
                 "MESSAGE_DELETE",
@@ -1277,18 +1416,42 @@ impl Service {
             {
                 return Err(ApiError::unknown_message());
             }
-            self.publish(
-                Topic::Guild(record.guild_id),
-                "MESSAGE_DELETE",
-                &event,
-                Audience::Channel(record.channel_id),
-                None,
-            )
+            if !message.attachments.is_empty() {
+                self.forget_message_blobs(record.channel_id, vec![message.id])
+                    .await;
+            }
+            let channel = self.interaction_channel(&record).await?;
+            self.publish_in_channel(&channel, "MESSAGE_DELETE", &event, None)
         }
     }
 }
 
-/// Users, members, roles, channels and messages an interaction refers to.
+/// Where the interaction's bot stands when it answers.
+struct BotStanding {
+    /// `None` in a DM.
+    access: Option<GuildAccess>,
+    channel: Channel,
+    perms: Permissions,
+    user: crate::model::User,
+}
+
+/// What `command_data` works from.
+struct CommandRequest<'a> {
+    access: Option<&'a GuildAccess>,
+    channel: &'a Channel,
+    command: &'a ApplicationCommand,
+    data: &'a Value,
+    uploads: &'a [Upload],
+}
+
+/// Attachments uploaded with an invocation, and their bytes (stored before the interaction).
+#[derive(Default)]
+struct Uploaded {
+    attachments: Vec<Attachment>,
+    blobs: Vec<(Snowflake, bytes::Bytes)>,
+}
+
+/// Users, members, roles, channels, messages and attachments an interaction refers to.
 #[derive(Default)]
 struct Resolved {
     users: Map<String, Value>,
@@ -1296,6 +1459,7 @@ struct Resolved {
     roles: Map<String, Value>,
     channels: Map<String, Value>,
     messages: Map<String, Value>,
+    attachments: Map<String, Value>,
 }
 
 impl Resolved {
@@ -1305,6 +1469,7 @@ impl Resolved {
             && self.roles.is_empty()
             && self.channels.is_empty()
             && self.messages.is_empty()
+            && self.attachments.is_empty()
     }
 
     fn into_value(self) -> Value {
@@ -1315,6 +1480,7 @@ impl Resolved {
             ("roles", self.roles),
             ("channels", self.channels),
             ("messages", self.messages),
+            ("attachments", self.attachments),
         ] {
             if !map.is_empty() {
                 out.insert(key.into(), Value::Object(map));
@@ -1322,6 +1488,59 @@ impl Resolved {
         }
         Value::Object(out)
     }
+}
+
+/// A snowflake written as a string or a number.
+fn snowflake_value(value: &Value) -> Option<Snowflake> {
+    match value {
+        Value::String(s) => Snowflake::parse(s),
+        Value::Number(n) => n.as_u64().map(Snowflake),
+        _ => None,
+    }
+}
+
+/// `data.id` of an invocation: the command, or for a modal submit the interaction that
+/// opened the modal.
+fn data_id(data: &Value) -> Result<Snowflake, ApiError> {
+    data.get("id").and_then(snowflake_value).ok_or_else(|| {
+        ApiError::invalid_field(
+            &["data", "id"],
+            "BASE_TYPE_REQUIRED",
+            "This field is required",
+        )
+    })
+}
+
+/// Whether the command may run where it was invoked: its `contexts` (and the deprecated
+/// `dm_permission: false`) must include the interaction's context, and an age-restricted
+/// (`nsfw`) command runs only in an age-restricted guild channel (or a DM).
+fn check_command_context(
+    command: &ApplicationCommand,
+    context_type: u8,
+    channel: &Channel,
+) -> Result<(), ApiError> {
+    // Guild commands run in their guild only; `contexts` is for global commands.
+    let listed = command.guild_id.is_some()
+        || command
+            .contexts
+            .as_ref()
+            .is_none_or(|contexts| contexts.contains(&context_type));
+    let dm_refused = context_type == context::BOT_DM && command.dm_permission == Some(false);
+    if !listed || dm_refused {
+        return Err(ApiError::invalid_field(
+            &["context"],
+            "INTERACTION_CONTEXT_INVALID",
+            "This command cannot be used in this context",
+        ));
+    }
+    if command.nsfw && context_type == context::GUILD && !channel.nsfw {
+        return Err(ApiError::invalid_field(
+            &["channel_id"],
+            "APPLICATION_COMMAND_NSFW",
+            "Age-restricted commands can only be used in age-restricted channels",
+        ));
+    }
+    Ok(())
 }
 
 /// Checks the options a user gave against the command's definition (names, types, required

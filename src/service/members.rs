@@ -194,6 +194,7 @@ impl Service {
         if self.store.remove_member(guild_id, user_id).await? {
             let audit = Audit::new(action::MEMBER_KICK, Some(user_id), reason);
             self.record_audit(guild_id, caller.id(), audit).await;
+            self.forget_guild_commands_of(guild_id, user_id).await?;
             self.announce_leave(
                 guild_id,
                 member.user.unwrap_or_else(|| unknown_user(user_id)),
@@ -209,6 +210,7 @@ impl Service {
             return Err(ApiError::new(400, 50055, "Invalid Guild"));
         }
         if self.store.remove_member(guild_id, caller.id()).await? {
+            self.forget_guild_commands_of(guild_id, caller.id()).await?;
             self.announce_leave(guild_id, caller.user.user.clone())?;
         }
         Ok(())

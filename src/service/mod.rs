@@ -7,6 +7,7 @@ mod audit_log;
 mod auth;
 mod bans;
 mod channels;
+mod command_permissions;
 mod commands;
 mod dms;
 mod emojis;
@@ -35,12 +36,13 @@ pub use applications::{ApplicationPatch, AuthorizeBot};
 pub use audit_log::AuditLogPage;
 pub use auth::{Caller, Credentials, Registration};
 pub use channels::{ChannelPatch, NewChannel, OverwritePut};
+pub use command_permissions::CommandPermissionsPut;
 pub use commands::{CommandInput, CommandScope};
 pub use dms::NewDm;
 pub use emojis::{EmojiPatch, NewEmoji};
 pub use guilds::GuildPatch;
 pub use interactions::{
-    FollowupQuery, InteractionCallback, InteractionInvoke, WebhookMessage, WebhookMessageEdit,
+    FollowupQuery, InteractionCallback, InteractionInvoke, WebhookMessageEdit,
     TOKEN_PREFIX as INTERACTION_TOKEN_PREFIX,
 };
 pub use invites::NewInvite;

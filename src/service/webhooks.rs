@@ -45,8 +45,9 @@ pub struct WebhookPatch {
     pub channel_id: Option<Snowflake>,
 }
 
-/// `POST /webhooks/{id}/{token}` body. Kept apart from `NewMessage` (and convertible into it)
-/// so interaction follow-ups can reuse it.
+/// `POST /webhooks/{id}/{token}` body, also what an interaction's responses and follow-ups
+/// send (there `username`, `avatar_url` and `thread_name` are ignored, and `components` are
+/// kept). Kept apart from `NewMessage` (and convertible into it) for those fields.
 #[derive(Debug, Default, Deserialize)]
 pub struct ExecuteWebhook {
     #[serde(default)]
@@ -65,7 +66,8 @@ pub struct ExecuteWebhook {
     pub allowed_mentions: Option<AllowedMentions>,
     #[serde(default)]
     pub flags: Option<u64>,
-    /// Accepted and not kept, as on the normal message route (no components yet).
+    /// Not kept on webhook messages (as on the normal message route); kept on interaction
+    /// responses and follow-ups.
     #[serde(default)]
     pub components: Option<Vec<Value>>,
     /// Metadata of uploaded files (`id` = the `n` of `files[n]`), as on the message route.

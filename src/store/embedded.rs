@@ -18,7 +18,7 @@ use super::{
 use crate::error::StoreError;
 use crate::model::{
     Application, ApplicationCommand, AuditLogEntry, Ban, Channel, CurrentUser, Emoji, Guild,
-    InteractionRecord, Invite, Member, Message, Role, Snowflake, Webhook,
+    GuildCommandPermissions, InteractionRecord, Invite, Member, Message, Role, Snowflake, Webhook,
 };
 
 const SCHEMA: &str = "
@@ -100,6 +100,18 @@ CREATE TABLE IF NOT EXISTS audit_log (
 CREATE INDEX IF NOT EXISTS audit_log_by_guild ON audit_log (guild_id, id);
 ";
 
+/// Command permission overwrites, one row per (application, guild, command or application
+/// id); daily counts of command creations (Discord's 200 a day per scope).
+const COMMAND_PERMISSIONS_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS command_permissions (
+    application_id INTEGER NOT NULL, guild_id INTEGER NOT NULL, id INTEGER NOT NULL,
+    data TEXT NOT NULL, PRIMARY KEY (application_id, guild_id, id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS command_permissions_by_guild ON command_permissions (guild_id);
+CREATE TABLE IF NOT EXISTS command_creates (
+    application_id INTEGER NOT NULL, scope INTEGER NOT NULL, day INTEGER NOT NULL,
+    count INTEGER NOT NULL, PRIMARY KEY (application_id, scope, day)) WITHOUT ROWID;
+";
+
 /// SQLite-backed `Store`. Calls run on tokio's blocking pool; one connection serialises writes.
 #[derive(Clone)]
 pub struct EmbeddedStore {
@@ -126,6 +138,8 @@ impl EmbeddedStore {
         conn.execute_batch(SCHEMA).map_err(backend)?;
         conn.execute_batch(WEBHOOK_SCHEMA).map_err(backend)?;
         conn.execute_batch(SCHEMA_DMS).map_err(backend)?;
+        conn.execute_batch(COMMAND_PERMISSIONS_SCHEMA)
+            .map_err(backend)?;
         conn.execute_batch(AUDIT_LOG_SCHEMA).map_err(backend)?;
         let conn = Arc::new(Mutex::new(conn));
         let writer = GroupCommit::start(Arc::clone(&conn))
@@ -1781,6 +1795,149 @@ impl Store for EmbeddedStore {
                 entries.reverse();
             }
             Ok(entries)
+        })
+        .await
+    }
+    // --- command permissions ---
+    async fn put_command_permissions(
+        &self,
+        permissions: GuildCommandPermissions,
+    ) -> StoreResult<()> {
+        self.with(move |conn| {
+            if permissions.permissions.is_empty() {
+                conn.execute(
+                    "DELETE FROM command_permissions \
+                     WHERE application_id = ?1 AND guild_id = ?2 AND id = ?3",
+                    [
+                        id(permissions.application_id),
+                        id(permissions.guild_id),
+                        id(permissions.id),
+                    ],
+                )?;
+            } else {
+                conn.execute(
+                    "INSERT OR REPLACE INTO command_permissions (application_id, guild_id, id, data) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![
+                        id(permissions.application_id),
+                        id(permissions.guild_id),
+                        id(permissions.id),
+                        to_json(&permissions)?
+                    ],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn command_permissions_of_guild(
+        &self,
+        application_id: Snowflake,
+        guild_id: Snowflake,
+    ) -> StoreResult<Vec<GuildCommandPermissions>> {
+        self.with(move |conn| {
+            many(
+                conn,
+                "SELECT data FROM command_permissions \
+                 WHERE application_id = ?1 AND guild_id = ?2 ORDER BY id",
+                [id(application_id), id(guild_id)],
+            )
+        })
+        .await
+    }
+
+    async fn delete_guild_commands(
+        &self,
+        guild_id: Snowflake,
+        application_id: Option<Snowflake>,
+    ) -> StoreResult<()> {
+        self.in_transaction(move |tx| {
+            for table in ["commands", "command_permissions"] {
+                match application_id {
+                    Some(app) => tx.execute(
+                        &format!("DELETE FROM {table} WHERE guild_id = ?1 AND application_id = ?2"),
+                        [id(guild_id), id(app)],
+                    )?,
+                    None => tx.execute(
+                        &format!("DELETE FROM {table} WHERE guild_id = ?1"),
+                        [id(guild_id)],
+                    )?,
+                };
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn count_command_create(
+        &self,
+        application_id: Snowflake,
+        scope: u64,
+        day: u64,
+        by: u64,
+    ) -> StoreResult<u64> {
+        self.in_transaction(move |tx| {
+            // Older days are of no further use.
+            tx.execute(
+                "DELETE FROM command_creates WHERE application_id = ?1 AND scope = ?2 AND day < ?3",
+                params![id(application_id), scope as i64, day as i64],
+            )?;
+            tx.execute(
+                "INSERT INTO command_creates (application_id, scope, day, count) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (application_id, scope, day) DO UPDATE SET count = count + ?4",
+                params![id(application_id), scope as i64, day as i64, by as i64],
+            )?;
+            let count: i64 = tx.query_row(
+                "SELECT count FROM command_creates WHERE application_id = ?1 AND scope = ?2 AND day = ?3",
+                params![id(application_id), scope as i64, day as i64],
+                |row| row.get(0),
+            )?;
+            Ok(count as u64)
+        })
+        .await
+    }
+
+    async fn set_interaction_context(
+        &self,
+        interaction_id: Snowflake,
+        context: serde_json::Value,
+    ) -> StoreResult<()> {
+        self.in_transaction(move |tx| {
+            let Some(mut record): Option<InteractionRecord> = one(
+                tx,
+                "SELECT data FROM interactions WHERE id = ?1",
+                [id(interaction_id)],
+            )?
+            else {
+                return Ok(());
+            };
+            record.context = context;
+            tx.execute(
+                "UPDATE interactions SET data = ?2 WHERE id = ?1",
+                params![id(interaction_id), to_json(&record)?],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn interactions_before(&self, before_ms: u64) -> StoreResult<Vec<InteractionRecord>> {
+        self.with(move |conn| {
+            let mut statement = conn.prepare(
+                "SELECT data, ephemeral FROM interactions WHERE created_ms < ?1 ORDER BY id",
+            )?;
+            let rows = statement.query_map([before_ms as i64], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })?;
+            let mut records = Vec::new();
+            for row in rows {
+                let (data, ephemeral) = row?;
+                let mut record: InteractionRecord = from_json(&data)?;
+                record.ephemeral = from_json(&ephemeral)?;
+                records.push(record);
+            }
+            Ok(records)
         })
         .await
     }

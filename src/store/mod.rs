@@ -15,7 +15,8 @@ pub use mongo::MongoStore;
 use crate::error::StoreError;
 use crate::model::{
     Application, ApplicationCommand, AuditLogEntry, Ban, Channel, CurrentUser, Emoji, Guild,
-    InteractionRecord, Invite, Member, Message, PartialEmoji, Role, Snowflake, User, Webhook,
+    GuildCommandPermissions, InteractionRecord, Invite, Member, Message, PartialEmoji, Role,
+    Snowflake, User, Webhook,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -423,6 +424,45 @@ pub trait Store: Send + Sync + 'static {
         guild_id: Snowflake,
         query: AuditQuery,
     ) -> StoreResult<Vec<AuditLogEntry>>;
+    // --- command permissions ---
+    /// Replaces the overwrites of one command (or, `id` = the application id, of the whole
+    /// application) in one guild; an empty list removes the entry.
+    async fn put_command_permissions(
+        &self,
+        permissions: GuildCommandPermissions,
+    ) -> StoreResult<()>;
+    /// Every stored entry of the application in the guild, by id.
+    async fn command_permissions_of_guild(
+        &self,
+        application_id: Snowflake,
+        guild_id: Snowflake,
+    ) -> StoreResult<Vec<GuildCommandPermissions>>;
+    /// Forgets the guild's commands and command permissions: of one application (its bot left
+    /// the guild) or, `None`, of every application (the guild was deleted).
+    async fn delete_guild_commands(
+        &self,
+        guild_id: Snowflake,
+        application_id: Option<Snowflake>,
+    ) -> StoreResult<()>;
+    /// Counts `by` more commands created by the application in `scope` (a guild id, or 0 for
+    /// global commands) on `day` (days since the Unix epoch); returns the day's count so far.
+    async fn count_command_create(
+        &self,
+        application_id: Snowflake,
+        scope: u64,
+        day: u64,
+        by: u64,
+    ) -> StoreResult<u64>;
+    /// Replaces what the interaction remembers (`context`, e.g. the custom_id of the modal its
+    /// bot opened); its response and messages are untouched.
+    async fn set_interaction_context(
+        &self,
+        id: Snowflake,
+        context: serde_json::Value,
+    ) -> StoreResult<()>;
+    /// The interactions created before `before_ms` (about to be forgotten), with their
+    /// ephemeral messages, so the bytes they own can be removed.
+    async fn interactions_before(&self, before_ms: u64) -> StoreResult<Vec<InteractionRecord>>;
 }
 
 /// The two users of a DM channel, smaller id first: the key that makes it one channel per pair.

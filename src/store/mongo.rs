@@ -26,7 +26,8 @@ use super::{
 use crate::error::StoreError;
 use crate::model::{
     Application, ApplicationCommand, AuditLogEntry, Ban, Channel, CurrentUser, Emoji, Guild,
-    InteractionRecord, Invite, Member, Message, Role, Snowflake, User, Webhook,
+    GuildCommandPermissions, InteractionRecord, Invite, Member, Message, Role, Snowflake, User,
+    Webhook,
 };
 
 /// How long a transaction keeps being retried while the server calls its failure transient
@@ -2142,6 +2143,161 @@ impl Store for MongoStore {
             entries.reverse();
         }
         Ok(entries)
+    }
+    // --- command permissions ---
+    async fn put_command_permissions(
+        &self,
+        permissions: GuildCommandPermissions,
+    ) -> StoreResult<()> {
+        let coll = self.command_permissions_collection();
+        let key = format!(
+            "{}:{}:{}",
+            permissions.application_id, permissions.guild_id, permissions.id
+        );
+        if permissions.permissions.is_empty() {
+            coll.delete_one(doc! { "_id": key })
+                .await
+                .map_err(Failure::from)?;
+            return Ok(());
+        }
+        let doc = doc! {
+            "_id": key.clone(),
+            "application_id": id(permissions.application_id),
+            "guild_id": id(permissions.guild_id),
+            "id": id(permissions.id),
+            "data": to_json(&permissions)?,
+        };
+        coll.replace_one(doc! { "_id": key }, doc)
+            .upsert(true)
+            .await
+            .map_err(Failure::from)?;
+        Ok(())
+    }
+
+    async fn command_permissions_of_guild(
+        &self,
+        application_id: Snowflake,
+        guild_id: Snowflake,
+    ) -> StoreResult<Vec<GuildCommandPermissions>> {
+        let mut s = self.session().await?;
+        let docs = find_all(
+            &self.command_permissions_collection(),
+            &mut s,
+            doc! { "application_id": id(application_id), "guild_id": id(guild_id) },
+            doc! { "id": 1 },
+            None,
+        )
+        .await?;
+        Ok(docs.iter().map(data).collect::<Res<Vec<_>>>()?)
+    }
+
+    async fn delete_guild_commands(
+        &self,
+        guild_id: Snowflake,
+        application_id: Option<Snowflake>,
+    ) -> StoreResult<()> {
+        let mut filter = doc! { "guild_id": id(guild_id) };
+        if let Some(app) = application_id {
+            filter.insert("application_id", id(app));
+        }
+        let permissions = self.command_permissions_collection();
+        Ok(transaction!(self, |s| {
+            match delete_many(&self.commands, s, filter.clone()).await {
+                Ok(_) => delete_many(&permissions, s, filter.clone())
+                    .await
+                    .map(|_| ()),
+                Err(err) => Err(err),
+            }
+        })?)
+    }
+
+    async fn count_command_create(
+        &self,
+        application_id: Snowflake,
+        scope: u64,
+        day: u64,
+        by: u64,
+    ) -> StoreResult<u64> {
+        let coll = self.command_creates_collection();
+        let key = format!("{application_id}:{scope}");
+        // One document per application and scope; a new day starts again at 1.
+        let stale = doc! { "_id": key.clone(), "day": { "$ne": day as i64 } };
+        coll.update_one(
+            stale,
+            doc! { "$set": { "day": day as i64, "count": 0_i64 } },
+        )
+        .await
+        .map_err(Failure::from)?;
+        coll.update_one(
+            doc! { "_id": key.clone() },
+            doc! { "$inc": { "count": by as i64 }, "$setOnInsert": { "day": day as i64 } },
+        )
+        .upsert(true)
+        .await
+        .map_err(Failure::from)?;
+        let doc = coll
+            .find_one(doc! { "_id": key })
+            .await
+            .map_err(Failure::from)?;
+        let count = doc.and_then(|d| optional_i64(&d, "count")).unwrap_or(0);
+        Ok(count.max(0) as u64)
+    }
+
+    async fn set_interaction_context(
+        &self,
+        interaction_id: Snowflake,
+        context: serde_json::Value,
+    ) -> StoreResult<()> {
+        let mut s = self.session().await?;
+        let filter = doc! { "_id": id(interaction_id) };
+        let Some(doc) = find_one(&self.interactions, &mut s, filter.clone()).await? else {
+            return Ok(());
+        };
+        let mut record: InteractionRecord = data(&doc)?;
+        record.context = context;
+        self.interactions
+            .update_one(filter, doc! { "$set": { "data": to_json(&record)? } })
+            .await
+            .map_err(Failure::from)?;
+        Ok(())
+    }
+
+    async fn interactions_before(&self, before_ms: u64) -> StoreResult<Vec<InteractionRecord>> {
+        let mut s = self.session().await?;
+        let docs = find_all(
+            &self.interactions,
+            &mut s,
+            doc! { "created_ms": { "$lt": before_ms as i64 } },
+            doc! { "_id": 1 },
+            None,
+        )
+        .await?;
+        let mut records = Vec::with_capacity(docs.len());
+        for doc in &docs {
+            let mut record: InteractionRecord = data(doc)?;
+            record.ephemeral =
+                serde_json::from_str(doc.get_str("ephemeral").map_err(Failure::from)?)
+                    .map_err(|e| Failure::Data(e.to_string()))?;
+            records.push(record);
+        }
+        Ok(records)
+    }
+}
+
+impl MongoStore {
+    /// Command permission overwrites: `_id` `"{app}:{guild}:{id}"`, with `application_id`,
+    /// `guild_id` and `id` to filter on.
+    fn command_permissions_collection(&self) -> Collection<Document> {
+        self.client
+            .database(&self.commands.namespace().db)
+            .collection("command_permissions")
+    }
+
+    /// Daily command creation counts: `_id` `"{app}:{scope}"`, `day`, `count`.
+    fn command_creates_collection(&self) -> Collection<Document> {
+        self.client
+            .database(&self.commands.namespace().db)
+            .collection("command_creates")
     }
 }
 
