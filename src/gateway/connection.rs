@@ -63,6 +63,7 @@ struct Connection {
 impl Gateway {
     /// Runs one connection to its end.
     pub async fn serve(self: Arc<Self>, socket: WebSocket, params: ConnectParams) {
+        self.churn.record();
         let (sender, mut outbound) = mpsc::channel(OUTBOUND_QUEUE);
         let mut connection = Connection {
             gateway: Arc::clone(&self),
@@ -100,6 +101,7 @@ impl Gateway {
                 _ => session.detach(&connection.sender),
             }
         }
+        self.churn.record();
     }
 }
 
@@ -336,7 +338,7 @@ impl Connection {
         gateway.watch(watch).await;
         self.session = Some(Arc::clone(&session));
 
-        session.dispatch_direct("READY", ready.to_string());
+        session.dispatch_ready(ready.to_string());
         if intents & intents::GUILDS != 0 {
             for guild_id in guild_ids {
                 match service.guild_create_for(&caller, guild_id).await {
@@ -534,6 +536,7 @@ impl Connection {
 
 /// `{"op":0,"t":…,"s":…,"d":…}` around the shared `d`, in one allocation of the exact size.
 fn dispatch_frame(seq: u64, dispatch: &Dispatch) -> String {
+    const _: () = assert!(OP_DISPATCH == 0, "the frame below spells op 0");
     const FIXED: usize = r#"{"op":0,"t":"","s":,"d":}"#.len() + 20;
     let mut frame = String::with_capacity(FIXED + dispatch.event.len() + dispatch.data.len());
     frame.push_str(r#"{"op":0,"t":""#);

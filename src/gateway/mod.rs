@@ -5,6 +5,7 @@
 pub mod compression;
 mod connection;
 pub mod etf;
+mod memory;
 mod protocol;
 mod registry;
 mod session;
@@ -65,6 +66,8 @@ pub struct Gateway {
     full_member_lists: Mutex<HashMap<(Snowflake, Snowflake), Instant>>,
     /// The latest presence of each user with a session here, as PRESENCE_UPDATE carried it.
     presences: Mutex<HashMap<Snowflake, Arc<str>>>,
+    /// Connections opened and closed since the last heap trim.
+    churn: memory::Churn,
 }
 
 impl Gateway {
@@ -77,12 +80,15 @@ impl Gateway {
             views: Mutex::new(HashMap::new()),
             full_member_lists: Mutex::new(HashMap::new()),
             presences: Mutex::new(HashMap::new()),
+            churn: memory::Churn::default(),
         });
         let fanout = Arc::clone(&gateway);
         tokio::spawn(async move { fanout.fanout().await });
         let reaper = Arc::downgrade(&gateway);
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            // Every second: expiry is checked in seconds, and a heap trim should follow a
+            // connection storm closely (see memory.rs).
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
             loop {
                 tick.tick().await;
                 let Some(gateway) = reaper.upgrade() else {
@@ -92,6 +98,7 @@ impl Gateway {
                 for number in expired {
                     gateway.end_session(number);
                 }
+                gateway.churn.tick().await;
             }
         });
         gateway

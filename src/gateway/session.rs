@@ -148,6 +148,12 @@ impl Session {
         self.state().push(Dispatch::new(event, data))
     }
 
+    /// Sends READY. It is numbered but not kept for RESUME: a client that missed READY has no
+    /// `session_id` to resume with, so keeping it would only hold its bytes for nothing.
+    pub fn dispatch_ready(&self, data: String) -> bool {
+        self.state().push_unkept(Dispatch::new("READY", data))
+    }
+
     /// Start-up is over: the held fan-out events follow, in order.
     pub fn finish_startup(&self) -> bool {
         let mut state = self.state();
@@ -239,16 +245,25 @@ impl Session {
 }
 
 impl State {
+    /// Numbers a dispatch, keeps it for RESUME and forwards it.
     fn push(&mut self, dispatch: Arc<Dispatch>) -> bool {
+        if self.replay.len() == REPLAY_CAPACITY {
+            self.replay.pop_front();
+        }
+        self.replay.push_back(Outbound::Dispatch {
+            seq: self.seq + 1,
+            dispatch: Arc::clone(&dispatch),
+        });
+        self.push_unkept(dispatch)
+    }
+
+    /// Numbers a dispatch and forwards it without keeping it for RESUME.
+    fn push_unkept(&mut self, dispatch: Arc<Dispatch>) -> bool {
         self.seq += 1;
         let outbound = Outbound::Dispatch {
             seq: self.seq,
             dispatch,
         };
-        if self.replay.len() == REPLAY_CAPACITY {
-            self.replay.pop_front();
-        }
-        self.replay.push_back(outbound.clone());
         match &self.connection {
             Some(connection) if connection.try_send(outbound).is_err() => {
                 // Too slow (or gone): drop the connection, keep the session resumable.
@@ -327,6 +342,26 @@ mod tests {
         let (tx, _) = mpsc::channel(16);
         assert_eq!(
             session.resume(7, tx).unwrap_err(),
+            ResumeRefused::SeqNotInBuffer
+        );
+    }
+
+    #[test]
+    fn ready_is_numbered_but_never_replayed() {
+        let (session, mut rx) = session(16);
+        session.dispatch_ready("{}".into());
+        session.dispatch_direct("GUILD_CREATE", "{}".into());
+        session.finish_startup();
+        let mut sent = Vec::new();
+        while let Ok(o) = rx.try_recv() {
+            sent.push(o);
+        }
+        assert_eq!(seqs(&sent), vec![1, 2]);
+        let (tx, _rx2) = mpsc::channel(16);
+        assert_eq!(seqs(&session.resume(1, tx).unwrap()), vec![2]);
+        let (tx, _rx3) = mpsc::channel(16);
+        assert_eq!(
+            session.resume(0, tx).unwrap_err(),
             ResumeRefused::SeqNotInBuffer
         );
     }

@@ -25,8 +25,10 @@ async fn gateway_bot(State(state): State<AppState>, Auth(caller): Auth) -> ApiRe
     ok(state.service.gateway_bot_info(&caller).await?)
 }
 
-/// Bytes each gateway socket reserves for reading (it grows for a larger frame).
-const GATEWAY_READ_BUFFER: usize = 4 * 1024;
+/// Bytes each gateway socket reserves for reading (it grows for a larger frame). Client
+/// payloads are heartbeats of a few dozen bytes and the odd IDENTIFY or request of a few
+/// hundred; every idle session pays for this buffer.
+const GATEWAY_READ_BUFFER: usize = 512;
 
 /// Any unrouted request: a WebSocket upgrade becomes a gateway session, anything else is
 /// Discord's 404.
