@@ -76,10 +76,10 @@ else
   # Each ramp: 3-s steps ×1.6 from 10 000 offered deliveries/s, no new step after 45 s; then
   # 8 s at 50 % and 8 s at 80 % of the maximum.
   RAMP=(--ramp-step-secs 3 --ramp-factor 1.6 --ramp-max-steps 10 --ramp-budget-secs 45
-        --m3-secs 8 --drain 5 --idle-secs 2 --connect-concurrency 1000)
+        --m3-secs 8 --drain 5 --idle-secs 5 --connect-concurrency 1000)
   M4_ARGS=(--m4-start-rate 500 --m4-step-secs 3 --m4-max-steps 8 --m4-budget-secs 50
            --posters 16 --m4-authors 16)
-  ZLIB_LOAD=(--duration 3 --drain 5 --idle-secs 2 --connect-concurrency 1000)
+  ZLIB_LOAD=(--duration 3 --drain 5 --idle-secs 5 --connect-concurrency 1000)
   STRICT=()
   SUMMARY_STRICT=()
 fi
