@@ -617,3 +617,27 @@ async fn message_content_intent_blanks_content_for_bots() {
         .await;
     assert_eq!(d["content"], "mine");
 }
+
+/// Start-up queues READY and every GUILD_CREATE before the connection writes any of them, so
+/// the writer meets more than one write batch (64) at once: every dispatch must still arrive,
+/// numbered without a gap.
+#[tokio::test]
+async fn a_user_in_many_guilds_gets_every_guild_create_in_order() {
+    let srv = Server::start().await;
+    let owner = srv.user("collector").await;
+    let mut want = Vec::new();
+    for n in 0..70 {
+        want.push(srv.guild(&owner, &format!("Guild {n}")).await.id);
+    }
+    let gw = srv.gw(&owner.token, intents::DEFAULT).await;
+    let mut got: Vec<String> = gw
+        .guilds
+        .iter()
+        .map(|g| g["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(got.len(), 70, "one GUILD_CREATE per guild");
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(gw.ready["s"], 1);
+}

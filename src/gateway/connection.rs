@@ -461,13 +461,13 @@ impl Connection {
         first: Outbound,
         outbound: &mut mpsc::Receiver<Outbound>,
     ) -> Result<(), End> {
-        let mut item = first;
-        for _ in 0..WRITE_BATCH {
-            self.feed(item).await?;
-            match outbound.try_recv() {
-                Ok(next) => item = next,
-                Err(_) => break,
-            }
+        self.feed(first).await?;
+        for _ in 1..WRITE_BATCH {
+            // Only take an item that will be fed: one taken and not written would be lost.
+            let Ok(next) = outbound.try_recv() else {
+                break;
+            };
+            self.feed(next).await?;
         }
         self.socket.flush().await.map_err(|_| End::Gone)
     }
