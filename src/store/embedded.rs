@@ -3,10 +3,11 @@
 //! columns that are indexed.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use rusqlite::{params, Connection, OptionalExtension};
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -112,59 +113,75 @@ CREATE TABLE IF NOT EXISTS command_creates (
     count INTEGER NOT NULL, PRIMARY KEY (application_id, scope, day)) WITHOUT ROWID;
 ";
 
-/// SQLite-backed `Store`. Calls run on tokio's blocking pool; one connection serialises writes.
+/// SQLite-backed `Store`. Writes go to one writer thread that group-commits them; reads run on
+/// tokio's blocking pool over a small pool of read-only connections, which WAL lets proceed
+/// while the writer holds its transaction (a reader sees every write whose caller has been
+/// answered, since callers are answered after the COMMIT).
 #[derive(Clone)]
 pub struct EmbeddedStore {
-    conn: Arc<Mutex<Connection>>,
-    /// Write transactions go through one writer thread that commits them in batches.
+    readers: r2d2::Pool<SqliteConnectionManager>,
+    /// Every write goes through one writer thread that commits them in batches.
     writer: GroupCommit,
     /// Attachment bytes, in `<data-dir>/attachments`.
     blobs: Arc<super::FileBlobStore>,
 }
 
+/// Read connections: enough for both cores and a few blocked on the disk.
+const READERS: u32 = 4;
+
 impl EmbeddedStore {
     /// Opens (creating if needed) `accord.db` in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Backend(e.to_string()))?;
-        let conn = Connection::open(data_dir.join("accord.db")).map_err(backend)?;
+        let path = data_dir.join("accord.db");
+        let conn = Connection::open(&path).map_err(backend)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(backend)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(backend)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(backend)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(backend)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
         conn.execute_batch(WEBHOOK_SCHEMA).map_err(backend)?;
         conn.execute_batch(SCHEMA_DMS).map_err(backend)?;
         conn.execute_batch(COMMAND_PERMISSIONS_SCHEMA)
             .map_err(backend)?;
         conn.execute_batch(AUDIT_LOG_SCHEMA).map_err(backend)?;
-        let conn = Arc::new(Mutex::new(conn));
-        let writer = GroupCommit::start(Arc::clone(&conn))
+        // Read-only: a write that slipped into `read` fails loudly instead of bypassing the
+        // writer's group commit.
+        let readers = SqliteConnectionManager::file(&path)
+            .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .with_init(|reader| reader.busy_timeout(BUSY_TIMEOUT));
+        let readers = r2d2::Pool::builder()
+            .max_size(READERS)
+            .min_idle(Some(1))
+            .build(readers)
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let writer = GroupCommit::start(conn)
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         Ok(EmbeddedStore {
-            conn,
+            readers,
             writer,
             blobs: Arc::new(super::FileBlobStore::new(data_dir.join("attachments"))),
         })
     }
 
-    /// Runs `work` with the connection on the blocking pool.
-    async fn with<T, F>(&self, work: F) -> StoreResult<T>
+    /// Runs `work` with a read-only connection on the blocking pool.
+    async fn read<T, F>(&self, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
+        let readers = self.readers.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            work(&mut guard)
+            let reader = readers
+                .get()
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            work(&reader).map_err(classify)
         })
         .await
         .map_err(|e| StoreError::Backend(e.to_string()))?
-        .map_err(classify)
     }
 
     /// Runs `work` as one write transaction that commits only if `work` succeeds. It is
@@ -178,6 +195,9 @@ impl EmbeddedStore {
         self.writer.write(work, classify).await
     }
 }
+
+/// How long a connection waits for a lock before giving up.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn backend(err: rusqlite::Error) -> StoreError {
     StoreError::Backend(err.to_string())
@@ -423,7 +443,7 @@ fn read_members(
 impl Store for EmbeddedStore {
     async fn setting(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
         let key = key.to_owned();
-        self.with(move |conn| {
+        self.read(move |conn| {
             conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
                 row.get(0)
             })
@@ -447,16 +467,16 @@ impl Store for EmbeddedStore {
     }
 
     async fn create_user(&self, record: UserRecord) -> StoreResult<()> {
-        self.with(move |conn| insert_user(conn, &record)).await
+        self.in_transaction(move |conn| insert_user(conn, &record)).await
     }
 
     async fn user(&self, user_id: Snowflake) -> StoreResult<Option<UserRecord>> {
-        self.with(move |conn| read_user(conn, user_id)).await
+        self.read(move |conn| read_user(conn, user_id)).await
     }
 
     async fn user_by_login(&self, login: &str) -> StoreResult<Option<UserRecord>> {
         let login = login.to_owned();
-        self.with(move |conn| {
+        self.read(move |conn| {
             let found: Option<i64> = conn
                 .query_row(
                     "SELECT id FROM users WHERE (username = ?1 AND is_bot = 0) OR email = ?1",
@@ -473,7 +493,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn update_user(&self, user: CurrentUser) -> StoreResult<()> {
-        self.with(move |conn| {
+        self.in_transaction(move |conn| {
             conn.execute(
                 "UPDATE users SET username = ?2, email = ?3, data = ?4 WHERE id = ?1",
                 params![
@@ -501,7 +521,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn application(&self, app_id: Snowflake) -> StoreResult<Option<Application>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             one(
                 conn,
                 "SELECT data FROM applications WHERE id = ?1",
@@ -512,7 +532,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn update_application(&self, app: Application) -> StoreResult<()> {
-        self.with(move |conn| {
+        self.in_transaction(move |conn| {
             conn.execute(
                 "UPDATE applications SET data = ?2 WHERE id = ?1",
                 params![id(app.id), to_json(&app)?],
@@ -523,7 +543,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn bot_token_issued(&self, bot_id: Snowflake) -> StoreResult<u64> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let issued: Option<i64> = conn
                 .query_row(
                     "SELECT token_issued_ms FROM applications WHERE id = ?1",
@@ -537,7 +557,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn set_bot_token_issued(&self, bot_id: Snowflake, issued_ms: u64) -> StoreResult<()> {
-        self.with(move |conn| {
+        self.in_transaction(move |conn| {
             conn.execute(
                 "UPDATE applications SET token_issued_ms = ?2 WHERE id = ?1",
                 params![id(bot_id), issued_ms as i64],
@@ -563,7 +583,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn guild(&self, guild_id: Snowflake) -> StoreResult<Option<Guild>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             one(
                 conn,
                 "SELECT data FROM guilds WHERE id = ?1",
@@ -574,7 +594,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn guild_ids_of_user(&self, user_id: Snowflake) -> StoreResult<Vec<Snowflake>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT guild_id FROM members WHERE user_id = ?1 ORDER BY guild_id",
             )?;
@@ -585,11 +605,11 @@ impl Store for EmbeddedStore {
     }
 
     async fn create_channel(&self, channel: Channel) -> StoreResult<()> {
-        self.with(move |conn| insert_channel(conn, &channel)).await
+        self.in_transaction(move |conn| insert_channel(conn, &channel)).await
     }
 
     async fn channel(&self, channel_id: Snowflake) -> StoreResult<Option<Channel>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             one(
                 conn,
                 "SELECT data FROM channels WHERE id = ?1",
@@ -600,7 +620,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn channels_of_guild(&self, guild_id: Snowflake) -> StoreResult<Vec<Channel>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             many(
                 conn,
                 "SELECT data FROM channels WHERE guild_id = ?1 ORDER BY id",
@@ -616,7 +636,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn roles_of_guild(&self, guild_id: Snowflake) -> StoreResult<Vec<Role>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             many(
                 conn,
                 "SELECT data FROM roles WHERE guild_id = ?1 ORDER BY id",
@@ -637,7 +657,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn member(&self, guild_id: Snowflake, user_id: Snowflake) -> StoreResult<Option<Member>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             Ok(read_members(
                 conn,
                 "SELECT guild_id, user_id, data FROM members WHERE guild_id = ?1 AND user_id = ?2",
@@ -654,7 +674,7 @@ impl Store for EmbeddedStore {
         after: Snowflake,
         limit: u32,
     ) -> StoreResult<Vec<Member>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             read_members(
                 conn,
                 "SELECT guild_id, user_id, data FROM members WHERE guild_id = ?1 AND user_id > ?2
@@ -666,7 +686,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn member_records_of_guild(&self, guild_id: Snowflake) -> StoreResult<Vec<Member>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT user_id, data FROM members WHERE guild_id = ?1 ORDER BY user_id",
             )?;
@@ -686,7 +706,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn member_count(&self, guild_id: Snowflake) -> StoreResult<u64> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             conn.query_row(
                 "SELECT COUNT(*) FROM members WHERE guild_id = ?1",
                 [id(guild_id)],
@@ -698,11 +718,11 @@ impl Store for EmbeddedStore {
     }
 
     async fn update_member(&self, member: Member) -> StoreResult<()> {
-        self.with(move |conn| write_member(conn, &member)).await
+        self.in_transaction(move |conn| write_member(conn, &member)).await
     }
 
     async fn update_guild(&self, guild: Guild) -> StoreResult<()> {
-        self.with(move |conn| {
+        self.in_transaction(move |conn| {
             conn.execute(
                 "UPDATE guilds SET data = ?2 WHERE id = ?1",
                 params![id(guild.id), to_json(&guild)?],
@@ -840,7 +860,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn remove_member(&self, guild_id: Snowflake, user_id: Snowflake) -> StoreResult<bool> {
-        self.with(move |conn| delete_pair(conn, "members", guild_id, user_id))
+        self.in_transaction(move |conn| delete_pair(conn, "members", guild_id, user_id))
             .await
     }
 
@@ -862,7 +882,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn ban(&self, guild_id: Snowflake, user_id: Snowflake) -> StoreResult<Option<Ban>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let reason: Option<Option<String>> = conn
                 .query_row(
                     "SELECT reason FROM bans WHERE guild_id = ?1 AND user_id = ?2",
@@ -885,7 +905,7 @@ impl Store for EmbeddedStore {
         before: Snowflake,
         limit: u32,
     ) -> StoreResult<Vec<Ban>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT user_id, reason FROM bans WHERE guild_id = ?1 AND user_id > ?2 AND user_id < ?3
                  ORDER BY user_id LIMIT ?4",
@@ -905,12 +925,12 @@ impl Store for EmbeddedStore {
     }
 
     async fn remove_ban(&self, guild_id: Snowflake, user_id: Snowflake) -> StoreResult<bool> {
-        self.with(move |conn| delete_pair(conn, "bans", guild_id, user_id))
+        self.in_transaction(move |conn| delete_pair(conn, "bans", guild_id, user_id))
             .await
     }
 
     async fn create_invite(&self, invite: Invite) -> StoreResult<()> {
-        self.with(move |conn| {
+        self.in_transaction(move |conn| {
             conn.execute(
                 "INSERT INTO invites (code, guild_id, data) VALUES (?1, ?2, ?3)",
                 params![invite.code, id(invite.guild_id), to_json(&invite)?],
@@ -922,7 +942,7 @@ impl Store for EmbeddedStore {
 
     async fn invite(&self, code: &str) -> StoreResult<Option<Invite>> {
         let code = code.to_owned();
-        self.with(move |conn| one(conn, "SELECT data FROM invites WHERE code = ?1", [code]))
+        self.read(move |conn| one(conn, "SELECT data FROM invites WHERE code = ?1", [code]))
             .await
     }
 
@@ -968,7 +988,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn update_message(&self, message: Message) -> StoreResult<bool> {
-        self.with(move |conn| {
+        self.in_transaction(move |conn| {
             let changed = conn.execute(
                 "UPDATE messages SET data = ?3 WHERE id = ?1 AND channel_id = ?2",
                 params![id(message.id), id(message.channel_id), to_json(&message)?],
@@ -1063,7 +1083,7 @@ impl Store for EmbeddedStore {
         before: Option<String>,
         limit: u32,
     ) -> StoreResult<Vec<Pin>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut statement = conn.prepare(
                 "SELECT pins.pinned_at, messages.data FROM pins JOIN messages ON messages.id = pins.message_id
                  WHERE pins.channel_id = ?1 AND (?2 IS NULL OR pins.pinned_at < ?2)
@@ -1090,7 +1110,7 @@ impl Store for EmbeddedStore {
         channel_id: Snowflake,
         message_id: Snowflake,
     ) -> StoreResult<Option<Message>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             one(
                 conn,
                 "SELECT data FROM messages WHERE id = ?1 AND channel_id = ?2",
@@ -1106,7 +1126,7 @@ impl Store for EmbeddedStore {
         window: MessageWindow,
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let channel = id(channel_id);
             match window {
                 MessageWindow::Before(before) => many(
@@ -1183,7 +1203,7 @@ impl Store for EmbeddedStore {
         since: Snowflake,
     ) -> StoreResult<Option<Message>> {
         let nonce = nonce.to_owned();
-        self.with(move |conn| {
+        self.read(move |conn| {
             one(
                 conn,
                 "SELECT data FROM messages WHERE channel_id = ?1 AND author_id = ?2 AND nonce = ?3
@@ -1260,7 +1280,7 @@ impl Store for EmbeddedStore {
         user_id: Snowflake,
     ) -> StoreResult<bool> {
         let key = emoji_key.to_owned();
-        self.with(move |conn| {
+        self.in_transaction(move |conn| {
             conn.execute(
                 "DELETE FROM reactions WHERE message_id = ?1 AND emoji_key = ?2 AND user_id = ?3",
                 params![id(message_id), key, id(user_id)],
@@ -1276,7 +1296,7 @@ impl Store for EmbeddedStore {
         emoji_key: Option<&str>,
     ) -> StoreResult<u64> {
         let key = emoji_key.map(str::to_owned);
-        self.with(move |conn| {
+        self.in_transaction(move |conn| {
             conn.execute(
                 "DELETE FROM reactions WHERE message_id = ?1 AND (?2 IS NULL OR emoji_key = ?2)",
                 params![id(message_id), key],
@@ -1294,7 +1314,7 @@ impl Store for EmbeddedStore {
         limit: u32,
     ) -> StoreResult<Vec<Snowflake>> {
         let key = emoji_key.to_owned();
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut statement = conn.prepare_cached(
                 "SELECT user_id FROM reactions WHERE message_id = ?1 AND emoji_key = ?2
                  AND user_id > ?3 ORDER BY user_id LIMIT ?4",
@@ -1317,7 +1337,7 @@ impl Store for EmbeddedStore {
             return Ok(Vec::new());
         }
         let wanted: Vec<i64> = message_ids.iter().map(|m| id(*m)).collect();
-        self.with(move |conn| {
+        self.read(move |conn| {
             let marks = vec!["?"; wanted.len()].join(",");
             // With MIN(ord) as the only min/max aggregate, SQLite takes the bare `emoji` from
             // the first reaction of each group.
@@ -1365,7 +1385,7 @@ impl Store for EmbeddedStore {
         emoji: Emoji,
         image: EmojiImage,
     ) -> StoreResult<()> {
-        self.with(move |conn| {
+        self.in_transaction(move |conn| {
             conn.execute(
                 "INSERT INTO emojis (id, guild_id, data, content_type, image) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
@@ -1382,7 +1402,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn emojis_of_guild(&self, guild_id: Snowflake) -> StoreResult<Vec<Emoji>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut statement =
                 conn.prepare_cached("SELECT data FROM emojis WHERE guild_id = ?1 ORDER BY id")?;
             let rows = statement.query_map([id(guild_id)], |row| row.get::<_, String>(0))?;
@@ -1392,7 +1412,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn emoji(&self, emoji_id: Snowflake) -> StoreResult<Option<(Snowflake, Emoji)>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let row = conn
                 .query_row(
                     "SELECT guild_id, data FROM emojis WHERE id = ?1",
@@ -1407,7 +1427,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn update_emoji(&self, guild_id: Snowflake, emoji: Emoji) -> StoreResult<bool> {
-        self.with(move |conn| {
+        self.in_transaction(move |conn| {
             conn.execute(
                 "UPDATE emojis SET data = ?3 WHERE id = ?1 AND guild_id = ?2",
                 params![id(emoji.id), id(guild_id), to_json(&emoji_record(&emoji))?],
@@ -1418,7 +1438,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn delete_emoji(&self, guild_id: Snowflake, emoji_id: Snowflake) -> StoreResult<bool> {
-        self.with(move |conn| {
+        self.in_transaction(move |conn| {
             conn.execute(
                 "DELETE FROM emojis WHERE id = ?1 AND guild_id = ?2",
                 [id(emoji_id), id(guild_id)],
@@ -1429,7 +1449,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn emoji_image(&self, emoji_id: Snowflake) -> StoreResult<Option<EmojiImage>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             conn.query_row(
                 "SELECT content_type, image FROM emojis WHERE id = ?1",
                 [id(emoji_id)],
@@ -1447,7 +1467,7 @@ impl Store for EmbeddedStore {
 
     // --- interactions ---
     async fn put_command(&self, command: ApplicationCommand) -> StoreResult<()> {
-        self.with(move |conn| write_command(conn, &command)).await
+        self.in_transaction(move |conn| write_command(conn, &command)).await
     }
 
     async fn command(
@@ -1455,7 +1475,7 @@ impl Store for EmbeddedStore {
         application_id: Snowflake,
         command_id: Snowflake,
     ) -> StoreResult<Option<ApplicationCommand>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             one(
                 conn,
                 "SELECT data FROM commands WHERE id = ?1 AND application_id = ?2",
@@ -1471,7 +1491,7 @@ impl Store for EmbeddedStore {
         guild_id: Option<Snowflake>,
     ) -> StoreResult<Vec<ApplicationCommand>> {
         let scope = guild_id.map_or(0, id);
-        self.with(move |conn| {
+        self.read(move |conn| {
             many(
                 conn,
                 "SELECT data FROM commands WHERE application_id = ?1 AND guild_id = ?2 ORDER BY id",
@@ -1486,7 +1506,7 @@ impl Store for EmbeddedStore {
         application_id: Snowflake,
         command_id: Snowflake,
     ) -> StoreResult<bool> {
-        self.with(move |conn| {
+        self.in_transaction(move |conn| {
             let deleted = conn.execute(
                 "DELETE FROM commands WHERE id = ?1 AND application_id = ?2",
                 [id(command_id), id(application_id)],
@@ -1517,7 +1537,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn create_interaction(&self, record: InteractionRecord) -> StoreResult<()> {
-        self.with(move |conn| {
+        self.in_transaction(move |conn| {
             conn.execute(
                 "INSERT INTO interactions (id, created_ms, response, original_message_id, ephemeral, data) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -1539,7 +1559,7 @@ impl Store for EmbeddedStore {
         &self,
         interaction_id: Snowflake,
     ) -> StoreResult<Option<InteractionRecord>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let row = conn
                 .query_row(
                     "SELECT data, response, original_message_id, ephemeral FROM interactions WHERE id = ?1",
@@ -1572,7 +1592,7 @@ impl Store for EmbeddedStore {
         response: u8,
         original_message_id: Option<Snowflake>,
     ) -> StoreResult<bool> {
-        self.with(move |conn| {
+        self.in_transaction(move |conn| {
             let changed = conn.execute(
                 "UPDATE interactions SET response = ?2, original_message_id = ?3 \
                  WHERE id = ?1 AND response IS NULL",
@@ -1588,7 +1608,7 @@ impl Store for EmbeddedStore {
         interaction_id: Snowflake,
         messages: Vec<Message>,
     ) -> StoreResult<()> {
-        self.with(move |conn| {
+        self.in_transaction(move |conn| {
             conn.execute(
                 "UPDATE interactions SET ephemeral = ?2 WHERE id = ?1",
                 params![id(interaction_id), to_json(&messages)?],
@@ -1599,7 +1619,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn delete_interactions_before(&self, before_ms: u64) -> StoreResult<u64> {
-        self.with(move |conn| {
+        self.in_transaction(move |conn| {
             let deleted = conn.execute(
                 "DELETE FROM interactions WHERE created_ms < ?1",
                 [before_ms as i64],
@@ -1635,7 +1655,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn webhook(&self, webhook_id: Snowflake) -> StoreResult<Option<Webhook>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             one(
                 conn,
                 "SELECT data FROM webhooks WHERE id = ?1",
@@ -1646,7 +1666,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn webhooks_of_channel(&self, channel_id: Snowflake) -> StoreResult<Vec<Webhook>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             many(
                 conn,
                 "SELECT data FROM webhooks WHERE channel_id = ?1 ORDER BY id",
@@ -1657,7 +1677,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn webhooks_of_guild(&self, guild_id: Snowflake) -> StoreResult<Vec<Webhook>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             many(
                 conn,
                 "SELECT data FROM webhooks WHERE guild_id = ?1 ORDER BY id",
@@ -1697,7 +1717,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn delete_webhook(&self, webhook_id: Snowflake) -> StoreResult<bool> {
-        self.with(move |conn| {
+        self.in_transaction(move |conn| {
             Ok(conn.execute("DELETE FROM webhooks WHERE id = ?1", [id(webhook_id)])? > 0)
         })
         .await
@@ -1728,7 +1748,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn dm_channels_of_user(&self, user_id: Snowflake) -> StoreResult<Vec<Channel>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             many(
                 conn,
                 "SELECT c.data FROM dm_channels d JOIN channels c ON c.id = d.channel_id
@@ -1745,7 +1765,7 @@ impl Store for EmbeddedStore {
         let guild_id = entry
             .guild_id
             .ok_or_else(|| StoreError::Backend("an audit log entry needs its guild".into()))?;
-        self.with(move |conn| {
+        self.in_transaction(move |conn| {
             conn.execute(
                 "INSERT INTO audit_log (id, guild_id, user_id, target_id, action_type, data)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -1768,7 +1788,7 @@ impl Store for EmbeddedStore {
         guild_id: Snowflake,
         query: AuditQuery,
     ) -> StoreResult<Vec<AuditLogEntry>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             // NULL parameters switch a filter off.
             let order = if query.after.is_some() { "ASC" } else { "DESC" };
             let sql = format!(
@@ -1803,7 +1823,7 @@ impl Store for EmbeddedStore {
         &self,
         permissions: GuildCommandPermissions,
     ) -> StoreResult<()> {
-        self.with(move |conn| {
+        self.in_transaction(move |conn| {
             if permissions.permissions.is_empty() {
                 conn.execute(
                     "DELETE FROM command_permissions \
@@ -1836,7 +1856,7 @@ impl Store for EmbeddedStore {
         application_id: Snowflake,
         guild_id: Snowflake,
     ) -> StoreResult<Vec<GuildCommandPermissions>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             many(
                 conn,
                 "SELECT data FROM command_permissions \
@@ -1923,7 +1943,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn interactions_before(&self, before_ms: u64) -> StoreResult<Vec<InteractionRecord>> {
-        self.with(move |conn| {
+        self.read(move |conn| {
             let mut statement = conn.prepare(
                 "SELECT data, ephemeral FROM interactions WHERE created_ms < ?1 ORDER BY id",
             )?;

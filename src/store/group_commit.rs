@@ -7,7 +7,6 @@
 //! only its own savepoint.
 
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::oneshot;
@@ -87,12 +86,12 @@ pub struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer thread for `conn` (which readers keep using between batches).
-    pub fn start(conn: Arc<Mutex<Connection>>) -> std::io::Result<GroupCommit> {
+    /// Starts the writer thread, which owns `conn` from now on.
+    pub fn start(mut conn: Connection) -> std::io::Result<GroupCommit> {
         let (queue, jobs) = mpsc::channel::<Box<dyn QueuedWrite>>();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_batches(&conn, &jobs))?;
+            .spawn(move || write_batches(&mut conn, &jobs))?;
         Ok(GroupCommit { queue })
     }
 
@@ -123,7 +122,7 @@ impl GroupCommit {
 
 /// The writer thread: waits for a write, takes every other write already queued, and commits
 /// them together.
-fn write_batches(conn: &Mutex<Connection>, jobs: &mpsc::Receiver<Box<dyn QueuedWrite>>) {
+fn write_batches(conn: &mut Connection, jobs: &mpsc::Receiver<Box<dyn QueuedWrite>>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -132,9 +131,8 @@ fn write_batches(conn: &Mutex<Connection>, jobs: &mpsc::Receiver<Box<dyn QueuedW
                 Err(_) => break,
             }
         }
-        let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let (completions, committed) =
-            match guard.transaction_with_behavior(TransactionBehavior::Immediate) {
+            match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
                 Ok(tx) => {
                     let completions: Vec<Completion> =
                         batch.into_iter().map(|job| job.run(&tx)).collect();
@@ -145,7 +143,6 @@ fn write_batches(conn: &Mutex<Connection>, jobs: &mpsc::Receiver<Box<dyn QueuedW
                     continue;
                 }
             };
-        drop(guard);
         let commit_error = committed.as_ref().err();
         for complete in completions {
             complete(commit_error);
@@ -157,28 +154,27 @@ fn write_batches(conn: &Mutex<Connection>, jobs: &mpsc::Receiver<Box<dyn QueuedW
 mod tests {
     use super::*;
 
-    fn store() -> (GroupCommit, Arc<Mutex<Connection>>) {
+    fn store() -> GroupCommit {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY)")
             .unwrap();
-        let conn = Arc::new(Mutex::new(conn));
-        (GroupCommit::start(Arc::clone(&conn)).unwrap(), conn)
+        GroupCommit::start(conn).unwrap()
     }
 
     fn backend(err: rusqlite::Error) -> StoreError {
         StoreError::Backend(err.to_string())
     }
 
-    fn count(conn: &Mutex<Connection>) -> i64 {
-        conn.lock()
-            .unwrap()
-            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+    async fn count(writer: &GroupCommit) -> i64 {
+        writer
+            .write(|tx| tx.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)), backend)
+            .await
             .unwrap()
     }
 
     #[tokio::test]
     async fn concurrent_writes_all_land_and_a_failing_one_undoes_only_itself() {
-        let (writer, conn) = store();
+        let writer = store();
         let mut tasks = Vec::new();
         for n in 0..200i64 {
             let writer = writer.clone();
@@ -210,6 +206,6 @@ mod tests {
             }
         }
         assert_eq!(failed, 20);
-        assert_eq!(count(&conn), 180);
+        assert_eq!(count(&writer).await, 180);
     }
 }
