@@ -340,13 +340,14 @@ impl Connection {
 
         session.dispatch_ready(ready.to_string());
         if intents & intents::GUILDS != 0 {
+            let with_presences = intents & intents::GUILD_PRESENCES != 0;
             for guild_id in guild_ids {
-                match service.guild_create_for(&caller, guild_id).await {
-                    Ok(mut guild) => {
-                        if intents & intents::GUILD_PRESENCES != 0 {
-                            guild["presences"] = Value::from(gateway.presences_in(guild_id).await);
-                        }
-                        session.dispatch_direct("GUILD_CREATE", guild.to_string());
+                match gateway
+                    .guild_create(&caller, guild_id, with_presences)
+                    .await
+                {
+                    Ok((snapshot, own)) => {
+                        session.dispatch_spliced("GUILD_CREATE", snapshot, own);
                     }
                     Err(err) => tracing::warn!(%err, %guild_id, "GUILD_CREATE skipped"),
                 }
@@ -538,13 +539,15 @@ impl Connection {
 fn dispatch_frame(seq: u64, dispatch: &Dispatch) -> String {
     const _: () = assert!(OP_DISPATCH == 0, "the frame below spells op 0");
     const FIXED: usize = r#"{"op":0,"t":"","s":,"d":}"#.len() + 20;
-    let mut frame = String::with_capacity(FIXED + dispatch.event.len() + dispatch.data.len());
+    let data = dispatch.data_parts();
+    let data_len: usize = data.iter().map(|part| part.len()).sum();
+    let mut frame = String::with_capacity(FIXED + dispatch.event.len() + data_len);
     frame.push_str(r#"{"op":0,"t":""#);
     frame.push_str(&dispatch.event);
     frame.push_str(r#"","s":"#);
     frame.push_str(itoa::Buffer::new().format(seq));
     frame.push_str(r#","d":"#);
-    frame.push_str(&dispatch.data);
+    data.iter().for_each(|part| frame.push_str(part));
     frame.push('}');
     frame
 }

@@ -9,6 +9,7 @@ mod memory;
 mod protocol;
 mod registry;
 mod session;
+mod snapshots;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -20,10 +21,11 @@ use tokio::sync::broadcast::error::RecvError;
 pub use protocol::ConnectParams;
 
 use crate::bus::{Audience, Delivery, Envelope, Topic};
+use crate::error::ApiError;
 use crate::model::Snowflake;
 use crate::permissions::Permissions;
 use crate::service::visibility::GuildPermissions;
-use crate::service::{PresenceUpdate, Service};
+use crate::service::{guild_create_tail, open_snapshot, Caller, PresenceUpdate, Service};
 use protocol::{intents, required_dm_intent, required_intent};
 use registry::Registry;
 use session::{Dispatch, Session};
@@ -68,6 +70,8 @@ pub struct Gateway {
     presences: Mutex<HashMap<Snowflake, Arc<str>>>,
     /// Connections opened and closed since the last heap trim.
     churn: memory::Churn,
+    /// Rendered GUILD_CREATE snapshots of followed guilds, shared by identifying sessions.
+    snapshots: snapshots::GuildSnapshots,
 }
 
 impl Gateway {
@@ -81,6 +85,7 @@ impl Gateway {
             full_member_lists: Mutex::new(HashMap::new()),
             presences: Mutex::new(HashMap::new()),
             churn: memory::Churn::default(),
+            snapshots: snapshots::GuildSnapshots::default(),
         });
         let fanout = Arc::clone(&gateway);
         tokio::spawn(async move { fanout.fanout().await });
@@ -160,6 +165,7 @@ impl Gateway {
             for topic in &topics {
                 if let Topic::Guild(guild_id) = topic {
                     views.remove(guild_id);
+                    self.snapshots.forget(*guild_id);
                 }
             }
         }
@@ -191,6 +197,32 @@ impl Gateway {
                 }
             });
         }
+    }
+
+    /// GUILD_CREATE `d` for one of the caller's guilds in two parts: the guild's shared
+    /// snapshot (read and rendered once until the guild changes) and the caller's own keys.
+    async fn guild_create(
+        &self,
+        caller: &Caller,
+        guild_id: Snowflake,
+        with_presences: bool,
+    ) -> Result<(Arc<str>, String), ApiError> {
+        let member = self.service.own_member(caller, guild_id).await?;
+        let snapshot = match self.snapshots.get(guild_id) {
+            Ok(snapshot) => snapshot,
+            Err(miss) => {
+                let snapshot = self.service.guild_snapshot(guild_id).await?;
+                let rendered: Arc<str> = open_snapshot(&snapshot).into();
+                self.snapshots.put(guild_id, miss, Arc::clone(&rendered));
+                rendered
+            }
+        };
+        let presences = if with_presences {
+            self.presences_in(guild_id).await
+        } else {
+            Vec::new()
+        };
+        Ok((snapshot, guild_create_tail(&member, &presences)))
     }
 
     /// Presences this node knows of members of `guild_id` (for GUILD_CREATE).
@@ -259,6 +291,7 @@ impl Gateway {
     /// re-read what they need), and rebuild the permission views from the store.
     fn recover_from_gap(&self) {
         self.views().clear();
+        self.snapshots.clear();
         self.request_reconnect_all();
     }
 
@@ -268,6 +301,9 @@ impl Gateway {
             Topic::Guild(guild_id) => Some(guild_id),
             Topic::User(_) => None,
         };
+        if let Some(guild_id) = guild_id.filter(|_| snapshots::changes_snapshot(&envelope.event)) {
+            self.snapshots.invalidate(guild_id);
+        }
         self.follow_joined_guild(envelope).await;
         self.record_presence(envelope);
         let filtered = guild_id.filter(|_| envelope.audience != Audience::Everyone);

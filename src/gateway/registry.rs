@@ -13,7 +13,9 @@ use crate::model::Snowflake;
 pub struct Registry {
     sessions: HashMap<u64, (Arc<Session>, HashSet<Snowflake>)>,
     by_key: HashMap<String, u64>,
-    by_topic: HashMap<Topic, HashSet<u64>>,
+    /// The followers of each topic, held directly so an event's recipients need no second
+    /// lookup per session.
+    by_topic: HashMap<Topic, HashMap<u64, Arc<Session>>>,
 }
 
 impl Registry {
@@ -24,7 +26,7 @@ impl Registry {
         let topics = std::iter::once(Topic::User(session.user_id()))
             .chain(guilds.iter().map(|g| Topic::Guild(*g)));
         for topic in topics {
-            if self.follow(topic, session_id) {
+            if self.follow(topic, &session) {
                 watch.push(topic);
             }
         }
@@ -88,7 +90,7 @@ impl Registry {
         let session_ids: Vec<u64> = self
             .by_topic
             .get(&Topic::User(user_id))
-            .map(|ids| ids.iter().copied().collect())
+            .map(|ids| ids.keys().copied().collect())
             .unwrap_or_default();
         let mut watch = Vec::new();
         for session_id in session_ids {
@@ -97,7 +99,8 @@ impl Registry {
                     continue;
                 }
                 guilds.insert(guild_id);
-                if self.follow(Topic::Guild(guild_id), session_id) {
+                let session = Arc::clone(session);
+                if self.follow(Topic::Guild(guild_id), &session) {
                     watch.push(Topic::Guild(guild_id));
                 }
             }
@@ -111,7 +114,7 @@ impl Registry {
         let session_ids: Vec<u64> = self
             .by_topic
             .get(&Topic::User(user_id))
-            .map(|ids| ids.iter().copied().collect())
+            .map(|ids| ids.keys().copied().collect())
             .unwrap_or_default();
         self.unfollow_guild(guild_id, &session_ids)
     }
@@ -121,7 +124,7 @@ impl Registry {
         let session_ids: Vec<u64> = self
             .by_topic
             .get(&Topic::Guild(guild_id))
-            .map(|ids| ids.iter().copied().collect())
+            .map(|ids| ids.keys().copied().collect())
             .unwrap_or_default();
         self.unfollow_guild(guild_id, &session_ids)
     }
@@ -142,16 +145,14 @@ impl Registry {
     pub fn recipients(&self, topic: Topic) -> Vec<Arc<Session>> {
         self.by_topic
             .get(&topic)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.sessions.get(id).map(|(s, _)| Arc::clone(s)))
-            .collect()
+            .map(|followers| followers.values().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Returns true when this is the topic's first local follower.
-    fn follow(&mut self, topic: Topic, session_id: u64) -> bool {
+    fn follow(&mut self, topic: Topic, session: &Arc<Session>) -> bool {
         let followers = self.by_topic.entry(topic).or_default();
-        followers.insert(session_id);
+        followers.insert(session.number, Arc::clone(session));
         followers.len() == 1
     }
 

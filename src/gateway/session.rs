@@ -25,8 +25,11 @@ pub const OUTBOUND_QUEUE: usize = 1024;
 pub struct Dispatch {
     /// The event name (`t`).
     pub event: Box<str>,
-    /// The rendered `d` JSON.
-    pub data: Box<str>,
+    /// The leading part of `d` that other sessions' dispatches share (a guild's GUILD_CREATE
+    /// snapshot), when `d` is built from one.
+    shared: Option<Arc<str>>,
+    /// The rest of the rendered `d` (all of it without `shared`).
+    own: Box<str>,
 }
 
 impl Dispatch {
@@ -34,8 +37,24 @@ impl Dispatch {
     pub fn new(event: &str, data: impl Into<Box<str>>) -> Arc<Dispatch> {
         Arc::new(Dispatch {
             event: event.into(),
-            data: data.into(),
+            shared: None,
+            own: data.into(),
         })
+    }
+
+    /// A dispatch whose `d` is `shared` followed by `own`: a session keeps only `own` (and a
+    /// pointer) in its replay buffer.
+    pub fn spliced(event: &str, shared: Arc<str>, own: impl Into<Box<str>>) -> Arc<Dispatch> {
+        Arc::new(Dispatch {
+            event: event.into(),
+            shared: Some(shared),
+            own: own.into(),
+        })
+    }
+
+    /// The rendered `d`, in the order its parts are written.
+    pub fn data_parts(&self) -> [&str; 2] {
+        [self.shared.as_deref().unwrap_or(""), &self.own]
     }
 }
 
@@ -146,6 +165,11 @@ impl Session {
     /// ahead of any fan-out events held during start-up.
     pub fn dispatch_direct(&self, event: &str, data: String) -> bool {
         self.state().push(Dispatch::new(event, data))
+    }
+
+    /// [`Session::dispatch_direct`] for a `d` that starts with a part shared with other sessions.
+    pub fn dispatch_spliced(&self, event: &str, shared: Arc<str>, own: String) -> bool {
+        self.state().push(Dispatch::spliced(event, shared, own))
     }
 
     /// Sends READY. It is numbered but not kept for RESUME: a client that missed READY has no

@@ -128,17 +128,11 @@ impl Service {
         caller: &Caller,
         guild_id: Snowflake,
     ) -> Result<GuildAccess, ApiError> {
-        let member = self
+        let (member, guild, roles) = self
             .store
-            .member(guild_id, caller.id())
+            .member_guild_roles(guild_id, caller.id())
             .await?
             .ok_or_else(ApiError::unknown_guild)?;
-        let guild = self
-            .store
-            .guild(guild_id)
-            .await?
-            .ok_or_else(ApiError::unknown_guild)?;
-        let roles = self.store.roles_of_guild(guild_id).await?;
         Ok(GuildAccess {
             guild,
             roles,

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::visibility::GuildPermissions;
 use super::{Caller, Service};
 use crate::error::ApiError;
-use crate::model::Snowflake;
+use crate::model::{Member, Snowflake};
 
 /// Gateway API versions this server speaks.
 pub const SUPPORTED_VERSIONS: [u8; 2] = [9, 10];
@@ -91,19 +91,17 @@ impl Service {
         Ok(ReadyState { ready, guild_ids })
     }
 
-    /// GUILD_CREATE `d` for one of the caller's guilds.
-    pub async fn guild_create_for(
+    /// The caller's member object in one of their guilds (10004 when not a member): the part
+    /// of GUILD_CREATE that differs per session.
+    pub async fn own_member(
         &self,
         caller: &Caller,
         guild_id: Snowflake,
-    ) -> Result<Value, ApiError> {
-        // Only the membership is checked here: the payload reads the guild and its roles itself.
-        let member = self
-            .store
+    ) -> Result<Member, ApiError> {
+        self.store
             .member(guild_id, caller.id())
             .await?
-            .ok_or_else(ApiError::unknown_guild)?;
-        self.guild_create_payload(guild_id, &member).await
+            .ok_or_else(ApiError::unknown_guild)
     }
 
     /// The guild's member user ids, ascending.

@@ -234,6 +234,15 @@ impl Service {
         guild_id: Snowflake,
         member: &Member,
     ) -> Result<Value, ApiError> {
+        let mut payload = self.guild_snapshot(guild_id).await?;
+        merge(&mut payload, member_part(member, &[]));
+        Ok(payload)
+    }
+
+    /// What GUILD_CREATE says about a guild apart from the member it is sent to (no
+    /// `joined_at`, `members` or `presences`): the same for every member, so a gateway node
+    /// renders it once and reuses it until an event says the guild changed.
+    pub async fn guild_snapshot(&self, guild_id: Snowflake) -> Result<Value, ApiError> {
         let guild = self
             .store
             .guild(guild_id)
@@ -245,14 +254,11 @@ impl Service {
         let emojis = self.store.emojis_of_guild(guild_id).await?;
         let mut payload = rest_guild(&guild, &roles, &emojis);
         let extra = json!({
-            "joined_at": member.joined_at,
             "large": member_count > LARGE_THRESHOLD,
             "unavailable": false,
             "member_count": member_count,
-            "members": [member],
             "channels": channels,
             "threads": [],
-            "presences": [],
             "voice_states": [],
             "stage_instances": [],
             "guild_scheduled_events": [],
@@ -298,9 +304,53 @@ fn rest_guild(guild: &Guild, roles: &[Role], emojis: &[crate::model::Emoji]) -> 
     value
 }
 
+/// A [`Service::guild_snapshot`] rendered without its closing brace: the shared head of every
+/// member's GUILD_CREATE `d`, which [`guild_create_tail`] completes.
+pub fn open_snapshot(snapshot: &Value) -> String {
+    let mut rendered = snapshot.to_string();
+    // A snapshot always has keys, so what remains is `{"k":v,…` and the tail adds `,…}`.
+    rendered.pop();
+    rendered
+}
+
+/// The member's own keys of GUILD_CREATE, closing an [`open_snapshot`].
+pub fn guild_create_tail(member: &Member, presences: &[Value]) -> String {
+    let own = member_part(member, presences).to_string();
+    format!(",{}", own.strip_prefix('{').unwrap_or(&own))
+}
+
+/// The member-specific keys of GUILD_CREATE.
+fn member_part(member: &Member, presences: &[Value]) -> Value {
+    json!({ "joined_at": member.joined_at, "members": [member], "presences": presences })
+}
+
 /// Copies the keys of `extra` (an object) into `target` (an object).
 pub(super) fn merge(target: &mut Value, extra: Value) {
     if let (Value::Object(target), Value::Object(extra)) = (target, extra) {
         target.extend(extra);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::User;
+
+    #[test]
+    fn a_spliced_guild_create_is_the_snapshot_with_the_members_keys() {
+        let snapshot = json!({ "id": "1", "channels": [{ "id": "2" }], "member_count": 3 });
+        let member = Member::new(
+            Snowflake(1),
+            User::new(Snowflake(5), "ann".into(), false),
+            vec![Snowflake(9)],
+        );
+        let presences = [json!({ "user": { "id": "6" }, "status": "online" })];
+        let text = open_snapshot(&snapshot) + &guild_create_tail(&member, &presences);
+        let mut expected = snapshot.clone();
+        merge(&mut expected, member_part(&member, &presences));
+        let spliced: Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(spliced, expected);
+        assert_eq!(spliced["members"][0]["user"]["id"], "5");
+        assert_eq!(spliced["joined_at"], member.joined_at.as_str());
     }
 }

@@ -40,7 +40,7 @@ pub use command_permissions::CommandPermissionsPut;
 pub use commands::{CommandInput, CommandScope};
 pub use dms::NewDm;
 pub use emojis::{EmojiPatch, NewEmoji};
-pub use guilds::GuildPatch;
+pub use guilds::{guild_create_tail, open_snapshot, GuildPatch};
 pub use interactions::{
     FollowupQuery, InteractionCallback, InteractionInvoke, WebhookMessageEdit,
     TOKEN_PREFIX as INTERACTION_TOKEN_PREFIX,

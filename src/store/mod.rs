@@ -189,6 +189,23 @@ pub trait Store: Send + Sync + 'static {
     async fn add_member(&self, member: Member, managed_role: Option<Role>) -> StoreResult<()>;
     /// The member, with `user` filled in.
     async fn member(&self, guild_id: Snowflake, user_id: Snowflake) -> StoreResult<Option<Member>>;
+    /// What every guild-scoped permission check reads: the user's member object, the guild
+    /// and its roles; `None` unless both the guild and the membership exist. A store that can
+    /// answers in one round trip (the embedded one: one trip to its blocking pool).
+    async fn member_guild_roles(
+        &self,
+        guild_id: Snowflake,
+        user_id: Snowflake,
+    ) -> StoreResult<Option<(Member, Guild, Vec<Role>)>> {
+        let (member, guild, roles) = futures_util::try_join!(
+            self.member(guild_id, user_id),
+            self.guild(guild_id),
+            self.roles_of_guild(guild_id)
+        )?;
+        Ok(member
+            .zip(guild)
+            .map(|(member, guild)| (member, guild, roles)))
+    }
     /// Members with user id above `after`, ascending, at most `limit`.
     async fn members_of_guild(
         &self,
