@@ -641,3 +641,59 @@ async fn a_user_in_many_guilds_gets_every_guild_create_in_order() {
     assert_eq!(got, want);
     assert_eq!(gw.ready["s"], 1);
 }
+
+/// IDENTIFY builds GUILD_CREATE from a per-guild snapshot shared by the node's sessions: every
+/// change after a snapshot was taken must reach the next session to identify, and each
+/// session still gets its own member object.
+#[tokio::test]
+async fn guild_create_after_a_change_shows_the_change_to_the_next_session() {
+    let srv = Server::start().await;
+    let (owner, g, member) = srv.world().await;
+    let first = srv.gw(&owner.token, intents::DEFAULT).await;
+    assert_eq!(first.guilds.len(), 1);
+    assert_eq!(first.guilds[0]["member_count"], 2);
+    assert_eq!(
+        first.guilds[0]["members"][0]["user"]["id"],
+        owner.id.as_str()
+    );
+
+    // The snapshot of the first IDENTIFY is now cached; change the guild in three ways.
+    let added = owner
+        .api
+        .create_channel(&g.id, &json!({"name": "added-later", "type": 0}))
+        .await
+        .ok(201);
+    let role = srv.role(&owner, &g, "later-role", 0).await;
+    let newcomer = srv.user("newcomer").await;
+    srv.join(&owner, &g, &newcomer).await;
+
+    let second = srv.gw(&member.token, intents::DEFAULT).await;
+    let guild = &second.guilds[0];
+    check_guild_create(guild, "GUILD_CREATE after changes");
+    let channel_ids: Vec<String> = ids(&guild["channels"]);
+    assert!(
+        channel_ids.contains(&sid(&added)),
+        "new channel missing: {guild}"
+    );
+    let role_ids: Vec<String> = ids(&guild["roles"]);
+    assert!(role_ids.contains(&sid(&role)), "new role missing: {guild}");
+    assert_eq!(guild["member_count"], 3, "{guild}");
+    assert_eq!(guild["members"][0]["user"]["id"], member.id.as_str());
+    assert_eq!(guild["members"].as_array().map(Vec::len), Some(1));
+
+    // A third session with nothing changed in between gets the same guild, with its own member.
+    let third = srv.gw(&newcomer.token, intents::DEFAULT).await;
+    let mut same = third.guilds[0].clone();
+    let mut before = guild.clone();
+    for g in [&mut same, &mut before] {
+        let object = g.as_object_mut().unwrap();
+        object.remove("members");
+        object.remove("joined_at");
+    }
+    assert_eq!(same, before);
+    assert_eq!(
+        third.guilds[0]["members"][0]["user"]["id"],
+        newcomer.id.as_str()
+    );
+    drop(first);
+}

@@ -1854,7 +1854,8 @@ impl Store for EmbeddedStore {
     }
 
     async fn dm_channels_of_user(&self, user_id: Snowflake) -> StoreResult<Vec<Channel>> {
-        self.scan(move |conn| {
+        // Inline: every IDENTIFY reads it (READY's private_channels), and it is one user's list.
+        self.read(move |conn| {
             many(
                 conn,
                 "SELECT c.data FROM dm_channels d JOIN channels c ON c.id = d.channel_id
