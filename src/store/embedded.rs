@@ -269,6 +269,16 @@ fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite
     conn.prepare_cached(sql)?.execute(params)
 }
 
+/// `query_row` through the connection's statement cache.
+fn query_one<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(params, row)
+}
+
 /// Reads one JSON document (`data` column) or `None`.
 fn one<T: DeserializeOwned>(
     conn: &Connection,
@@ -298,13 +308,13 @@ fn user_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, Option<Stri
 }
 
 fn read_user(conn: &Connection, user_id: Snowflake) -> rusqlite::Result<Option<UserRecord>> {
-    let row = conn
-        .query_row(
-            "SELECT data, password_hash FROM users WHERE id = ?1",
-            [id(user_id)],
-            user_record,
-        )
-        .optional()?;
+    let row = query_one(
+        conn,
+        "SELECT data, password_hash FROM users WHERE id = ?1",
+        [id(user_id)],
+        user_record,
+    )
+    .optional()?;
     row.map(|(data, password_hash)| {
         Ok(UserRecord {
             user: from_json(&data)?,
@@ -516,9 +526,12 @@ impl Store for EmbeddedStore {
     async fn setting(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
         let key = key.to_owned();
         self.read(move |conn| {
-            conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
-                row.get(0)
-            })
+            query_one(
+                conn,
+                "SELECT value FROM settings WHERE key = ?1",
+                [key],
+                |row| row.get(0),
+            )
             .optional()
         })
         .await
@@ -532,9 +545,12 @@ impl Store for EmbeddedStore {
                 "INSERT OR IGNORE INTO settings (key, value) VALUES (?1, ?2)",
                 params![key, value],
             )?;
-            tx.query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
-                row.get(0)
-            })
+            query_one(
+                tx,
+                "SELECT value FROM settings WHERE key = ?1",
+                [key],
+                |row| row.get(0),
+            )
         })
         .await
     }
@@ -551,13 +567,13 @@ impl Store for EmbeddedStore {
     async fn user_by_login(&self, login: &str) -> StoreResult<Option<UserRecord>> {
         let login = login.to_owned();
         self.read(move |conn| {
-            let found: Option<i64> = conn
-                .query_row(
-                    "SELECT id FROM users WHERE (username = ?1 AND is_bot = 0) OR email = ?1",
-                    [login],
-                    |row| row.get(0),
-                )
-                .optional()?;
+            let found: Option<i64> = query_one(
+                conn,
+                "SELECT id FROM users WHERE (username = ?1 AND is_bot = 0) OR email = ?1",
+                [login],
+                |row| row.get(0),
+            )
+            .optional()?;
             match found {
                 Some(user_id) => read_user(conn, Snowflake(user_id as u64)),
                 None => Ok(None),
@@ -621,13 +637,13 @@ impl Store for EmbeddedStore {
 
     async fn bot_token_issued(&self, bot_id: Snowflake) -> StoreResult<u64> {
         self.read(move |conn| {
-            let issued: Option<i64> = conn
-                .query_row(
-                    "SELECT token_issued_ms FROM applications WHERE id = ?1",
-                    [id(bot_id)],
-                    |row| row.get(0),
-                )
-                .optional()?;
+            let issued: Option<i64> = query_one(
+                conn,
+                "SELECT token_issued_ms FROM applications WHERE id = ?1",
+                [id(bot_id)],
+                |row| row.get(0),
+            )
+            .optional()?;
             Ok(issued.unwrap_or(0) as u64)
         })
         .await
@@ -783,7 +799,8 @@ impl Store for EmbeddedStore {
 
     async fn member_count(&self, guild_id: Snowflake) -> StoreResult<u64> {
         self.scan(move |conn| {
-            conn.query_row(
+            query_one(
+                conn,
                 "SELECT COUNT(*) FROM members WHERE guild_id = ?1",
                 [id(guild_id)],
                 |row| row.get::<_, i64>(0),
@@ -886,13 +903,13 @@ impl Store for EmbeddedStore {
     async fn update_roles(&self, guild_id: Snowflake, roles: Vec<Role>) -> StoreResult<()> {
         self.in_transaction(move |tx| {
             for role in &roles {
-                let owner: Option<i64> = tx
-                    .query_row(
-                        "SELECT guild_id FROM roles WHERE id = ?1",
-                        [id(role.id)],
-                        |row| row.get(0),
-                    )
-                    .optional()?;
+                let owner: Option<i64> = query_one(
+                    tx,
+                    "SELECT guild_id FROM roles WHERE id = ?1",
+                    [id(role.id)],
+                    |row| row.get(0),
+                )
+                .optional()?;
                 if owner == Some(id(guild_id)) {
                     write_role(tx, role)?;
                 }
@@ -966,13 +983,13 @@ impl Store for EmbeddedStore {
 
     async fn ban(&self, guild_id: Snowflake, user_id: Snowflake) -> StoreResult<Option<Ban>> {
         self.read(move |conn| {
-            let reason: Option<Option<String>> = conn
-                .query_row(
-                    "SELECT reason FROM bans WHERE guild_id = ?1 AND user_id = ?2",
-                    [id(guild_id), id(user_id)],
-                    |row| row.get(0),
-                )
-                .optional()?;
+            let reason: Option<Option<String>> = query_one(
+                conn,
+                "SELECT reason FROM bans WHERE guild_id = ?1 AND user_id = ?2",
+                [id(guild_id), id(user_id)],
+                |row| row.get(0),
+            )
+            .optional()?;
             match reason {
                 Some(reason) => read_ban(conn, id(user_id), reason),
                 None => Ok(None),
@@ -1133,7 +1150,8 @@ impl Store for EmbeddedStore {
                 }
                 match &pinned_at {
                     Some(at) => {
-                        let count: i64 = tx.query_row(
+                        let count: i64 = query_one(
+                            tx,
                             "SELECT COUNT(*) FROM pins WHERE channel_id = ?1",
                             [id(channel_id)],
                             |row| row.get(0),
@@ -1176,7 +1194,7 @@ impl Store for EmbeddedStore {
         limit: u32,
     ) -> StoreResult<Vec<Pin>> {
         self.read(move |conn| {
-            let mut statement = conn.prepare(
+            let mut statement = conn.prepare_cached(
                 "SELECT pins.pinned_at, messages.data FROM pins JOIN messages ON messages.id = pins.message_id
                  WHERE pins.channel_id = ?1 AND (?2 IS NULL OR pins.pinned_at < ?2)
                  ORDER BY pins.pinned_at DESC, pins.message_id DESC LIMIT ?3",
@@ -1320,18 +1338,19 @@ impl Store for EmbeddedStore {
         let outcome = self
             .in_transaction(move |tx| {
                 let message = id(reaction.message_id);
-                let exists = tx
-                    .query_row(
-                        "SELECT 1 FROM messages WHERE id = ?1 AND channel_id = ?2",
-                        [message, id(reaction.channel_id)],
-                        |_| Ok(()),
-                    )
-                    .optional()?;
+                let exists = query_one(
+                    tx,
+                    "SELECT 1 FROM messages WHERE id = ?1 AND channel_id = ?2",
+                    [message, id(reaction.channel_id)],
+                    |_| Ok(()),
+                )
+                .optional()?;
                 if exists.is_none() {
                     return Ok(Adding::Done(None));
                 }
                 let key = reaction.emoji.key();
-                let (mine, same_emoji, emojis): (i64, i64, i64) = tx.query_row(
+                let (mine, same_emoji, emojis): (i64, i64, i64) = query_one(
+                    tx,
                     "SELECT COALESCE(SUM(emoji_key = ?2 AND user_id = ?3), 0),
                             COALESCE(SUM(emoji_key = ?2), 0), COUNT(DISTINCT emoji_key)
                      FROM reactions WHERE message_id = ?1",
@@ -1442,7 +1461,7 @@ impl Store for EmbeddedStore {
                  GROUP BY message_id, emoji_key ORDER BY first",
                 viewer = id(viewer)
             );
-            let mut statement = conn.prepare(&sql)?;
+            let mut statement = conn.prepare_cached(&sql)?;
             let rows = statement.query_map(rusqlite::params_from_iter(wanted.iter()), |row| {
                 Ok((
                     row.get::<_, i64>(0)?,
@@ -1508,13 +1527,13 @@ impl Store for EmbeddedStore {
 
     async fn emoji(&self, emoji_id: Snowflake) -> StoreResult<Option<(Snowflake, Emoji)>> {
         self.read(move |conn| {
-            let row = conn
-                .query_row(
-                    "SELECT guild_id, data FROM emojis WHERE id = ?1",
-                    [id(emoji_id)],
-                    |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),
-                )
-                .optional()?;
+            let row = query_one(
+                conn,
+                "SELECT guild_id, data FROM emojis WHERE id = ?1",
+                [id(emoji_id)],
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),
+            )
+            .optional()?;
             row.map(|(guild, data)| Ok((Snowflake(guild as u64), read_emoji(&data)?)))
                 .transpose()
         })
@@ -1547,7 +1566,8 @@ impl Store for EmbeddedStore {
 
     async fn emoji_image(&self, emoji_id: Snowflake) -> StoreResult<Option<EmojiImage>> {
         self.scan(move |conn| {
-            conn.query_row(
+            query_one(
+                conn,
                 "SELECT content_type, image FROM emojis WHERE id = ?1",
                 [id(emoji_id)],
                 |row| {
@@ -1660,8 +1680,7 @@ impl Store for EmbeddedStore {
         interaction_id: Snowflake,
     ) -> StoreResult<Option<InteractionRecord>> {
         self.read(move |conn| {
-            let row = conn
-                .query_row(
+            let row = query_one(conn,
                     "SELECT data, response, original_message_id, ephemeral FROM interactions WHERE id = ?1",
                     [id(interaction_id)],
                     |row| {
@@ -2018,7 +2037,7 @@ impl Store for EmbeddedStore {
                  ON CONFLICT (application_id, scope, day) DO UPDATE SET count = count + ?4",
                 params![id(application_id), scope as i64, day as i64, by as i64],
             )?;
-            let count: i64 = tx.query_row(
+            let count: i64 = query_one(tx,
                 "SELECT count FROM command_creates WHERE application_id = ?1 AND scope = ?2 AND day = ?3",
                 params![id(application_id), scope as i64, day as i64],
                 |row| row.get(0),
@@ -2055,7 +2074,7 @@ impl Store for EmbeddedStore {
 
     async fn interactions_before(&self, before_ms: u64) -> StoreResult<Vec<InteractionRecord>> {
         self.scan(move |conn| {
-            let mut statement = conn.prepare(
+            let mut statement = conn.prepare_cached(
                 "SELECT data, ephemeral FROM interactions WHERE created_ms < ?1 ORDER BY id",
             )?;
             let rows = statement.query_map([before_ms as i64], |row| {
@@ -2076,7 +2095,8 @@ impl Store for EmbeddedStore {
 
 /// How many webhooks a channel has.
 fn webhook_count(conn: &Connection, channel_id: Snowflake) -> rusqlite::Result<usize> {
-    conn.query_row(
+    query_one(
+        conn,
         "SELECT COUNT(*) FROM webhooks WHERE channel_id = ?1",
         [id(channel_id)],
         |row| row.get::<_, i64>(0),
