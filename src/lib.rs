@@ -55,7 +55,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
 
     spawn_reconnect_on_sigusr1(Arc::clone(&gateway));
 
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let listener = listen(config.listen)?;
     tracing::info!(
         listen = %config.listen,
         public_url = %config.http_url(),
@@ -132,4 +132,21 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+/// Connections the kernel may hold for `accept` (capped by `net.core.somaxconn`). tokio's
+/// default of 1024 overflowed during a storm of 1000 connections opened at once (M5): each
+/// dropped handshake is retried by the client only after a second.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// The listening socket, as `TcpListener::bind` makes it but with [`LISTEN_BACKLOG`].
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }

@@ -697,3 +697,51 @@ async fn guild_create_after_a_change_shows_the_change_to_the_next_session() {
     );
     drop(first);
 }
+
+/// Large payloads (a GUILD_CREATE of a guild with many channels) are written on their own
+/// between batched small ones; the order and numbering of what a session receives must not
+/// change.
+#[tokio::test]
+async fn large_and_small_start_up_dispatches_arrive_in_order() {
+    let srv = Server::start().await;
+    let owner = srv.user("builder").await;
+    let mut want = Vec::new();
+    for n in 0..4 {
+        let guild = srv.guild(&owner, &format!("Guild {n}")).await;
+        if n % 2 == 0 {
+            for c in 0..16 {
+                owner
+                    .api
+                    .create_channel(
+                        &guild.id,
+                        &json!({"name": format!("channel-{c}"), "type": 0}),
+                    )
+                    .await
+                    .ok(201);
+            }
+        }
+        want.push(guild.id);
+    }
+    let gw = srv.gw(&owner.token, intents::DEFAULT).await;
+    let got: Vec<String> = gw
+        .guilds
+        .iter()
+        .map(|g| g["id"].as_str().unwrap().to_string())
+        .collect();
+    let large = gw
+        .guilds
+        .iter()
+        .filter(|g| g.to_string().len() > 2048)
+        .count();
+    assert_eq!(
+        large, 2,
+        "two GUILD_CREATEs should be large enough to go out alone"
+    );
+    let mut sorted = got.clone();
+    sorted.sort();
+    want.sort();
+    assert_eq!(sorted, want);
+    // READY is 1, the GUILD_CREATEs 2..=5 with nothing skipped.
+    assert_eq!(gw.ready["s"], 1);
+    assert_eq!(gw.last_seq(), 5);
+}
