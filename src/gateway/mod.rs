@@ -446,8 +446,8 @@ fn send(envelope: &Envelope, recipients: &[Arc<Session>], direct: bool) {
 /// Who may see a message's content: bots need MESSAGE_CONTENT unless they wrote the message
 /// or are mentioned in it. Parsed once per message event.
 struct ContentGate {
-    author: Option<String>,
-    mentions: Vec<String>,
+    author: Option<Snowflake>,
+    mentions: Vec<Snowflake>,
 }
 
 impl ContentGate {
@@ -456,7 +456,7 @@ impl ContentGate {
             return None;
         }
         let message: Value = serde_json::from_str(data).ok()?;
-        let id_of = |user: &Value| user["id"].as_str().map(str::to_owned);
+        let id_of = |user: &Value| user["id"].as_str().and_then(Snowflake::parse);
         Some(ContentGate {
             author: id_of(&message["author"]),
             mentions: message["mentions"]
@@ -470,8 +470,8 @@ impl ContentGate {
         if !session.is_bot() || session.intents & intents::MESSAGE_CONTENT != 0 {
             return false;
         }
-        let me = session.user_id().to_string();
-        self.author.as_deref() != Some(me.as_str()) && !self.mentions.contains(&me)
+        let me = session.user_id();
+        self.author != Some(me) && !self.mentions.contains(&me)
     }
 }
 

@@ -126,6 +126,30 @@ fn row(metric: String, a: String, b: String, r: String, target: &str) -> Row {
     [metric, a, b, r, target.to_string()]
 }
 
+/// Sums the session-check counters `fields` (kept under `loss` in older documents) over every
+/// document of `target`, joined with " / "; `identify_failed` adds the failed IDENTIFYs last.
+fn check_sums(docs: &Docs, target: &str, fields: &[&str], identify_failed: bool) -> String {
+    let mut sums = vec![0u64; fields.len() + usize::from(identify_failed)];
+    for (_, d) in docs.0.iter().filter(|(_, d)| d["target"] == target) {
+        let checks = if d["session_checks"].is_null() {
+            &d["loss"]
+        } else {
+            &d["session_checks"]
+        };
+        let counts = fields
+            .iter()
+            .map(|field| &checks[*field])
+            .chain(identify_failed.then(|| &d["identify"]["failed"]));
+        for (sum, count) in sums.iter_mut().zip(counts) {
+            *sum += count.as_u64().unwrap_or(0);
+        }
+    }
+    sums.iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
 fn rows(docs: &Docs) -> Vec<Row> {
     let mut out = Vec::new();
     let ns = docs.ns();
@@ -269,39 +293,16 @@ fn rows(docs: &Docs) -> Vec<Row> {
         }
     }
     // Correctness over every document of each target.
-    let checks = |target: &str| -> String {
-        let mut t = [0u64; 5];
-        for (_, d) in docs.0.iter().filter(|(_, d)| d["target"] == target) {
-            let c = if d["session_checks"].is_null() {
-                &d["loss"]
-            } else {
-                &d["session_checks"]
-            };
-            let n = |v: &Value| v.as_u64().unwrap_or(0);
-            t[0] += n(&c["seq_gaps"]);
-            t[1] += n(&c["duplicates"]);
-            t[2] += n(&c["hidden_deliveries"]);
-            t[3] += n(&c["sessions_ended_early"]);
-            t[4] += n(&d["identify"]["failed"]);
-        }
-        format!("{} / {} / {} / {} / {}", t[0], t[1], t[2], t[3], t[4])
-    };
+    const CHECKS: &[&str] = &[
+        "seq_gaps",
+        "duplicates",
+        "hidden_deliveries",
+        "sessions_ended_early",
+    ];
+    let checks = |target: &str| check_sums(docs, target, CHECKS, true);
     // M1 is measured with heartbeats running: show that they were, and were answered.
-    let beats = |target: &str| -> String {
-        let mut t = [0u64; 3];
-        for (_, d) in docs.0.iter().filter(|(_, d)| d["target"] == target) {
-            let c = if d["session_checks"].is_null() {
-                &d["loss"]
-            } else {
-                &d["session_checks"]
-            };
-            let n = |v: &Value| v.as_u64().unwrap_or(0);
-            t[0] += n(&c["heartbeats"]);
-            t[1] += n(&c["heartbeat_acks"]);
-            t[2] += n(&c["missed_acks"]);
-        }
-        format!("{} / {} / {}", t[0], t[1], t[2])
-    };
+    const BEATS: &[&str] = &["heartbeats", "heartbeat_acks", "missed_acks"];
+    let beats = |target: &str| check_sums(docs, target, BEATS, false);
     out.push(row(
         "heartbeats sent / ACKed / missed ACKs".into(),
         beats("accord"),
