@@ -240,11 +240,11 @@ impl Connection {
                 let update = serde_json::from_value(payload.d)
                     .map_err(|_| End::Close(CloseCode::DecodeError))?;
                 if let Some(session) = &self.session {
-                    if let Err(err) = self
-                        .gateway
-                        .service
-                        .update_presence(&session.caller, update)
-                        .await
+                    // Boxed, like the other rare requests: the future would otherwise be part
+                    // of every idle connection's task.
+                    let service = &self.gateway.service;
+                    if let Err(err) =
+                        Box::pin(service.update_presence(&session.caller, update)).await
                     {
                         tracing::warn!(%err, "presence update failed");
                     }
@@ -256,11 +256,10 @@ impl Connection {
                     .map_err(|_| End::Close(CloseCode::DecodeError))?;
                 if let Some(session) = &self.session {
                     // Refused updates (no access, not a voice channel) are ignored, as on Discord.
-                    let _ = self
-                        .gateway
-                        .service
-                        .update_voice_state(&session.caller, &session.key, update)
-                        .await;
+                    let service = &self.gateway.service;
+                    let _ =
+                        Box::pin(service.update_voice_state(&session.caller, &session.key, update))
+                            .await;
                 }
                 Ok(())
             }
