@@ -113,9 +113,10 @@ CREATE TABLE IF NOT EXISTS command_creates (
     count INTEGER NOT NULL, PRIMARY KEY (application_id, scope, day)) WITHOUT ROWID;
 ";
 
-/// SQLite-backed `Store`. Writes go to one writer thread that group-commits them; reads run on
-/// tokio's blocking pool over a small pool of read-only connections, which WAL lets proceed
-/// while the writer holds its transaction (a reader sees every write whose caller has been
+/// SQLite-backed `Store`. Writes go to one writer thread that group-commits them; reads use a
+/// small pool of read-only connections (small ones inline, large ones on tokio's blocking
+/// pool; see `read` and `scan`), which WAL lets proceed while the writer holds its
+/// transaction (a reader sees every write whose caller has been
 /// answered, since callers are answered after the COMMIT).
 #[derive(Clone)]
 pub struct EmbeddedStore {

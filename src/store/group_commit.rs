@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 
 use crate::error::StoreError;
 
-/// Most writes one COMMIT carries (bounds the time the connection is held for readers).
+/// Most writes one COMMIT carries (bounds how long the first write of a batch waits for it).
 const MAX_BATCH: usize = 256;
 
 /// What the writer reports to a queued write once its batch has committed (or not).

@@ -191,7 +191,7 @@ pub trait Store: Send + Sync + 'static {
     async fn member(&self, guild_id: Snowflake, user_id: Snowflake) -> StoreResult<Option<Member>>;
     /// What every guild-scoped permission check reads: the user's member object, the guild
     /// and its roles; `None` unless both the guild and the membership exist. A store that can
-    /// answers in one round trip (the embedded one: one trip to its blocking pool).
+    /// answers in one round trip (the embedded one: one read on one connection).
     async fn member_guild_roles(
         &self,
         guild_id: Snowflake,
