@@ -453,3 +453,57 @@ async fn bots_with_too_many_guilds_for_one_session_must_shard() {
     // Users are never asked to shard.
     srv.gw(&owner.token, intents::DEFAULT).await;
 }
+
+/// Sends one raw HTTP/1.1 request and returns the response head (status line and headers).
+async fn raw_head(srv: &Server, headers: &[&str]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = srv.base().trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let request = format!(
+        "GET /?v=10&encoding=json HTTP/1.1\r\nHost: {address}\r\n{}\r\n\r\n",
+        headers.join("\r\n")
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let read = tokio::time::timeout(EVENT_TIMEOUT, stream.read(&mut byte))
+            .await
+            .expect("response head in time")
+            .unwrap();
+        assert_eq!(read, 1, "connection closed inside the head: {head:?}");
+        head.push(byte[0]);
+    }
+    String::from_utf8(head).unwrap().to_ascii_lowercase()
+}
+
+/// The upgrade follows RFC 6455 §4.2: the accept key is derived from the client's key (the
+/// RFC's own example), and a request that is not a version-13 WebSocket upgrade is Discord's
+/// 404 rather than a gateway connection.
+#[tokio::test]
+async fn the_websocket_handshake_checks_the_request() {
+    let srv = Server::start().await;
+    let upgrade = [
+        "Connection: keep-alive, Upgrade",
+        "Upgrade: websocket",
+        "Sec-WebSocket-Version: 13",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+    ];
+    let head = raw_head(&srv, &upgrade).await;
+    assert!(head.starts_with("http/1.1 101"), "{head}");
+    assert!(
+        head.contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="),
+        "{head}"
+    );
+    let old_version = [
+        upgrade[0],
+        upgrade[1],
+        "Sec-WebSocket-Version: 8",
+        upgrade[3],
+    ];
+    let head = raw_head(&srv, &old_version).await;
+    assert!(head.starts_with("http/1.1 404"), "{head}");
+    let no_key = [upgrade[0], upgrade[1], upgrade[2]];
+    let head = raw_head(&srv, &no_key).await;
+    assert!(head.starts_with("http/1.1 404"), "{head}");
+}

@@ -1,6 +1,7 @@
 //! Gateway sessions outlive their sockets: RESUME replays exactly what was missed, in order,
-//! then RESUMED; sessions that ended or seqs out of reach get op 9 `d:false`; a graceful
-//! shutdown tells clients to reconnect (op 7).
+//! then RESUMED; sessions that ended or seqs out of reach get op 9 `d:false`; a connection
+//! whose session was resumed elsewhere is closed; a graceful shutdown tells clients to
+//! reconnect (op 7).
 mod common;
 
 use std::time::Duration;
@@ -177,6 +178,22 @@ async fn a_resumed_session_keeps_receiving_events() {
         .send(json!({"op": 6, "d": {"token": member.token, "session_id": session_id, "seq": 1}}))
         .await;
     resumed.expect_close(4005, EVENT_TIMEOUT).await;
+}
+
+/// A session has one connection: resuming it while its old socket is still open closes the
+/// old one (4000, resumable) instead of leaving it open and silent.
+#[tokio::test]
+async fn resuming_elsewhere_closes_the_connection_still_attached() {
+    let srv = Server::start().await;
+    let (owner, g, member) = srv.world().await;
+    let mut old = srv.gw(&member.token, intents::DEFAULT).await;
+    let session_id = old.ready_d()["session_id"].as_str().unwrap().to_owned();
+    let seq = old.last_seq();
+    let mut new = resume(&srv, &member.token, &session_id, seq).await;
+    new.expect_dispatch("RESUMED", EVENT_TIMEOUT).await;
+    old.expect_close(4000, EVENT_TIMEOUT).await;
+    let m = owner.api.say(&g.general, "to the resumed connection").await;
+    new.expect_msg(&m).await;
 }
 
 #[tokio::test]

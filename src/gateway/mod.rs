@@ -6,6 +6,7 @@ pub mod compression;
 mod connection;
 pub mod etf;
 mod memory;
+mod outlet;
 mod protocol;
 mod registry;
 mod session;

@@ -1,7 +1,8 @@
 //! Which local sessions exist and which guilds and users they follow, so the fan-out finds
 //! an event's candidates with one lookup and the bus is told which topics the node needs.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,11 +12,62 @@ use crate::model::Snowflake;
 
 #[derive(Default)]
 pub struct Registry {
-    sessions: HashMap<u64, (Arc<Session>, HashSet<Snowflake>)>,
+    /// Each session and the guilds it follows (a handful: a list, not a set of its own).
+    sessions: HashMap<u64, (Arc<Session>, Vec<Snowflake>)>,
     by_key: HashMap<String, u64>,
     /// The followers of each topic, held directly so an event's recipients need no second
     /// lookup per session.
-    by_topic: HashMap<Topic, HashMap<u64, Arc<Session>>>,
+    by_topic: HashMap<Topic, Followers>,
+}
+
+/// A topic's local followers. A user's topic mostly has one session, held without a map of
+/// its own (a map per user cost about 100 bytes a session); a guild's has many.
+enum Followers {
+    One(Arc<Session>),
+    Many(HashMap<u64, Arc<Session>>),
+}
+
+impl Followers {
+    fn insert(&mut self, session: &Arc<Session>) {
+        match self {
+            Followers::One(only) if only.number == session.number => {}
+            Followers::One(only) => {
+                let map = [Arc::clone(only), Arc::clone(session)]
+                    .into_iter()
+                    .map(|s| (s.number, s))
+                    .collect();
+                *self = Followers::Many(map);
+            }
+            Followers::Many(map) => {
+                map.insert(session.number, Arc::clone(session));
+            }
+        }
+    }
+
+    /// Removes session `number`; whether no follower is left.
+    fn remove(&mut self, number: u64) -> bool {
+        match self {
+            Followers::One(only) => only.number == number,
+            Followers::Many(map) => {
+                map.remove(&number);
+                map.is_empty()
+            }
+        }
+    }
+
+    fn sessions(&self) -> Vec<Arc<Session>> {
+        match self {
+            Followers::One(only) => vec![Arc::clone(only)],
+            Followers::Many(map) => map.values().cloned().collect(),
+        }
+    }
+
+    fn numbers(&self) -> Vec<u64> {
+        match self {
+            Followers::One(only) => vec![only.number],
+            Followers::Many(map) => map.keys().copied().collect(),
+        }
+    }
 }
 
 impl Registry {
@@ -31,8 +83,7 @@ impl Registry {
             }
         }
         self.by_key.insert(session.key.clone(), session_id);
-        self.sessions
-            .insert(session_id, (session, guilds.iter().copied().collect()));
+        self.sessions.insert(session_id, (session, guilds.to_vec()));
         watch
     }
 
@@ -87,18 +138,16 @@ impl Registry {
     /// Sessions of `user_id` whose shard carries `guild_id` start following it; returns the
     /// topics newly needed.
     pub fn join_guild(&mut self, user_id: Snowflake, guild_id: Snowflake) -> Vec<Topic> {
-        let session_ids: Vec<u64> = self
-            .by_topic
-            .get(&Topic::User(user_id))
-            .map(|ids| ids.keys().copied().collect())
-            .unwrap_or_default();
+        let session_ids = self.followers_of(Topic::User(user_id));
         let mut watch = Vec::new();
         for session_id in session_ids {
             if let Some((session, guilds)) = self.sessions.get_mut(&session_id) {
                 if !session.carries_guild(guild_id) {
                     continue;
                 }
-                guilds.insert(guild_id);
+                if !guilds.contains(&guild_id) {
+                    guilds.push(guild_id);
+                }
                 let session = Arc::clone(session);
                 if self.follow(Topic::Guild(guild_id), &session) {
                     watch.push(Topic::Guild(guild_id));
@@ -111,31 +160,36 @@ impl Registry {
     /// All sessions of `user_id` stop following `guild_id` (kicked, banned, left); returns the
     /// topics no local session needs any more.
     pub fn leave_guild(&mut self, user_id: Snowflake, guild_id: Snowflake) -> Vec<Topic> {
-        let session_ids: Vec<u64> = self
-            .by_topic
-            .get(&Topic::User(user_id))
-            .map(|ids| ids.keys().copied().collect())
-            .unwrap_or_default();
+        let session_ids = self.followers_of(Topic::User(user_id));
         self.unfollow_guild(guild_id, &session_ids)
     }
 
     /// Every session stops following a deleted guild.
     pub fn drop_guild(&mut self, guild_id: Snowflake) -> Vec<Topic> {
-        let session_ids: Vec<u64> = self
-            .by_topic
-            .get(&Topic::Guild(guild_id))
-            .map(|ids| ids.keys().copied().collect())
-            .unwrap_or_default();
+        let session_ids = self.followers_of(Topic::Guild(guild_id));
         self.unfollow_guild(guild_id, &session_ids)
+    }
+
+    /// The numbers of the sessions following `topic`.
+    fn followers_of(&self, topic: Topic) -> Vec<u64> {
+        self.by_topic
+            .get(&topic)
+            .map(Followers::numbers)
+            .unwrap_or_default()
     }
 
     fn unfollow_guild(&mut self, guild_id: Snowflake, session_ids: &[u64]) -> Vec<Topic> {
         let mut unwatch = Vec::new();
         for session_id in session_ids {
-            if let Some((_, guilds)) = self.sessions.get_mut(session_id) {
-                if guilds.remove(&guild_id) && self.unfollow(Topic::Guild(guild_id), *session_id) {
-                    unwatch.push(Topic::Guild(guild_id));
-                }
+            let Some((_, guilds)) = self.sessions.get_mut(session_id) else {
+                continue;
+            };
+            let Some(at) = guilds.iter().position(|g| *g == guild_id) else {
+                continue;
+            };
+            guilds.swap_remove(at);
+            if self.unfollow(Topic::Guild(guild_id), *session_id) {
+                unwatch.push(Topic::Guild(guild_id));
             }
         }
         unwatch
@@ -145,15 +199,22 @@ impl Registry {
     pub fn recipients(&self, topic: Topic) -> Vec<Arc<Session>> {
         self.by_topic
             .get(&topic)
-            .map(|followers| followers.values().cloned().collect())
+            .map(Followers::sessions)
             .unwrap_or_default()
     }
 
     /// Returns true when this is the topic's first local follower.
     fn follow(&mut self, topic: Topic, session: &Arc<Session>) -> bool {
-        let followers = self.by_topic.entry(topic).or_default();
-        followers.insert(session.number, Arc::clone(session));
-        followers.len() == 1
+        match self.by_topic.entry(topic) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(Followers::One(Arc::clone(session)));
+                true
+            }
+            Entry::Occupied(mut followers) => {
+                followers.get_mut().insert(session);
+                false
+            }
+        }
     }
 
     /// Returns true when the topic has no local follower left.
@@ -161,13 +222,11 @@ impl Registry {
         let Some(followers) = self.by_topic.get_mut(&topic) else {
             return false;
         };
-        followers.remove(&session_id);
-        if followers.is_empty() {
+        let none_left = followers.remove(session_id);
+        if none_left {
             self.by_topic.remove(&topic);
-            true
-        } else {
-            false
         }
+        none_left
     }
 }
 
@@ -178,7 +237,6 @@ mod tests {
     use crate::service::Caller;
 
     fn recipient(number: u64, user: u64) -> Arc<Session> {
-        let (sender, _) = tokio::sync::mpsc::channel(1);
         let caller = Caller {
             user: CurrentUser::new(User::new(Snowflake(user), "u".into(), false), None),
         };
@@ -187,7 +245,7 @@ mod tests {
             format!("key{number}"),
             caller,
             0,
-            sender,
+            Default::default(),
         ))
     }
 
@@ -210,6 +268,19 @@ mod tests {
         );
         assert!(registry.recipients(Topic::Guild(g)).is_empty());
         assert!(registry.by_key("key1").is_none());
+    }
+
+    #[test]
+    fn a_user_topic_outlives_one_of_two_sessions() {
+        let mut registry = Registry::default();
+        let user = Topic::User(Snowflake(5));
+        assert_eq!(registry.add(recipient(1, 5), &[]), vec![user]);
+        assert!(registry.add(recipient(2, 5), &[]).is_empty());
+        assert_eq!(registry.recipients(user).len(), 2);
+        assert!(registry.remove(1).is_empty());
+        assert_eq!(registry.recipients(user).len(), 1);
+        assert_eq!(registry.remove(2), vec![user]);
+        assert!(registry.recipients(user).is_empty());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use tokio::sync::mpsc;
+use super::outlet::Outlet;
 
 use crate::model::Snowflake;
 use crate::service::Caller;
@@ -15,9 +15,6 @@ use crate::service::Caller;
 /// Dispatches kept for RESUME per session. Entries share the event's `d`, so the cost is a
 /// few words per entry, not a copy of the payload.
 pub const REPLAY_CAPACITY: usize = 1000;
-/// Dispatches that may wait for a slow socket before the connection is dropped (the session
-/// stays resumable).
-pub const OUTBOUND_QUEUE: usize = 1024;
 
 /// One event as the fan-out hands it to every recipient: rendered once, shared by all of them
 /// (their queues and replay buffers hold a pointer to it, not a copy).
@@ -93,7 +90,7 @@ struct State {
     replay: VecDeque<Outbound>,
     /// Dispatches raised by the fan-out before READY was sent; flushed right after it.
     starting: Option<Vec<Arc<Dispatch>>>,
-    connection: Option<mpsc::Sender<Outbound>>,
+    connection: Option<Arc<Outlet>>,
     detached_since: Option<Instant>,
 }
 
@@ -105,7 +102,7 @@ impl Session {
         key: String,
         caller: Caller,
         intents: u64,
-        connection: mpsc::Sender<Outbound>,
+        connection: Arc<Outlet>,
     ) -> Self {
         Session {
             number,
@@ -187,10 +184,11 @@ impl Session {
 
     /// Attaches a resuming connection: returns the dispatches after `seq` to replay (the
     /// connection writes them before anything it receives), and RESUMED is numbered after them.
+    /// A connection still attached is closed: the session has moved on.
     pub fn resume(
         &self,
         seq: u64,
-        connection: mpsc::Sender<Outbound>,
+        connection: Arc<Outlet>,
     ) -> Result<Vec<Outbound>, ResumeRefused> {
         let mut state = self.state();
         let oldest_kept = match state.replay.front() {
@@ -206,7 +204,9 @@ impl Session {
             .filter(|o| matches!(o, Outbound::Dispatch { seq: s, .. } if *s > seq))
             .cloned()
             .collect();
-        state.connection = Some(connection);
+        if let Some(previous) = state.connection.replace(connection) {
+            previous.close();
+        }
         state.detached_since = None;
         Ok(missed)
     }
@@ -235,12 +235,12 @@ impl Session {
 
     /// The connection `connection` went away; the session waits for a RESUME. A connection
     /// that was already replaced by a newer one detaches nothing.
-    pub fn detach(&self, connection: &mpsc::Sender<Outbound>) {
+    pub fn detach(&self, connection: &Arc<Outlet>) {
         let mut state = self.state();
         if state
             .connection
             .as_ref()
-            .is_some_and(|current| current.same_channel(connection))
+            .is_some_and(|current| Arc::ptr_eq(current, connection))
         {
             state.connection = None;
             state.detached_since = Some(Instant::now());
@@ -257,7 +257,7 @@ impl Session {
     /// Asks the attached connection to send op 7 (graceful shutdown).
     pub fn request_reconnect(&self) {
         if let Some(connection) = &self.state().connection {
-            let _ = connection.try_send(Outbound::Reconnect);
+            connection.push(Outbound::Reconnect);
         }
     }
 
@@ -289,8 +289,8 @@ impl State {
             dispatch,
         };
         match &self.connection {
-            Some(connection) if connection.try_send(outbound).is_err() => {
-                // Too slow (or gone): drop the connection, keep the session resumable.
+            Some(connection) if !connection.push(outbound) => {
+                // Too slow (the outlet closed itself) or replaced: keep the session resumable.
                 self.connection = None;
                 self.detached_since = Some(Instant::now());
                 false
@@ -303,14 +303,26 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gateway::outlet::OUTBOUND_QUEUE;
     use crate::model::{CurrentUser, User};
 
-    fn session(capacity: usize) -> (Session, mpsc::Receiver<Outbound>) {
-        let (tx, rx) = mpsc::channel(capacity);
+    fn session() -> (Session, Arc<Outlet>) {
+        let outlet = Arc::new(Outlet::default());
         let caller = Caller {
             user: CurrentUser::new(User::new(Snowflake(1), "u".into(), false), None),
         };
-        (Session::new(1, "k".into(), caller, 0, tx), rx)
+        (
+            Session::new(1, "k".into(), caller, 0, Arc::clone(&outlet)),
+            outlet,
+        )
+    }
+
+    fn new_outlet() -> Arc<Outlet> {
+        Arc::new(Outlet::default())
+    }
+
+    fn drain(outlet: &Outlet) -> Vec<Outbound> {
+        outlet.take(usize::MAX).unwrap()
     }
 
     fn seqs(items: &[Outbound]) -> Vec<u64> {
@@ -329,15 +341,12 @@ mod tests {
 
     #[test]
     fn fanout_events_wait_for_ready_and_follow_it_in_order() {
-        let (session, mut rx) = session(16);
+        let (session, outlet) = session();
         session.dispatch(&d(1));
         session.dispatch_direct("READY", "{}".into());
         session.dispatch_direct("GUILD_CREATE", "{}".into());
         session.finish_startup();
-        let mut got = Vec::new();
-        while let Ok(o) = rx.try_recv() {
-            got.push(o);
-        }
+        let got = drain(&outlet);
         assert_eq!(seqs(&got), vec![1, 2, 3]);
         assert!(
             matches!(&got[0], Outbound::Dispatch { dispatch, .. } if &*dispatch.event == "READY")
@@ -349,86 +358,82 @@ mod tests {
 
     #[test]
     fn resume_replays_exactly_what_was_missed() {
-        let (session, rx) = session(16);
+        let (session, first) = session();
         session.finish_startup();
         for n in 0..5 {
             session.dispatch(&d(n));
         }
-        let (tx2, _) = mpsc::channel(1);
-        session.detach(&tx2); // not the attached connection: ignored
+        session.detach(&new_outlet()); // not the attached connection: ignored
         assert!(!session.expired(std::time::Duration::ZERO));
-        drop(rx);
-        let (tx, _rx2) = mpsc::channel(16);
-        let missed = session.resume(2, tx).unwrap();
+        let missed = session.resume(2, new_outlet()).unwrap();
         assert_eq!(seqs(&missed), vec![3, 4, 5]);
+        assert!(
+            first.is_closed(),
+            "the connection resumed elsewhere is closed"
+        );
         assert!(session.resumed());
         assert_eq!(session.seq(), 6);
-        let (tx, _) = mpsc::channel(16);
         assert_eq!(
-            session.resume(7, tx).unwrap_err(),
+            session.resume(7, new_outlet()).unwrap_err(),
             ResumeRefused::SeqNotInBuffer
         );
     }
 
     #[test]
     fn ready_is_numbered_but_never_replayed() {
-        let (session, mut rx) = session(16);
+        let (session, outlet) = session();
         session.dispatch_ready("{}".into());
         session.dispatch_direct("GUILD_CREATE", "{}".into());
         session.finish_startup();
-        let mut sent = Vec::new();
-        while let Ok(o) = rx.try_recv() {
-            sent.push(o);
-        }
+        let sent = drain(&outlet);
         assert_eq!(seqs(&sent), vec![1, 2]);
-        let (tx, _rx2) = mpsc::channel(16);
-        assert_eq!(seqs(&session.resume(1, tx).unwrap()), vec![2]);
-        let (tx, _rx3) = mpsc::channel(16);
+        assert_eq!(seqs(&session.resume(1, new_outlet()).unwrap()), vec![2]);
         assert_eq!(
-            session.resume(0, tx).unwrap_err(),
+            session.resume(0, new_outlet()).unwrap_err(),
             ResumeRefused::SeqNotInBuffer
         );
     }
 
     #[test]
     fn acknowledged_dispatches_leave_the_replay_buffer() {
-        let (session, _rx) = session(16);
+        let (session, _outlet) = session();
         session.dispatch_direct("READY", "{}".into());
         session.finish_startup();
         for n in 0..4 {
             session.dispatch(&d(n));
         }
         session.acknowledge(99); // never sent: ignored
-        let (tx, _rx2) = mpsc::channel(16);
-        assert_eq!(seqs(&session.resume(0, tx).unwrap()), vec![1, 2, 3, 4, 5]);
-        session.acknowledge(3);
-        let (tx, _rx3) = mpsc::channel(16);
         assert_eq!(
-            session.resume(2, tx).unwrap_err(),
+            seqs(&session.resume(0, new_outlet()).unwrap()),
+            vec![1, 2, 3, 4, 5]
+        );
+        session.acknowledge(3);
+        assert_eq!(
+            session.resume(2, new_outlet()).unwrap_err(),
             ResumeRefused::SeqNotInBuffer
         );
-        let (tx, _rx4) = mpsc::channel(16);
-        assert_eq!(seqs(&session.resume(3, tx).unwrap()), vec![4, 5]);
+        assert_eq!(seqs(&session.resume(3, new_outlet()).unwrap()), vec![4, 5]);
         session.acknowledge(5);
-        let (tx, _rx5) = mpsc::channel(16);
-        assert!(session.resume(5, tx).unwrap().is_empty());
+        assert!(session.resume(5, new_outlet()).unwrap().is_empty());
     }
 
     #[test]
     fn slow_connection_is_detached_and_old_seqs_fall_out_of_the_buffer() {
-        let (session, _rx) = session(2);
+        let (session, outlet) = session();
         session.finish_startup();
-        for n in 0..(REPLAY_CAPACITY as u32 + 10) {
-            session.dispatch(&d(n));
+        let sent = (OUTBOUND_QUEUE + 10) as u64;
+        for n in 0..sent {
+            session.dispatch(&d(n as u32));
         }
+        assert!(outlet.is_closed(), "the slow connection is told to close");
         assert!(session.expired(std::time::Duration::ZERO));
-        let (tx, _) = mpsc::channel(16);
         assert_eq!(
-            session.resume(1, tx).unwrap_err(),
+            session.resume(1, new_outlet()).unwrap_err(),
             ResumeRefused::SeqNotInBuffer
         );
-        let (tx, _) = mpsc::channel(REPLAY_CAPACITY);
-        let missed = session.resume(10, tx).unwrap();
+        let missed = session
+            .resume(sent - REPLAY_CAPACITY as u64, new_outlet())
+            .unwrap();
         assert_eq!(missed.len(), REPLAY_CAPACITY);
     }
 }

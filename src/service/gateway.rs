@@ -1,7 +1,7 @@
 //! What gateway sessions ask of the core: who is identifying, the READY and GUILD_CREATE
 //! payloads, who may see a channel event, and member chunks.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -236,38 +236,55 @@ const GUILDS_PER_SHARD: usize = 1000;
 pub const IDENTIFY_BUDGET: usize = 1000;
 const IDENTIFY_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// Session starts per user in the last 24 h, kept by this node.
+/// Session starts per user in their current 24 h window, kept by this node.
 #[derive(Default)]
 pub struct IdentifyBudget {
-    starts: Mutex<HashMap<Snowflake, VecDeque<Instant>>>,
+    /// Per user, the current window: a few words and no allocation of its own, since every
+    /// user with a session has an entry (a list of start times cost 150 bytes a session).
+    windows: Mutex<HashMap<Snowflake, StartWindow>>,
+}
+
+/// A user's session starts in the 24 h window that began with the first of them (Discord's
+/// `reset_after` counts down to the end of such a window).
+#[derive(Clone, Copy)]
+struct StartWindow {
+    opened: Instant,
+    starts: u32,
+}
+
+impl StartWindow {
+    fn is_over(&self) -> bool {
+        self.opened.elapsed() >= IDENTIFY_WINDOW
+    }
 }
 
 impl IdentifyBudget {
-    fn record(&self, user_id: Snowflake) {
-        let mut starts = self.starts.lock().unwrap_or_else(|p| p.into_inner());
-        let log = starts.entry(user_id).or_default();
-        log.push_back(Instant::now());
-        while log.len() > IDENTIFY_BUDGET {
-            log.pop_front();
-        }
+    fn windows(&self) -> std::sync::MutexGuard<'_, HashMap<Snowflake, StartWindow>> {
+        self.windows.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// (starts left, time until the oldest counted start leaves the window).
-    fn remaining(&self, user_id: Snowflake) -> (usize, Duration) {
-        let mut starts = self.starts.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(log) = starts.get_mut(&user_id) else {
-            return (IDENTIFY_BUDGET, IDENTIFY_WINDOW);
+    fn record(&self, user_id: Snowflake) {
+        let fresh = StartWindow {
+            opened: Instant::now(),
+            starts: 0,
         };
-        while log
-            .front()
-            .is_some_and(|at| at.elapsed() >= IDENTIFY_WINDOW)
-        {
-            log.pop_front();
+        let mut windows = self.windows();
+        let window = windows.entry(user_id).or_insert(fresh);
+        if window.is_over() {
+            *window = fresh;
         }
-        let reset_after = log.front().map_or(IDENTIFY_WINDOW, |oldest| {
-            IDENTIFY_WINDOW.saturating_sub(oldest.elapsed())
-        });
-        (IDENTIFY_BUDGET.saturating_sub(log.len()), reset_after)
+        window.starts = window.starts.saturating_add(1);
+    }
+
+    /// (starts left, time until the window ends and the budget is whole again).
+    fn remaining(&self, user_id: Snowflake) -> (usize, Duration) {
+        match self.windows().get(&user_id) {
+            Some(window) if !window.is_over() => (
+                IDENTIFY_BUDGET.saturating_sub(window.starts as usize),
+                IDENTIFY_WINDOW.saturating_sub(window.opened.elapsed()),
+            ),
+            _ => (IDENTIFY_BUDGET, IDENTIFY_WINDOW),
+        }
     }
 }
 
