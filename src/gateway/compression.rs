@@ -111,8 +111,9 @@ pub enum TransportCompression {
     None,
     /// `compress=zlib-stream`.
     ZlibStream(ZlibStream),
-    /// `compress=zstd-stream`.
-    ZstdStream(ZstdStream),
+    /// `compress=zstd-stream` (boxed: the context handle is several words, and every
+    /// connection, compressed or not, holds this enum).
+    ZstdStream(Box<ZstdStream>),
 }
 
 impl fmt::Debug for TransportCompression {
@@ -132,7 +133,7 @@ impl TransportCompression {
         match value {
             None => Ok(TransportCompression::None),
             Some("zlib-stream") => Ok(TransportCompression::ZlibStream(ZlibStream::new())),
-            Some("zstd-stream") => Ok(TransportCompression::ZstdStream(ZstdStream::new())),
+            Some("zstd-stream") => Ok(TransportCompression::ZstdStream(Box::default())),
             Some(other) => Err(UnknownCompression(other.to_owned())),
         }
     }

@@ -2,7 +2,6 @@
 //! existing one, replaying what it missed); afterwards it writes the session's dispatches
 //! until either side closes. Losing the connection only detaches the session.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,14 +34,14 @@ const MAX_MESSAGE: usize = 1 << 20;
 /// Bytes each gateway socket reserves for reading (it grows for a larger frame). Client
 /// payloads are heartbeats of a few dozen bytes and the odd IDENTIFY or request of a few
 /// hundred; every idle session pays for this buffer (tungstenite's default is 128 KiB).
-const READ_BUFFER: usize = 512;
+const READ_BUFFER: usize = 128;
 /// Queued items one socket write may carry (bounds the time one connection holds its task).
 const WRITE_BATCH: usize = 64;
 /// Rendered frames are written once this many bytes are ready, so a burst of large dispatches
 /// (a bot's GUILD_CREATEs) never needs more than about this much for its frames at once.
 const WRITE_CHUNK: usize = 64 * 1024;
 /// Client events allowed per window before close 4008.
-const RATE_LIMIT_EVENTS: usize = 120;
+const RATE_LIMIT_EVENTS: u32 = 120;
 const RATE_LIMIT_WINDOW: Duration = Duration::from_secs(60);
 
 /// How a connection ended.
@@ -80,7 +79,11 @@ struct Connection {
     heartbeat_deadline: Instant,
     /// An op 1 was sent because a heartbeat was overdue; the next deadline closes.
     heartbeat_requested: bool,
-    recent_events: VecDeque<Instant>,
+    /// The rate limit's current window: client events are counted in a fixed window that
+    /// opens with the first event after the last one ended (a count and an instant, where a
+    /// list of recent events' times would be a buffer every connection keeps).
+    window_opened: Instant,
+    events_in_window: u32,
 }
 
 impl Gateway {
@@ -136,7 +139,8 @@ impl Connection {
             compression: TransportCompression::None,
             heartbeat_deadline,
             heartbeat_requested: false,
-            recent_events: VecDeque::new(),
+            window_opened: Instant::now(),
+            events_in_window: 0,
         }
     }
 
@@ -186,13 +190,28 @@ fn check_params(params: &ConnectParams) -> Result<Encoding, CloseCode> {
     }
 }
 
+/// The next client payload: `None` for a control frame (tungstenite answers pings itself);
+/// the end of the connection when the client closed or the socket failed. tungstenite's
+/// message and error types are large, so they stay inside this function's short-lived future.
+async fn next_payload(socket: &mut Socket) -> Result<Option<Bytes>, End> {
+    match socket.next().await {
+        Some(Ok(Message::Text(text))) => Ok(Some(text.into())),
+        Some(Ok(Message::Binary(bytes))) => Ok(Some(bytes)),
+        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Ok(None),
+        Some(Ok(Message::Close(Some(frame)))) if matches!(u16::from(frame.code), 1000 | 1001) => {
+            Err(End::ClientEnded)
+        }
+        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => Err(End::Gone),
+    }
+}
+
 impl Connection {
     async fn run(&mut self) -> End {
         // Rendered by a function and moved into the send: a JSON tree held in a local here
         // would live as long as the connection (heaptrack found it, ~1 KiB, in every session).
         let interval_ms = self.gateway.config.heartbeat_interval.as_millis() as u64;
         let hello = hello_payload(interval_ms);
-        if let Err(end) = self.send_text(hello).await {
+        if let Err(end) = Box::pin(self.send_text(hello)).await {
             return end;
         }
         let identify_deadline = Instant::now() + self.gateway.config.identify_timeout;
@@ -202,17 +221,11 @@ impl Connection {
         tokio::pin!(timer);
         loop {
             tokio::select! {
-                incoming = self.socket.next() => {
-                    let bytes: Bytes = match incoming {
-                        Some(Ok(Message::Text(text))) => text.into(),
-                        Some(Ok(Message::Binary(bytes))) => bytes,
-                        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
-                        Some(Ok(Message::Close(Some(frame))))
-                            if matches!(u16::from(frame.code), 1000 | 1001) =>
-                        {
-                            return End::ClientEnded;
-                        }
-                        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return End::Gone,
+                incoming = next_payload(&mut self.socket) => {
+                    let bytes = match incoming {
+                        Ok(Some(bytes)) => bytes,
+                        Ok(None) => continue,
+                        Err(end) => return end,
                     };
                     // Boxed: a client payload comes every heartbeat interval, and its handling
                     // would otherwise be part of every idle connection's task.
@@ -222,7 +235,9 @@ impl Connection {
                 }
                 batch = self.outlet.next_batch(WRITE_BATCH) => match batch {
                     Ok(items) => {
-                        if let Err(end) = self.write_batch(items).await {
+                        // Boxed too: one allocation per batch written (next to a syscall)
+                        // keeps the writing state out of every idle connection's task.
+                        if let Err(end) = Box::pin(self.write_batch(items)).await {
                             return end;
                         }
                         continue;
@@ -307,9 +322,11 @@ impl Connection {
                     // Boxed, like the other rare requests: the future would otherwise be part
                     // of every idle connection's task.
                     let service = &self.gateway.service;
-                    if let Err(err) =
-                        Box::pin(service.update_presence(&session.caller, update)).await
-                    {
+                    let updated = Box::pin(async {
+                        let caller = service.caller(session.user_id()).await?;
+                        service.update_presence(&caller, update).await
+                    });
+                    if let Err(err) = updated.await {
                         tracing::warn!(%err, "presence update failed");
                     }
                 }
@@ -321,9 +338,13 @@ impl Connection {
                 if let Some(session) = &self.session {
                     // Refused updates (no access, not a voice channel) are ignored, as on Discord.
                     let service = &self.gateway.service;
-                    let _ =
-                        Box::pin(service.update_voice_state(&session.caller, &session.key, update))
-                            .await;
+                    let _ = Box::pin(async {
+                        let caller = service.caller(session.user_id()).await?;
+                        service
+                            .update_voice_state(&caller, &session.key, update)
+                            .await
+                    })
+                    .await;
                 }
                 Ok(())
             }
@@ -335,17 +356,14 @@ impl Connection {
     /// More than 120 client events in 60 s closes with 4008.
     fn count_event(&mut self) -> Result<(), End> {
         let now = Instant::now();
-        while self
-            .recent_events
-            .front()
-            .is_some_and(|at| now.duration_since(*at) > RATE_LIMIT_WINDOW)
-        {
-            self.recent_events.pop_front();
+        if now.duration_since(self.window_opened) >= RATE_LIMIT_WINDOW {
+            self.window_opened = now;
+            self.events_in_window = 0;
         }
-        if self.recent_events.len() >= RATE_LIMIT_EVENTS {
+        if self.events_in_window >= RATE_LIMIT_EVENTS {
             return Err(End::Close(CloseCode::RateLimited));
         }
-        self.recent_events.push_back(now);
+        self.events_in_window += 1;
         Ok(())
     }
 
@@ -520,12 +538,12 @@ impl Connection {
             }
         }
         // Not a member of that guild: Discord ignores the request.
-        if let Ok(chunks) = self
-            .gateway
-            .service
-            .member_chunks(&session.caller, &member_request)
-            .await
-        {
+        let service = &self.gateway.service;
+        let chunks = async {
+            let caller = service.caller(session.user_id()).await?;
+            service.member_chunks(&caller, &member_request).await
+        };
+        if let Ok(chunks) = chunks.await {
             for chunk in chunks {
                 session.dispatch_direct("GUILD_MEMBERS_CHUNK", chunk.to_string());
             }

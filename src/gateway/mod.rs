@@ -193,7 +193,11 @@ impl Gateway {
                     status: Some("offline".into()),
                     ..PresenceUpdate::default()
                 };
-                if let Err(err) = service.update_presence(&session.caller, offline).await {
+                let updated = async {
+                    let caller = service.caller(session.user_id()).await?;
+                    service.update_presence(&caller, offline).await
+                };
+                if let Err(err) = updated.await {
                     tracing::warn!(%err, "offline presence failed");
                 }
             });

@@ -18,8 +18,6 @@ use super::session::Outbound;
 /// Dispatches that may wait for a slow socket before the connection is closed (the session
 /// stays resumable).
 pub const OUTBOUND_QUEUE: usize = 1024;
-/// A drained queue whose buffer grew beyond this many slots gives it back.
-const KEPT_SLOTS: usize = 16;
 
 /// One connection's queue of items to write.
 #[derive(Default)]
@@ -119,7 +117,8 @@ impl OutletState {
         }
         let count = self.items.len().min(max);
         let batch = self.items.drain(..count).collect();
-        if self.items.is_empty() && self.items.capacity() > KEPT_SLOTS {
+        if self.items.is_empty() {
+            // An idle connection keeps no buffer (one allocation per batch instead).
             self.items = VecDeque::new();
         }
         Ok(batch)

@@ -76,9 +76,13 @@ pub enum ResumeRefused {
 pub struct Session {
     /// Registry key.
     pub number: u64,
-    /// The `session_id` clients send in RESUME.
-    pub key: String,
-    pub caller: Caller,
+    /// The `session_id` clients send in RESUME (shared with the registry's index).
+    pub key: Arc<str>,
+    /// Whose session this is. Only the id and the bot flag are kept: the whole user would
+    /// be a few hundred bytes in every idle session, and the rare requests that need it
+    /// ([`crate::service::Service::caller`]) read it from the store.
+    user_id: Snowflake,
+    bot: bool,
     pub intents: u64,
     /// `[shard_id, num_shards]` from IDENTIFY.
     pub shard: Option<[u32; 2]>,
@@ -106,8 +110,9 @@ impl Session {
     ) -> Self {
         Session {
             number,
-            key,
-            caller,
+            key: key.into(),
+            user_id: caller.id(),
+            bot: caller.is_bot(),
             intents,
             shard: None,
             state: Mutex::new(State {
@@ -134,11 +139,11 @@ impl Session {
     }
 
     pub fn user_id(&self) -> Snowflake {
-        self.caller.id()
+        self.user_id
     }
 
     pub fn is_bot(&self) -> bool {
-        self.caller.is_bot()
+        self.bot
     }
 
     fn state(&self) -> MutexGuard<'_, State> {

@@ -154,6 +154,17 @@ impl Service {
         }
     }
 
+    /// The caller behind an identified gateway session, read anew (a session keeps only the
+    /// user's id); a user deleted since is unauthorized.
+    pub async fn caller(&self, user_id: Snowflake) -> Result<Caller, ApiError> {
+        let record = self
+            .store
+            .user(user_id)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        Ok(Caller { user: record.user })
+    }
+
     async fn authenticate_user(&self, token: &str) -> Result<Caller, ApiError> {
         let key = jsonwebtoken::DecodingKey::from_secret(&self.secret);
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);

@@ -131,6 +131,13 @@ pub struct EmbeddedStore {
 /// statements one request path uses).
 const STATEMENT_CACHE: usize = 256;
 
+/// Page cache per read connection, in KiB (SQLite's `cache_size` counts KiB when negative).
+/// SQLite's default of 2 MiB per connection let the readers' caches grow by up to 8 MiB during
+/// a connection storm, depending on which readers the storm happened to use; the hot pages of
+/// the per-request lookups (b-tree interiors, recent rows) fit in far less, and the rest comes
+/// from the operating system's file cache.
+const READER_CACHE_KIB: i64 = -512;
+
 /// Read connections, all opened up front: one per runtime worker (which may read inline) and a
 /// few for the blocking pool's longer reads.
 fn readers_wanted() -> u32 {
@@ -164,6 +171,7 @@ impl EmbeddedStore {
             .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .with_init(|reader| {
                 reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+                reader.pragma_update(None, "cache_size", READER_CACHE_KIB)?;
                 reader.busy_timeout(BUSY_TIMEOUT)
             });
         let readers = r2d2::Pool::builder()
