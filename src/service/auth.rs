@@ -154,8 +154,9 @@ impl Service {
         }
     }
 
-    /// The caller behind an identified gateway session, read anew (a session keeps only the
-    /// user's id); a user deleted since is unauthorized.
+    /// The caller with this user id, from the store: behind a verified token, or behind an
+    /// identified gateway session (which keeps only the user's id); a user deleted since is
+    /// unauthorized.
     pub async fn caller(&self, user_id: Snowflake) -> Result<Caller, ApiError> {
         let record = self
             .store
@@ -174,15 +175,11 @@ impl Service {
             .map_err(|_| ApiError::unauthorized())?
             .claims;
         let user_id = Snowflake::parse(&claims.sub).ok_or_else(ApiError::unauthorized)?;
-        let record = self
-            .store
-            .user(user_id)
-            .await?
-            .ok_or_else(ApiError::unauthorized)?;
-        if record.user.user.bot {
+        let caller = self.caller(user_id).await?;
+        if caller.is_bot() {
             return Err(ApiError::unauthorized());
         }
-        Ok(Caller { user: record.user })
+        Ok(caller)
     }
 
     async fn authenticate_bot(&self, token: &str) -> Result<Caller, ApiError> {
@@ -193,12 +190,7 @@ impl Service {
         if self.store.bot_token_issued(bot_id).await? != issued_ms {
             return Err(ApiError::unauthorized());
         }
-        let record = self
-            .store
-            .user(bot_id)
-            .await?
-            .ok_or_else(ApiError::unauthorized)?;
-        Ok(Caller { user: record.user })
+        self.caller(bot_id).await
     }
 
     fn user_token(&self, user_id: Snowflake) -> Result<String, ApiError> {
