@@ -14,8 +14,10 @@
 #
 # Options: --profile debug|release, --sessions "N1 N2 ..." (session counts; the largest also
 #          gets the zlib-stream M1 run), --source-ips K, --out-dir DIR, --no-baseline, --no-m4,
-#          --no-zlib, --fresh-setup (ignore the set-up cache), --docs; the *.json in --out-dir
-#          are replaced
+#          --no-zlib, --fresh-setup (ignore the set-up cache), --docs, --server-threads K|auto
+#          (tokio worker threads of accord and the baseline alike; default 1, so on a 2-core
+#          machine the load generator has the other core; auto = one per core); the *.json in
+#          --out-dir are replaced
 #
 # Scenarios (each a loadgen run, see src/bin/loadgen/main.rs):
 #   accord-nN / baseline-nN   N sessions (half cannot view the channel): M5 connection storm,
@@ -39,6 +41,7 @@ M4=1
 ZLIB=1
 FRESH=0
 DOCS=0
+SERVER_THREADS=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --smoke) SMOKE=1 ;;
@@ -51,6 +54,7 @@ while [[ $# -gt 0 ]]; do
     --no-zlib) ZLIB=0 ;;
     --fresh-setup) FRESH=1 ;;
     --docs) DOCS=1 ;;
+    --server-threads) SERVER_THREADS="$2"; shift ;;
     -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { print }' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -73,10 +77,10 @@ else
   PROFILE="${PROFILE:-release}"; NS="${NS:-1000 10000}"
   HEARTBEAT_MS=41250
   STEP_TIMEOUT=300
-  # Each ramp: 3-s steps ×1.6 from 10 000 offered deliveries/s, no new step after 45 s; then
+  # Each ramp: 3-s steps ×1.6 from 40 000 offered deliveries/s, no new step after 60 s; then
   # 8 s at 50 % and 8 s at 80 % of the maximum.
-  RAMP=(--ramp-step-secs 3 --ramp-factor 1.6 --ramp-max-steps 10 --ramp-budget-secs 45
-        --m3-secs 8 --drain 5 --idle-secs 5 --connect-concurrency 1000)
+  RAMP=(--ramp-start-deliveries 40000 --ramp-step-secs 3 --ramp-factor 1.6 --ramp-max-steps 12
+        --ramp-budget-secs 60 --m3-secs 8 --drain 5 --idle-secs 5 --connect-concurrency 1000)
   M4_ARGS=(--m4-start-rate 500 --m4-step-secs 3 --m4-max-steps 8 --m4-budget-secs 50
            --posters 16 --m4-authors 16)
   ZLIB_LOAD=(--duration 3 --drain 5 --idle-secs 5 --connect-concurrency 1000)
@@ -94,6 +98,11 @@ for n in "${NS_LIST[@]}"; do
   [[ $n =~ ^[0-9]+$ && $n -gt 0 ]] || { echo "bench.sh: bad --sessions value $n" >&2; exit 2; }
   (( n > MAX_N )) && MAX_N=$n
 done
+
+# The servers' worker threads (TOKIO_WORKER_THREADS, which both servers' runtimes read; the
+# load generator sizes its own runtime and is not affected).
+SERVER_ENV=()
+if [[ $SERVER_THREADS != auto ]]; then SERVER_ENV=(TOKIO_WORKER_THREADS="$SERVER_THREADS"); fi
 
 step() { printf '\n==> [%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 SUITE_START=$SECONDS
@@ -143,7 +152,7 @@ ACCORD_PID=""
 # Rate limits off: the load generator posts far above Discord's per-route limits.
 start_accord() {
   env -u ACCORD_LISTEN -u ACCORD_DATA_DIR -u ACCORD_PUBLIC_URL -u ACCORD_BUS -u ACCORD_STORE \
-    "$BIN/accord" --listen "127.0.0.1:$PORT" --data-dir "$WORK/accord-data" \
+    "${SERVER_ENV[@]}" "$BIN/accord" --listen "127.0.0.1:$PORT" --data-dir "$WORK/accord-data" \
     --heartbeat-interval-ms "$HEARTBEAT_MS" --rate-limit-global 0 --rate-limit-route 0 \
     --log warn >>"$OUT_DIR/accord.log" 2>&1 &
   ACCORD_PID=$!
@@ -230,7 +239,7 @@ fi
 if [[ $BASELINE == 1 ]]; then
   for n in "${NS_LIST[@]}"; do
     HTTP_PORT="$(free_port)"; GW_PORT="$(free_port)"
-    "$BIN/naive_baseline" --listen "127.0.0.1:$HTTP_PORT" --gateway-listen "127.0.0.1:$GW_PORT" \
+    env "${SERVER_ENV[@]}" "$BIN/naive_baseline" --listen "127.0.0.1:$HTTP_PORT" --gateway-listen "127.0.0.1:$GW_PORT" \
       --heartbeat-interval-ms "$HEARTBEAT_MS" >>"$OUT_DIR/naive_baseline.log" 2>&1 &
     BASE_PID=$!
     PIDS+=("$BASE_PID")

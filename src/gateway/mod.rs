@@ -341,34 +341,39 @@ impl Gateway {
             (Topic::User(_), "GUILD_CREATE" | "GUILD_DELETE") => guild_id_of(&envelope.data),
             _ => None,
         };
-        let mut recipients: Vec<Arc<Session>> = self
-            .registry()
-            .recipients(envelope.topic)
-            .into_iter()
-            .filter(|s| {
-                required.is_none_or(|bits| s.intents & bits != 0)
+        // Filtered on what the registry keeps beside each follower; only the recipients'
+        // sessions are touched (the registry is locked meanwhile, then the views: always in
+        // that order).
+        let recipients: Vec<Arc<Session>> = {
+            let registry = self.registry();
+            let mut candidates = registry.candidates(envelope.topic);
+            candidates.retain(|c| {
+                required.is_none_or(|bits| c.intents & bits != 0)
                     || (envelope.event == "GUILD_MEMBER_UPDATE"
-                        && envelope.subject_user == Some(s.user_id()))
-            })
-            .filter(|s| shard_guild.is_none_or(|g| s.carries_guild(g)))
-            .collect();
-        if let Some(guild_id) = filtered {
-            let mut views = self.views();
-            match (views.get_mut(&guild_id), envelope.audience) {
-                (Some(view), Audience::Channel(channel_id)) => {
-                    view.retain_viewers(channel_id, &mut recipients, |s| s.user_id())
-                }
-                (Some(view), Audience::AnyGuildPermission(bits)) => {
-                    let wanted = Permissions::from_bits_truncate(bits);
-                    recipients.retain(|s| {
-                        view.guild_permissions(s.user_id())
-                            .is_some_and(|p| p.intersects(wanted))
-                    })
-                }
-                (_, Audience::Everyone | Audience::DirectMessage) => {}
-                (None, _) => recipients.clear(),
+                        && envelope.subject_user == Some(c.user_id))
+            });
+            if let Some(guild) = shard_guild {
+                candidates.retain(|c| c.session.carries_guild(guild));
             }
-        }
+            if let Some(guild_id) = filtered {
+                let mut views = self.views();
+                match (views.get_mut(&guild_id), envelope.audience) {
+                    (Some(view), Audience::Channel(channel_id)) => {
+                        view.retain_viewers(channel_id, &mut candidates, |c| c.user_id)
+                    }
+                    (Some(view), Audience::AnyGuildPermission(bits)) => {
+                        let wanted = Permissions::from_bits_truncate(bits);
+                        candidates.retain(|c| {
+                            view.guild_permissions(c.user_id)
+                                .is_some_and(|p| p.intersects(wanted))
+                        })
+                    }
+                    (_, Audience::Everyone | Audience::DirectMessage) => {}
+                    (None, _) => candidates.clear(),
+                }
+            }
+            candidates.iter().map(|c| Arc::clone(c.session)).collect()
+        };
         send(envelope, &recipients, direct);
 
         if let Some(guild_id) = guild_id {

@@ -5,11 +5,10 @@
 //! [`OUTBOUND_QUEUE`] dispatches behind is closed (resumably — the session keeps numbering and
 //! buffering), and so is one whose session was resumed on another connection. An idle outlet
 //! holds no buffer, only a few words, where a tokio channel keeps a block of slots per
-//! connection for good; and waiting for it is a `poll_fn` over two references, not a future
-//! that every connection's task would carry.
+//! connection for good; and the connection polls it directly, with no future of its own that
+//! every connection's task would carry.
 
 use std::collections::VecDeque;
-use std::future::poll_fn;
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -76,15 +75,21 @@ impl Outlet {
         }
     }
 
-    /// Up to `max` queued items, in order, waiting while there are none. The batch is a new
-    /// vector each time: one kept by the connection would hold its largest size for good.
-    pub async fn next_batch(&self, max: usize) -> Result<Vec<Outbound>, Closed> {
-        poll_fn(|cx| self.poll_batch(cx, max)).await
+    /// [`Outlet::poll_batch`] as a future.
+    #[cfg(test)]
+    pub async fn next_batch(&self, max: usize) -> Result<VecDeque<Outbound>, Closed> {
+        std::future::poll_fn(|cx| self.poll_batch(cx, max)).await
     }
 
-    /// [`Outlet::next_batch`] as a poll: the task's waker is kept (under the same lock a push
-    /// takes) when there is nothing yet.
-    fn poll_batch(&self, cx: &mut Context<'_>, max: usize) -> Poll<Result<Vec<Outbound>, Closed>> {
+    /// Up to `max` queued items, in order; while there are none, the task's waker is kept
+    /// (under the same lock a push takes). The batch is the queue's own buffer when it holds
+    /// no more than `max` (the usual case): a buffer kept by the connection would hold its
+    /// largest size for good.
+    pub fn poll_batch(
+        &self,
+        cx: &mut Context<'_>,
+        max: usize,
+    ) -> Poll<Result<VecDeque<Outbound>, Closed>> {
         let mut state = self.state();
         let batch = state.take(max)?;
         if !batch.is_empty() {
@@ -99,7 +104,7 @@ impl Outlet {
 
     /// Up to `max` queued items, in order, without waiting (none: an empty vector).
     #[cfg(test)]
-    pub fn take(&self, max: usize) -> Result<Vec<Outbound>, Closed> {
+    pub fn take(&self, max: usize) -> Result<VecDeque<Outbound>, Closed> {
         self.state().take(max)
     }
 
@@ -111,17 +116,15 @@ impl Outlet {
 }
 
 impl OutletState {
-    fn take(&mut self, max: usize) -> Result<Vec<Outbound>, Closed> {
+    fn take(&mut self, max: usize) -> Result<VecDeque<Outbound>, Closed> {
         if self.closed {
             return Err(Closed);
         }
-        let count = self.items.len().min(max);
-        let batch = self.items.drain(..count).collect();
-        if self.items.is_empty() {
-            // An idle connection keeps no buffer (one allocation per batch instead).
-            self.items = VecDeque::new();
+        if self.items.len() <= max {
+            // The whole queue is the batch, and an idle connection keeps no buffer.
+            return Ok(std::mem::take(&mut self.items));
         }
-        Ok(batch)
+        Ok(self.items.drain(..max).collect())
     }
 }
 

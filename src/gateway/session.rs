@@ -327,7 +327,7 @@ mod tests {
     }
 
     fn drain(outlet: &Outlet) -> Vec<Outbound> {
-        outlet.take(usize::MAX).unwrap()
+        outlet.take(usize::MAX).unwrap().into()
     }
 
     fn seqs(items: &[Outbound]) -> Vec<u64> {

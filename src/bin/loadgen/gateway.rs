@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
+use memchr::memmem;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use tokio::net::{TcpSocket, TcpStream};
@@ -19,7 +20,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use crate::load::Tracker;
+use crate::load::{SessionView, Tracker};
 use crate::setup::UserEntry;
 use crate::{unix_us, Args, Result};
 
@@ -250,7 +251,7 @@ async fn connect(cfg: &GwConfig, index: usize) -> Result<WebSocketStream<TcpStre
     stream.set_nodelay(true)?;
     // Small buffers: tens of thousands of sockets in one process; frames here are ~1 KiB.
     let ws_config = WebSocketConfig::default()
-        .read_buffer_size(16 * 1024)
+        .read_buffer_size(4 * 1024)
         .write_buffer_size(0);
     let (ws, _) =
         tokio_tungstenite::client_async_with_config(cfg.url.as_str(), stream, Some(ws_config))
@@ -292,8 +293,8 @@ struct Conn {
     guilds_pending: usize,
     acked: bool,
     reported: bool,
-    /// (step id, the step's messages already received by index)
-    seen: (u32, Vec<u64>),
+    /// the step this session counts for and its messages already received
+    view: SessionView,
 }
 
 enum Action {
@@ -352,12 +353,18 @@ impl Conn {
             guilds_pending: 0,
             acked: true,
             reported: false,
-            seen: (u32::MAX, Vec::new()),
+            view: SessionView::default(),
         }
     }
 
     fn handle(&mut self, text: &str, out: &mut Outcome) -> Result<Action> {
         let now_us = unix_us();
+        if let Some(message) = QuickMessage::find(text) {
+            self.sequence(message.s, out);
+            out.dispatches += 1;
+            self.message_create(message.content, Some(message.channel_id), now_us, out);
+            return Ok(Action::None);
+        }
         let frame = match serde_json::from_str::<Frame>(text) {
             Ok(f) => f,
             Err(_) => {
@@ -371,12 +378,7 @@ impl Conn {
             }
         };
         if let Some(s) = frame.s {
-            if let Some(last) = self.last_seq {
-                if s != last + 1 {
-                    out.seq_gaps += 1;
-                }
-            }
-            self.last_seq = Some(s);
+            self.sequence(s, out);
         }
         match frame.op {
             0 => {
@@ -387,19 +389,7 @@ impl Conn {
                 match frame.t.as_deref() {
                     Some("MESSAGE_CREATE") => {
                         if let Some(content) = d.content.as_deref() {
-                            let same_channel =
-                                d.channel_id.as_deref() == Some(self.tracker.channel());
-                            match self.tracker.deliver(
-                                content,
-                                same_channel,
-                                self.viewer,
-                                &mut self.seen,
-                                now_us,
-                            ) {
-                                crate::load::Delivery::Duplicate => out.duplicates += 1,
-                                crate::load::Delivery::Leak => out.leaks += 1,
-                                _ => {}
-                            }
+                            self.message_create(content, d.channel_id.as_deref(), now_us, out);
                         }
                     }
                     Some("READY") => {
@@ -440,6 +430,81 @@ impl Conn {
             9 => Err(format!("server sent op 9 (invalid session): {text}").into()),
             op => Err(format!("unexpected op {op}").into()),
         }
+    }
+}
+
+impl Conn {
+    /// Checks that dispatch numbers are contiguous.
+    fn sequence(&mut self, s: u64, out: &mut Outcome) {
+        if let Some(last) = self.last_seq {
+            if s != last + 1 {
+                out.seq_gaps += 1;
+            }
+        }
+        self.last_seq = Some(s);
+    }
+
+    /// Times one MESSAGE_CREATE into the tracker.
+    fn message_create(
+        &mut self,
+        content: &str,
+        channel_id: Option<&str>,
+        now_us: u64,
+        out: &mut Outcome,
+    ) {
+        let same_channel = channel_id == Some(self.tracker.channel());
+        match self
+            .tracker
+            .deliver(content, same_channel, self.viewer, &mut self.view, now_us)
+        {
+            crate::load::Delivery::Duplicate => out.duplicates += 1,
+            crate::load::Delivery::Leak => out.leaks += 1,
+            _ => {}
+        }
+    }
+}
+
+/// The fields of a MESSAGE_CREATE the harness reads, found by searching the frame's text
+/// instead of parsing all of it: under fan-out every recipient reads every message, and the
+/// full parse was the load generator's largest cost, taking the machine from the servers it
+/// measures. Both servers write compact JSON; the keys are looked for as `"key":` (a key, since
+/// a string value is never followed by a colon), and a MESSAGE_CREATE of the load has no
+/// nested message (no reply), so `content` and `channel_id` are the message's own. Anything
+/// unusual — an escaped quote in a value, a missing field — returns None and the frame is
+/// parsed in full.
+struct QuickMessage<'a> {
+    s: u64,
+    content: &'a str,
+    channel_id: &'a str,
+}
+
+impl<'a> QuickMessage<'a> {
+    fn find(text: &'a str) -> Option<QuickMessage<'a>> {
+        use std::sync::LazyLock;
+        static IS_MESSAGE_CREATE: LazyLock<memmem::Finder<'static>> =
+            LazyLock::new(|| memmem::Finder::new(br#""t":"MESSAGE_CREATE""#));
+        static SEQUENCE: LazyLock<memmem::Finder<'static>> =
+            LazyLock::new(|| memmem::Finder::new(br#""s":"#));
+        static CONTENT: LazyLock<memmem::Finder<'static>> =
+            LazyLock::new(|| memmem::Finder::new(br#""content":""#));
+        static CHANNEL_ID: LazyLock<memmem::Finder<'static>> =
+            LazyLock::new(|| memmem::Finder::new(br#""channel_id":""#));
+        let bytes = text.as_bytes();
+        IS_MESSAGE_CREATE.find(bytes)?;
+        let after_s = &text[SEQUENCE.find(bytes)? + 4..];
+        let digits = after_s.bytes().take_while(u8::is_ascii_digit).count();
+        let s = after_s[..digits].parse().ok()?;
+        let string_after = |finder: &memmem::Finder<'_>| -> Option<&'a str> {
+            let start = finder.find(bytes)? + finder.needle().len();
+            let len = memchr::memchr(b'"', &bytes[start..])?;
+            let value = &text[start..start + len];
+            (!value.contains('\\')).then_some(value)
+        };
+        Some(QuickMessage {
+            s,
+            content: string_after(&CONTENT)?,
+            channel_id: string_after(&CHANNEL_ID)?,
+        })
     }
 }
 
@@ -529,6 +594,10 @@ async fn drive(
     tokio::pin!(heartbeat);
     let ready_deadline = tokio::time::sleep_until(deadline);
     tokio::pin!(ready_deadline);
+    // One waiter for the whole session: a `changed()` made anew per frame registers with the
+    // watch's shared notifier and deregisters again (a lock all sessions contend for).
+    let stopped = stop.changed();
+    tokio::pin!(stopped);
     loop {
         let action = tokio::select! {
             msg = ws.next() => {
@@ -554,7 +623,7 @@ async fn drive(
             _ = &mut ready_deadline, if !conn.reported => {
                 return Err(format!("not ready within {:?}", cfg.ready_timeout).into());
             }
-            _ = stop.changed() => {
+            _ = &mut stopped => {
                 let frame = CloseFrame { code: CloseCode::Normal, reason: "loadgen done".into() };
                 let _ = tokio::time::timeout(
                     Duration::from_secs(2),
@@ -603,6 +672,38 @@ async fn drive(
                     },
                 ));
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The quick path must read what the full parse reads, in either server's key order.
+    #[test]
+    fn quick_message_matches_the_full_parse() {
+        let ours = r#"{"t":"MESSAGE_CREATE","s":42,"op":0,"d":{"id":"9","content":"lg t 1 5 abc","channel_id":"7","author":{"id":"3","username":"u"}}}"#;
+        let baseline = r#"{"d":{"channel_id":"7","content":"lg t 1 5 abc","id":"9"},"op":0,"s":42,"t":"MESSAGE_CREATE"}"#;
+        for text in [ours, baseline] {
+            let quick = QuickMessage::find(text).expect("a MESSAGE_CREATE");
+            let full: Frame = serde_json::from_str(text).unwrap();
+            let d = full.d.unwrap();
+            assert_eq!(Some(quick.s), full.s);
+            assert_eq!(Some(quick.content), d.content.as_deref());
+            assert_eq!(Some(quick.channel_id), d.channel_id.as_deref());
+        }
+    }
+
+    #[test]
+    fn quick_message_leaves_anything_unusual_to_the_full_parse() {
+        let escaped =
+            r#"{"t":"MESSAGE_CREATE","s":1,"op":0,"d":{"content":"a \"quote\"","channel_id":"7"}}"#;
+        let other = r#"{"t":"GUILD_CREATE","s":1,"op":0,"d":{"channel_id":"7"}}"#;
+        let no_sequence =
+            r#"{"t":"MESSAGE_CREATE","s":null,"op":0,"d":{"content":"x","channel_id":"7"}}"#;
+        for text in [escaped, other, no_sequence] {
+            assert!(QuickMessage::find(text).is_none(), "{text}");
         }
     }
 }

@@ -437,9 +437,9 @@ async fn fanout(plan: &Plan, world: &setup::World) -> Result<Value> {
         .get(args.session_offset..args.session_offset + plan.sessions)
         .ok_or("the state has fewer users than --session-offset + --sessions")?;
     let first_step = if args.ramp {
-        load::Step::new(0, String::new(), 0)?
+        load::Step::new(String::new(), 0)?
     } else {
-        load::Step::new(0, plan.run_id.clone(), plan.messages)?
+        load::Step::new(plan.run_id.clone(), plan.messages)?
     };
     let tracker = Arc::new(load::Tracker::new(world.target_channel.clone(), first_step));
     let gw = gateway::GwConfig::new(args)?;
@@ -526,7 +526,11 @@ fn main() {
         }
     };
     let strict = plan.args.smoke;
+    // One worker per core, whatever TOKIO_WORKER_THREADS says: scripts/bench.sh sets that for
+    // the servers only (--server-threads).
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores)
         .enable_all()
         .build()
     {

@@ -21,20 +21,19 @@ use crate::{Args, Result};
 
 /// Deliveries/s of a step must beat the best so far by this factor, or the ramp has saturated.
 const GROWTH: f64 = 1.05;
+/// A step whose deliveries/s fall below this share of the offered rate has saturated the
+/// server: the next (×1.6) step would only fill its queues, and a server that closes slow
+/// connections (as ours does past 1024 queued dispatches) would end the very sessions the M3
+/// steps still need.
+const KEEP_UP: f64 = 0.9;
 
 /// Runs one step on the current sessions and returns its JSON.
-async fn step(
-    tracker: &Tracker,
-    id: u32,
-    tag: String,
-    plan: &StepPlan,
-    viewers: usize,
-) -> Result<Value> {
+async fn step(tracker: &Tracker, tag: String, plan: &StepPlan, viewers: usize) -> Result<Value> {
     // Late deliveries of an overloaded step must not fall into this one's window.
     tracker
         .wait_quiet(Duration::from_millis(300), Duration::from_secs(30))
         .await;
-    let step: Arc<Step> = tracker.begin(Step::new(id, tag, plan.messages())?);
+    let step: Arc<Step> = tracker.begin(Step::new(tag, plan.messages())?);
     let posting = load::run(plan, &step, viewers).await?;
     step_json(plan, &step, &posting)
 }
@@ -75,14 +74,7 @@ pub async fn ramp(
             duration: args.ramp_step_secs,
             ..base_plan.clone()
         };
-        let s = step(
-            tracker,
-            k as u32 + 1,
-            format!("{run_id}r{k}"),
-            &plan,
-            viewers,
-        )
-        .await?;
+        let s = step(tracker, format!("{run_id}r{k}"), &plan, viewers).await?;
         let dps = num(&s["load"]["deliveries_per_sec"]);
         let complete = s["load"]["drained"] == true
             && s["load"]["post_errors"] == 0
@@ -119,6 +111,14 @@ pub async fn ramp(
             );
             break;
         }
+        let offered = rate * viewers as f64;
+        if dps < offered * KEEP_UP {
+            stopped = format!(
+                "saturated: deliveries/s below {:.0} % of the offered rate",
+                KEEP_UP * 100.0
+            );
+            break;
+        }
         rate *= args.ramp_factor;
     }
     let mut m3 = json!({});
@@ -130,7 +130,7 @@ pub async fn ramp(
                 ..base_plan.clone()
             };
             let id = 100 + (share * 100.0) as u32;
-            let s = step(tracker, id, format!("{run_id}m{id}"), &plan, viewers).await?;
+            let s = step(tracker, format!("{run_id}m{id}"), &plan, viewers).await?;
             eprintln!(
                 "M3 {key}: {:.1} msg/s, last recipient p99 {:.1} ms",
                 plan.rate,
@@ -163,7 +163,7 @@ pub async fn rest_search(args: &Args, run_id: &str, base_plan: &StepPlan) -> Res
     let mut steps = Vec::new();
     let limit = args.m4_p99_ms;
     // An empty tracker: nobody listens, the step only posts.
-    let tracker = Tracker::new(base_plan.channel.clone(), Step::new(0, String::new(), 0)?);
+    let tracker = Tracker::new(base_plan.channel.clone(), Step::new(String::new(), 0)?);
     let step_time = args.m4_step_secs + 1.0;
     for k in 0..args.m4_max_steps {
         if k >= 2 && started.elapsed().as_secs_f64() + step_time > args.m4_budget_secs {
@@ -174,7 +174,7 @@ pub async fn rest_search(args: &Args, run_id: &str, base_plan: &StepPlan) -> Res
             duration: args.m4_step_secs,
             ..base_plan.clone()
         };
-        let s = step(&tracker, k as u32 + 1, format!("{run_id}p{k}"), &plan, 0).await?;
+        let s = step(&tracker, format!("{run_id}p{k}"), &plan, 0).await?;
         let p99 = num(&s["load"]["rest_create"]["p99_ms"]);
         let achieved = num(&s["load"]["achieved_rate"]);
         let ok = s["load"]["post_errors"] == 0
