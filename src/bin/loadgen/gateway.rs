@@ -135,6 +135,12 @@ pub struct Outcome {
     /// heartbeats due while the previous one had no ACK
     pub missed_acks: u64,
     pub reconnects_requested: u64,
+    /// connections the server closed resumably (4000: too slow) that the session resumed, as
+    /// a client would
+    pub resumes: u64,
+    /// resumes the server refused (op 9: the replay buffer no longer covered the gap), after
+    /// which the session identified anew
+    pub reidentified: u64,
 }
 
 impl Outcome {
@@ -293,13 +299,22 @@ struct Conn {
     guilds_pending: usize,
     acked: bool,
     reported: bool,
+    /// from READY, for RESUME
+    session_id: Option<String>,
+    /// a RESUME was sent on this connection and not yet answered
+    resuming: bool,
     /// the step this session counts for and its messages already received
     view: SessionView,
 }
 
 enum Action {
     None,
+    /// HELLO came: IDENTIFY, or RESUME after a reconnect
     Identify,
+    /// the connection is gone but the session may be resumed on a new one
+    Reconnect,
+    /// the server refused the RESUME: identify anew
+    Reidentify,
     HeartbeatNow,
     /// READY and every GUILD_CREATE are in
     Live,
@@ -327,6 +342,8 @@ struct Data<'a> {
     channel_id: Option<Cow<'a, str>>,
     #[serde(default)]
     guilds: Option<Vec<IgnoredAny>>,
+    #[serde(default, borrow)]
+    session_id: Option<Cow<'a, str>>,
 }
 
 /// Any frame whose `d` is not an object (op 9's bool, op 1's null…).
@@ -353,6 +370,8 @@ impl Conn {
             guilds_pending: 0,
             acked: true,
             reported: false,
+            session_id: None,
+            resuming: false,
             view: SessionView::default(),
         }
     }
@@ -392,8 +411,12 @@ impl Conn {
                             self.message_create(content, d.channel_id.as_deref(), now_us, out);
                         }
                     }
+                    Some("RESUMED") => self.resuming = false,
                     Some("READY") => {
-                        self.ready_at = Some(self.started.elapsed());
+                        self.session_id = d.session_id.map(Cow::into_owned);
+                        if self.ready_at.is_none() {
+                            self.ready_at = Some(self.started.elapsed());
+                        }
                         self.guilds_pending = d.guilds.map_or(0, |g| g.len());
                         if self.guilds_pending == 0 {
                             return Ok(Action::Live);
@@ -427,13 +450,51 @@ impl Conn {
                 out.reconnects_requested += 1;
                 Err("server sent op 7 (reconnect)".into())
             }
+            9 if self.resuming => Ok(Action::Reidentify),
             9 => Err(format!("server sent op 9 (invalid session): {text}").into()),
             op => Err(format!("unexpected op {op}").into()),
         }
     }
 }
 
+/// Close codes after which a client resumes: 4000 is what our server sends a connection that
+/// fell too far behind (the session keeps buffering), as Discord's "unknown error, reconnect".
+fn is_resumable(frame: Option<&CloseFrame>) -> bool {
+    frame.is_some_and(|f| u16::from(f.code) == 4000)
+}
+
+/// How often one session may resume in a run before that counts as its failure.
+const MAX_RESUMES: u64 = 20;
+
 impl Conn {
+    /// Whether a lost connection should be resumed: only a session that was READY (a failure
+    /// before that is the identify phase's result).
+    fn can_resume(&self) -> bool {
+        self.reported && self.session_id.is_some()
+    }
+
+    /// Counts a lost connection that will be resumed; an error once there were too many.
+    fn dropped(&mut self, out: &mut Outcome) -> Result<()> {
+        out.resumes += 1;
+        if out.resumes > MAX_RESUMES {
+            return Err(format!("connection lost {} times", out.resumes).into());
+        }
+        Ok(())
+    }
+
+    /// The IDENTIFY payload.
+    fn identify(&self) -> String {
+        serde_json::json!({
+            "op": 2,
+            "d": {
+                "token": self.token,
+                "intents": INTENTS,
+                "properties": {"os": "linux", "browser": "loadgen", "device": "loadgen"},
+            }
+        })
+        .to_string()
+    }
+
     /// Checks that dispatch numbers are contiguous.
     fn sequence(&mut self, s: u64, out: &mut Outcome) {
         if let Some(last) = self.last_seq {
@@ -601,10 +662,16 @@ async fn drive(
     loop {
         let action = tokio::select! {
             msg = ws.next() => {
-                let msg = msg.ok_or("server closed the TCP connection")??;
+                let msg = match msg {
+                    Some(Ok(msg)) => Some(msg),
+                    // The TCP connection broke: resumed like a close with 4000.
+                    _ if conn.can_resume() => None,
+                    None => return Err("server closed the TCP connection".into()),
+                    Some(Err(e)) => return Err(e.into()),
+                };
                 match msg {
-                    Message::Text(t) => conn.handle(t.as_str(), out)?,
-                    Message::Binary(b) => {
+                    Some(Message::Text(t)) => conn.handle(t.as_str(), out)?,
+                    Some(Message::Binary(b)) => {
                         let inflater = inflater
                             .as_mut()
                             .ok_or("binary frame without compression")?;
@@ -613,10 +680,16 @@ async fn drive(
                             None => Action::None,
                         }
                     }
-                    Message::Close(frame) => {
+                    Some(Message::Close(frame))
+                        if !(conn.can_resume() && is_resumable(frame.as_ref())) =>
+                    {
                         return Err(format!("server closed the socket: {frame:?}").into())
                     }
-                    _ => Action::None,
+                    Some(Message::Close(_)) | None => {
+                        conn.dropped(out)?;
+                        Action::Reconnect
+                    }
+                    Some(_) => Action::None,
                 }
             }
             _ = &mut heartbeat => Action::HeartbeatNow,
@@ -634,16 +707,33 @@ async fn drive(
         };
         match action {
             Action::None => {}
+            Action::Reconnect => {
+                ws = tokio::time::timeout(Duration::from_secs(10), connect(cfg, conn.index))
+                    .await
+                    .map_err(|_| "reconnect timed out")??;
+                // A new connection is a new compression stream; its HELLO starts the heartbeats.
+                inflater = cfg.zlib.then(Inflater::new);
+                heartbeat.as_mut().reset(far_future());
+                conn.acked = true;
+                conn.resuming = true;
+            }
+            Action::Reidentify => {
+                out.reidentified += 1;
+                conn.resuming = false;
+                conn.session_id = None;
+                conn.last_seq = None;
+                ws.send(Message::Text(conn.identify().into())).await?;
+            }
             Action::Identify => {
-                let identify = serde_json::json!({
-                    "op": 2,
-                    "d": {
-                        "token": conn.token,
-                        "intents": INTENTS,
-                        "properties": {"os": "linux", "browser": "loadgen", "device": "loadgen"},
-                    }
-                });
-                ws.send(Message::Text(identify.to_string().into())).await?;
+                let hello_answer = match (&conn.session_id, conn.resuming) {
+                    (Some(session_id), true) => serde_json::json!({
+                        "op": 6,
+                        "d": {"token": conn.token, "session_id": session_id, "seq": conn.last_seq},
+                    })
+                    .to_string(),
+                    _ => conn.identify(),
+                };
+                ws.send(Message::Text(hello_answer.into())).await?;
                 if let Some(interval) = conn.heartbeat_interval {
                     let jitter: f64 = rand::random();
                     heartbeat
@@ -659,6 +749,8 @@ async fn drive(
                         .reset(tokio::time::Instant::now() + interval);
                 }
             }
+            // Identified anew after a refused RESUME: READY was reported long ago.
+            Action::Live if conn.reported => {}
             Action::Live => {
                 let to_guilds = conn.started.elapsed();
                 let to_ready = conn.ready_at.unwrap_or(to_guilds);

@@ -147,6 +147,8 @@ pub fn sessions_json(
             "sessions_ended_early": ended_early.len(),
             "session_errors": ended_early.iter().take(5).collect::<Vec<_>>(),
             "reconnects_requested": sum(|o| o.reconnects_requested),
+            "resumes": sum(|o| o.resumes),
+            "reidentified": sum(|o| o.reidentified),
             "heartbeats": sum(|o| o.heartbeats),
             "heartbeat_acks": sum(|o| o.acks),
             "missed_acks": sum(|o| o.missed_acks),
@@ -255,10 +257,13 @@ fn session_rows(r: &Value) -> Vec<(String, String)> {
             ),
         ),
         (
-            "sessions ended early / op7".into(),
+            "sessions ended early / op7 / resumed (after 4000) / re-identified".into(),
             format!(
-                "{} / {}",
-                c["sessions_ended_early"], c["reconnects_requested"]
+                "{} / {} / {} / {}",
+                c["sessions_ended_early"],
+                c["reconnects_requested"],
+                c["resumes"],
+                c["reidentified"]
             ),
         ),
         (
