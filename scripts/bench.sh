@@ -15,9 +15,9 @@
 # Options: --profile debug|release, --sessions "N1 N2 ..." (session counts; the largest also
 #          gets the zlib-stream M1 run), --source-ips K, --out-dir DIR, --no-baseline, --no-m4,
 #          --no-zlib, --fresh-setup (ignore the set-up cache), --docs, --server-threads K|auto
-#          (tokio worker threads of accord and the baseline alike; default 1, so on a 2-core
-#          machine the load generator has the other core; auto = one per core); the *.json in
-#          --out-dir are replaced
+#          (tokio worker threads of accord and the baseline alike in the fan-out scenarios;
+#          default 1, so on a 2-core machine the load generator has the other core; auto = one
+#          per core; M4 always has one per core); the *.json in --out-dir are replaced
 #
 # Scenarios (each a loadgen run, see src/bin/loadgen/main.rs):
 #   accord-nN / baseline-nN   N sessions (half cannot view the channel): M5 connection storm,
@@ -230,9 +230,14 @@ if [[ $ZLIB == 1 ]]; then
   stop_accord
 fi
 if [[ $M4 == 1 ]]; then
+  # REST creates spread over requests, so M4's server has one worker per core: the fan-out
+  # scenarios' single worker is for one task fanning out to thousands of sockets.
+  FANOUT_ENV=("${SERVER_ENV[@]}")
+  SERVER_ENV=()
   start_accord
   run_loadgen accord-m4 "${COMMON[@]}" --sessions "$MAX_N" --rest-search "${M4_ARGS[@]}"
   stop_accord
+  SERVER_ENV=("${FANOUT_ENV[@]}")
 fi
 
 # --- naive baseline ---------------------------------------------------------------------------

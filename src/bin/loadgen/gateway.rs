@@ -720,7 +720,8 @@ async fn drive(
             Action::Reidentify => {
                 out.reidentified += 1;
                 conn.resuming = false;
-                conn.session_id = None;
+                // The old session id stays until the new READY replaces it: a connection closed
+                // before that is resumed with it, refused again, and identifies again.
                 conn.last_seq = None;
                 ws.send(Message::Text(conn.identify().into())).await?;
             }
