@@ -317,6 +317,17 @@ fn rows(docs: &Docs) -> Vec<Row> {
         "-".into(),
         "all 0",
     ));
+    // Connections closed as too slow (4000) during an overloaded ramp step, and resumed: not
+    // a failure (the server protects itself, the client resumes), but worth seeing.
+    const RESUMES: &[&str] = &["resumes", "reidentified"];
+    let resumes = |target: &str| check_sums(docs, target, RESUMES, false);
+    out.push(row(
+        "sessions resumed after 4000 / identified anew".into(),
+        resumes("accord"),
+        resumes("naive_baseline"),
+        "-".into(),
+        "",
+    ));
     out
 }
 
