@@ -196,9 +196,6 @@ fn check_params(params: &ConnectParams) -> Result<Encoding, CloseCode> {
     }
 }
 
-/// The next client payload: `None` for a control frame (tungstenite answers pings itself);
-/// the end of the connection when the client closed or the socket failed. tungstenite's
-/// message and error types are large, so they stay inside this function's short-lived future.
 /// What woke a connection's task.
 enum Wake {
     /// A client payload (`None`: a control frame, nothing to handle), or the end.
@@ -223,8 +220,9 @@ fn poll_socket_and_timer(
     Poll::Pending
 }
 
-/// What a frame read from the socket means: a payload to handle, nothing (pings, pongs), or
-/// the end of the connection.
+/// What a frame read from the socket means: a payload to handle, nothing (pings, pongs, which
+/// tungstenite answers itself), or the end of the connection (the client closed or the socket
+/// failed).
 fn payload_of(
     item: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
 ) -> Result<Option<Bytes>, End> {
@@ -259,6 +257,9 @@ impl Connection {
             // not polled (their wakers stay registered), except every READ_TURN-th batch in a
             // row, so a client's heartbeats are read however busy the connection is.
             let reads_first = batches_in_a_row >= READ_TURN;
+            if reads_first {
+                batches_in_a_row = 0;
+            }
             let wake = poll_fn(|cx| {
                 if reads_first {
                     if let Poll::Ready(wake) =
