@@ -150,9 +150,10 @@ run_loadgen() {
 PORT="$(free_port)"
 ACCORD_PID=""
 # Rate limits off: the load generator posts far above Discord's per-route limits.
+# start_accord [VAR=value ...]: the environment given goes to the server only.
 start_accord() {
   env -u ACCORD_LISTEN -u ACCORD_DATA_DIR -u ACCORD_PUBLIC_URL -u ACCORD_BUS -u ACCORD_STORE \
-    "${SERVER_ENV[@]}" "$BIN/accord" --listen "127.0.0.1:$PORT" --data-dir "$WORK/accord-data" \
+    "$@" "$BIN/accord" --listen "127.0.0.1:$PORT" --data-dir "$WORK/accord-data" \
     --heartbeat-interval-ms "$HEARTBEAT_MS" --rate-limit-global 0 --rate-limit-route 0 \
     --log warn >>"$OUT_DIR/accord.log" 2>&1 &
   ACCORD_PID=$!
@@ -183,7 +184,7 @@ setup() {
     cp -a "$CACHE/data" "$WORK/accord-data"
     cp "$CACHE/state.json" "$WORK/state.json"
   fi
-  start_accord
+  start_accord "${SERVER_ENV[@]}"
   timeout 900 "$BIN/loadgen" "${COMMON[@]}" --setup-only --users "$MAX_N" \
     2> >(tee "$OUT_DIR/setup.log" >&2)
   local rc=$?
@@ -214,7 +215,7 @@ SETUP_DONE=$SECONDS
 # Each scenario on a fresh server process on the set-up's data: memory per session (M1) is
 # only meaningful in a process that has not served other sessions or registrations before.
 for n in "${NS_LIST[@]}"; do
-  start_accord
+  start_accord "${SERVER_ENV[@]}"
   run_loadgen "accord-n$n" "${COMMON[@]}" --server-pid "$ACCORD_PID" --sessions "$n" --ramp \
     "${RAMP[@]}"
   stop_accord
@@ -224,20 +225,18 @@ if [[ $ZLIB == 1 ]]; then
     # ~10 000 deliveries/s (N/2 viewers): a delivery check, not a throughput figure.
     ZLIB_LOAD+=(--rate "$(awk -v n="$MAX_N" 'BEGIN { r = 20000 / n; if (r < 1) r = 1; printf "%.2f", r }')")
   fi
-  start_accord
+  start_accord "${SERVER_ENV[@]}"
   run_loadgen "accord-zlib-n$MAX_N" "${COMMON[@]}" --server-pid "$ACCORD_PID" \
     --sessions "$MAX_N" --zlib "${ZLIB_LOAD[@]}"
   stop_accord
 fi
 if [[ $M4 == 1 ]]; then
   # REST creates spread over requests, so M4's server has one worker per core: the fan-out
-  # scenarios' single worker is for one task fanning out to thousands of sockets.
-  FANOUT_ENV=("${SERVER_ENV[@]}")
-  SERVER_ENV=()
+  # scenarios' single worker is for one task fanning out to thousands of sockets (so no
+  # SERVER_ENV here).
   start_accord
   run_loadgen accord-m4 "${COMMON[@]}" --sessions "$MAX_N" --rest-search "${M4_ARGS[@]}"
   stop_accord
-  SERVER_ENV=("${FANOUT_ENV[@]}")
 fi
 
 # --- naive baseline ---------------------------------------------------------------------------

@@ -637,8 +637,7 @@ impl Connection {
                     let pieces = dispatch_pieces(seq_text.format(seq), &dispatch);
                     if self.writes_plain_json() {
                         // The common case: no copy of the frame besides the wire's.
-                        let len = pieces.iter().map(|piece| piece.len()).sum();
-                        frame_header_into(Data::Text, len, &mut wire)?;
+                        frame_header_into(Data::Text, pieces_len(&pieces), &mut wire)?;
                         pieces
                             .iter()
                             .for_each(|piece| wire.extend_from_slice(piece.as_bytes()));
@@ -672,10 +671,7 @@ impl Connection {
                 break;
             };
             let mut seq_text = itoa::Buffer::new();
-            let len: usize = dispatch_pieces(seq_text.format(*seq), dispatch)
-                .iter()
-                .map(|piece| piece.len())
-                .sum();
+            let len = pieces_len(&dispatch_pieces(seq_text.format(*seq), dispatch));
             total += data_header(Data::Text).len(len as u64) + len;
             if total >= WRITE_CHUNK {
                 break;
@@ -799,6 +795,11 @@ fn dispatch_pieces<'a>(seq: &'a str, dispatch: &'a Dispatch) -> [&'a str; 8] {
         own,
         "}",
     ]
+}
+
+/// The bytes of a frame's payload given as pieces.
+fn pieces_len(pieces: &[&str]) -> usize {
+    pieces.iter().map(|piece| piece.len()).sum()
 }
 
 fn random_session_id() -> String {
