@@ -7,7 +7,8 @@
 #
 #   scripts/bench-fixed.sh RATE SECS [--threads K] [--sessions N] [--perf FILE]
 #
-#   --threads K   the server's tokio worker threads (TOKIO_WORKER_THREADS; default: one per core)
+#   --threads K   the server's tokio worker threads per runtime (TOKIO_WORKER_THREADS; default:
+#                 one per core)
 #   --perf FILE   also `perf record -a -g` the whole machine for 8 s, starting 7 s in (the
 #                 load phase with the default set-up; perf must be installed)
 #

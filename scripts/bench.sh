@@ -15,9 +15,10 @@
 # Options: --profile debug|release, --sessions "N1 N2 ..." (session counts; the largest also
 #          gets the zlib-stream M1 run), --source-ips K, --out-dir DIR, --no-baseline, --no-m4,
 #          --no-zlib, --fresh-setup (ignore the set-up cache), --docs, --server-threads K|auto
-#          (tokio worker threads of accord and the baseline alike in the fan-out scenarios;
-#          default 1, so on a 2-core machine the load generator has the other core; auto = one
-#          per core; M4 always has one per core); the *.json in --out-dir are replaced
+#          (tokio worker threads per runtime of accord and the baseline alike in the fan-out
+#          scenarios; default 1, so on a 2-core machine the load generator has the other core —
+#          accord's connections runtime is the busy one, its main runtime mostly waits; auto =
+#          one per core; M4 always has one per core); the *.json in --out-dir are replaced
 #
 # Scenarios (each a loadgen run, see src/bin/loadgen/main.rs):
 #   accord-nN / baseline-nN   N sessions (half cannot view the channel): M5 connection storm,
@@ -99,8 +100,9 @@ for n in "${NS_LIST[@]}"; do
   (( n > MAX_N )) && MAX_N=$n
 done
 
-# The servers' worker threads (TOKIO_WORKER_THREADS, which both servers' runtimes read; the
-# load generator sizes its own runtime and is not affected).
+# The servers' worker threads (TOKIO_WORKER_THREADS, which every runtime of both servers reads:
+# accord's two, the baseline's one; the load generator sizes its own runtime and is not
+# affected).
 SERVER_ENV=()
 if [[ $SERVER_THREADS != auto ]]; then SERVER_ENV=(TOKIO_WORKER_THREADS="$SERVER_THREADS"); fi
 

@@ -1,8 +1,7 @@
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let config = accord::config::Config::parse();
     let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt()
@@ -13,7 +12,7 @@ async fn main() {
     } else {
         logs.init();
     }
-    if let Err(err) = accord::run(config).await {
+    if let Err(err) = accord::serve(config) {
         tracing::error!(%err, "accord stopped");
         std::process::exit(1);
     }

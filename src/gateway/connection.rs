@@ -93,7 +93,8 @@ struct Connection {
 }
 
 impl Gateway {
-    /// Serves a WebSocket upgrade once the 101 response is out, in a task of its own.
+    /// Serves a WebSocket upgrade once the 101 response is out, in a task of its own on the
+    /// connections' runtime.
     ///
     /// The task lives as long as the connection, and its future's size is memory every idle
     /// session pays: it holds only the connection and its loop. The query parameters are
@@ -106,7 +107,8 @@ impl Gateway {
                 .unwrap_or(TransportCompression::None);
             (encoding, compression)
         });
-        tokio::spawn(async move {
+        let connections = self.connections.clone();
+        connections.spawn(async move {
             let Ok(upgraded) = upgrade.await else {
                 return;
             };

@@ -73,11 +73,18 @@ pub struct Gateway {
     churn: memory::Churn,
     /// Rendered GUILD_CREATE snapshots of followed guilds, shared by identifying sessions.
     snapshots: snapshots::GuildSnapshots,
+    /// The runtime connection tasks run on, apart from the fan-out's (see [`crate::serve`]).
+    connections: tokio::runtime::Handle,
 }
 
 impl Gateway {
-    /// Creates the gateway and starts its fan-out and session-expiry tasks.
-    pub fn start(service: Arc<Service>, config: GatewayConfig) -> Arc<Gateway> {
+    /// Creates the gateway and starts its fan-out and session-expiry tasks on the current
+    /// runtime; its connections' tasks will run on `connections`.
+    pub fn start(
+        service: Arc<Service>,
+        config: GatewayConfig,
+        connections: tokio::runtime::Handle,
+    ) -> Arc<Gateway> {
         let gateway = Arc::new(Gateway {
             service,
             config,
@@ -87,6 +94,7 @@ impl Gateway {
             presences: Mutex::new(HashMap::new()),
             churn: memory::Churn::default(),
             snapshots: snapshots::GuildSnapshots::default(),
+            connections,
         });
         let fanout = Arc::clone(&gateway);
         tokio::spawn(async move { fanout.fanout().await });
