@@ -7,21 +7,17 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use memchr::memmem;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpSocket;
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::WebSocketStream;
 
 use crate::load::{SessionView, Tracker};
 use crate::setup::UserEntry;
+use crate::ws::{Incoming, WsClient};
 use crate::{unix_us, Args, Result};
 
 /// GUILDS | GUILD_MESSAGES | MESSAGE_CONTENT: what a chat client needs to see messages.
@@ -244,7 +240,7 @@ struct Spec {
     viewer: bool,
 }
 
-async fn connect(cfg: &GwConfig, index: usize) -> Result<WebSocketStream<TcpStream>> {
+async fn connect(cfg: &GwConfig, index: usize) -> Result<WsClient> {
     let socket = TcpSocket::new_v4()?;
     if cfg.source_ips > 1 {
         let last = 1 + (index % usize::from(cfg.source_ips)) as u8;
@@ -255,14 +251,7 @@ async fn connect(cfg: &GwConfig, index: usize) -> Result<WebSocketStream<TcpStre
     }
     let stream = socket.connect(cfg.addr).await?;
     stream.set_nodelay(true)?;
-    // Small buffers: tens of thousands of sockets in one process; frames here are ~1 KiB.
-    let ws_config = WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(0);
-    let (ws, _) =
-        tokio_tungstenite::client_async_with_config(cfg.url.as_str(), stream, Some(ws_config))
-            .await?;
-    Ok(ws)
+    WsClient::handshake(stream, &cfg.url).await
 }
 
 async fn session(
@@ -459,8 +448,8 @@ impl Conn {
 
 /// Close codes after which a client resumes: 4000 is what our server sends a connection that
 /// fell too far behind (the session keeps buffering), as Discord's "unknown error, reconnect".
-fn is_resumable(frame: Option<&CloseFrame>) -> bool {
-    frame.is_some_and(|f| u16::from(f.code) == 4000)
+fn is_resumable(frame: Option<(u16, &str)>) -> bool {
+    frame.is_some_and(|(code, _)| code == 4000)
 }
 
 /// How often one session may resume in a run before that counts as its failure.
@@ -615,11 +604,7 @@ impl Inflater {
     }
 }
 
-async fn send_heartbeat(
-    ws: &mut WebSocketStream<TcpStream>,
-    conn: &mut Conn,
-    out: &mut Outcome,
-) -> Result<()> {
+async fn send_heartbeat(ws: &mut WsClient, conn: &mut Conn, out: &mut Outcome) -> Result<()> {
     if !conn.acked {
         out.missed_acks += 1;
     }
@@ -628,8 +613,7 @@ async fn send_heartbeat(
     let seq = conn
         .last_seq
         .map_or_else(|| "null".to_string(), |s| s.to_string());
-    ws.send(Message::Text(format!(r#"{{"op":1,"d":{seq}}}"#).into()))
-        .await?;
+    ws.send_text(&format!(r#"{{"op":1,"d":{seq}}}"#)).await?;
     Ok(())
 }
 
@@ -661,35 +645,35 @@ async fn drive(
     tokio::pin!(stopped);
     loop {
         let action = tokio::select! {
-            msg = ws.next() => {
-                let msg = match msg {
-                    Some(Ok(msg)) => Some(msg),
+            frame = ws.next() => {
+                let frame = match frame {
+                    Ok(Some(frame)) => Some(frame),
                     // The TCP connection broke: resumed like a close with 4000.
                     _ if conn.can_resume() => None,
-                    None => return Err("server closed the TCP connection".into()),
-                    Some(Err(e)) => return Err(e.into()),
+                    Ok(None) => return Err("server closed the TCP connection".into()),
+                    Err(e) => return Err(e),
                 };
-                match msg {
-                    Some(Message::Text(t)) => conn.handle(t.as_str(), out)?,
-                    Some(Message::Binary(b)) => {
+                match frame {
+                    Some(Incoming::Text(text)) => conn.handle(text, out)?,
+                    Some(Incoming::Binary(bytes)) => {
                         let inflater = inflater
                             .as_mut()
                             .ok_or("binary frame without compression")?;
-                        match inflater.push(&b)? {
+                        match inflater.push(bytes)? {
                             Some(text) => conn.handle(text, out)?,
                             None => Action::None,
                         }
                     }
-                    Some(Message::Close(frame))
-                        if !(conn.can_resume() && is_resumable(frame.as_ref())) =>
+                    Some(Incoming::Close(close))
+                        if !(conn.can_resume() && is_resumable(close)) =>
                     {
-                        return Err(format!("server closed the socket: {frame:?}").into())
+                        return Err(format!("server closed the socket: {close:?}").into())
                     }
-                    Some(Message::Close(_)) | None => {
+                    Some(Incoming::Close(_)) | None => {
                         conn.dropped(out)?;
                         Action::Reconnect
                     }
-                    Some(_) => Action::None,
+                    Some(Incoming::Control) => Action::None,
                 }
             }
             _ = &mut heartbeat => Action::HeartbeatNow,
@@ -697,10 +681,9 @@ async fn drive(
                 return Err(format!("not ready within {:?}", cfg.ready_timeout).into());
             }
             _ = &mut stopped => {
-                let frame = CloseFrame { code: CloseCode::Normal, reason: "loadgen done".into() };
                 let _ = tokio::time::timeout(
                     Duration::from_secs(2),
-                    ws.send(Message::Close(Some(frame))),
+                    ws.close(1000, "loadgen done"),
                 ).await;
                 return Ok(());
             }
@@ -723,7 +706,7 @@ async fn drive(
                 // The old session id stays until the new READY replaces it: a connection closed
                 // before that is resumed with it, refused again, and identifies again.
                 conn.last_seq = None;
-                ws.send(Message::Text(conn.identify().into())).await?;
+                ws.send_text(&conn.identify()).await?;
             }
             Action::Identify => {
                 let hello_answer = match (&conn.session_id, conn.resuming) {
@@ -734,7 +717,7 @@ async fn drive(
                     .to_string(),
                     _ => conn.identify(),
                 };
-                ws.send(Message::Text(hello_answer.into())).await?;
+                ws.send_text(&hello_answer).await?;
                 if let Some(interval) = conn.heartbeat_interval {
                     let jitter: f64 = rand::random();
                     heartbeat

@@ -45,6 +45,7 @@ mod report;
 mod setup;
 mod suite;
 mod summary;
+mod ws;
 
 use std::path::PathBuf;
 use std::sync::Arc;
