@@ -10,7 +10,7 @@
 //! [`Tracker`] points the sessions at the current one.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -25,6 +25,19 @@ const SHARDS: usize = 16;
 /// Requests a poster may have in flight before it waits (keeps fds bounded if the server stalls;
 /// latency is still measured from the schedule).
 const MAX_IN_FLIGHT: usize = 2048;
+
+/// The posters' runtime, apart from the sessions'. On the sessions' runtime a poster's timer
+/// and its HTTP responses were queued behind thousands of runnable reader tasks under fan-out
+/// (posts started up to 100 ms after their scheduled time), and latency counted from the
+/// schedule charged that delay to the server. One worker per core, as M4's posting rates need.
+static POSTING: LazyLock<Option<tokio::runtime::Runtime>> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .thread_name("loadgen-post")
+        .enable_all()
+        .build()
+        .ok()
+});
 
 /// What a delivery was.
 pub enum Delivery {
@@ -443,6 +456,10 @@ async fn post_all(plan: &StepPlan, step: &Arc<Step>, posting: &mut Posting) -> R
         "load: step {}: {} messages at {:.1} msg/s over {:.1} s, {} poster(s)",
         step.tag, total, plan.rate, plan.duration, plan.posters
     );
+    let posting_runtime = POSTING
+        .as_ref()
+        .ok_or("cannot start the posters' runtime")?
+        .handle();
     let mut posters = JoinSet::new();
     for p in 0..plan.posters {
         let client = reqwest::Client::builder()
@@ -453,7 +470,7 @@ async fn post_all(plan: &StepPlan, step: &Arc<Step>, posting: &mut Posting) -> R
         let (url, tag) = (url.clone(), step.tag.clone());
         let (shared, step, in_flight) = (shared.clone(), step.clone(), in_flight.clone());
         let (stride, rate, bytes) = (plan.posters, plan.rate, plan.message_bytes);
-        posters.spawn(async move {
+        let poster = async move {
             let mut requests = JoinSet::new();
             for i in (p..total).step_by(stride) {
                 let sched = t0_us + (i as f64 * 1e6 / rate) as u64;
@@ -510,7 +527,8 @@ async fn post_all(plan: &StepPlan, step: &Arc<Step>, posting: &mut Posting) -> R
                 while requests.try_join_next().is_some() {}
             }
             while requests.join_next().await.is_some() {}
-        });
+        };
+        posters.spawn_on(poster, posting_runtime);
     }
     while posters.join_next().await.is_some() {}
     posting.ok = shared.ok.load(Ordering::Relaxed);
