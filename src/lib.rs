@@ -73,9 +73,9 @@ async fn run(
     service.interaction_token_ttl_ms = config.interaction_token_secs.saturating_mul(1000);
     let service = Arc::new(service);
     let gateway_config = gateway::GatewayConfig {
-        resume_window: std::time::Duration::from_secs(config.resume_window_secs),
-        identify_timeout: std::time::Duration::from_secs(config.identify_timeout_secs),
-        heartbeat_interval: std::time::Duration::from_millis(config.heartbeat_interval_ms.max(1)),
+        resume_window: Duration::from_secs(config.resume_window_secs),
+        identify_timeout: Duration::from_secs(config.identify_timeout_secs),
+        heartbeat_interval: Duration::from_millis(config.heartbeat_interval_ms.max(1)),
         guilds_per_shard: config.guilds_per_shard.max(1),
     };
     let gateway = gateway::Gateway::start(Arc::clone(&service), gateway_config, connections);

@@ -32,7 +32,7 @@ const MAX_IN_FLIGHT: usize = 2048;
 /// schedule charged that delay to the server. One worker per core, as M4's posting rates need.
 static POSTING: LazyLock<Option<tokio::runtime::Runtime>> = LazyLock::new(|| {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .worker_threads(crate::cores())
         .thread_name("loadgen-post")
         .enable_all()
         .build()

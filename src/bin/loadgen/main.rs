@@ -238,6 +238,12 @@ pub fn unix_us() -> u64 {
         .unwrap_or(0)
 }
 
+/// Worker threads for the load generator's runtimes: one per core, whatever
+/// TOKIO_WORKER_THREADS says (scripts/bench.sh sets that for the servers only).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
 /// A latency histogram in µs from 1 µs to one hour, 3 significant figures. Bounded on purpose:
 /// values are recorded saturating, and an auto-resizing histogram would clamp to its current top.
 pub fn hist() -> Result<hdrhistogram::Histogram<u64>> {
@@ -527,11 +533,8 @@ fn main() {
         }
     };
     let strict = plan.args.smoke;
-    // One worker per core, whatever TOKIO_WORKER_THREADS says: scripts/bench.sh sets that for
-    // the servers only (--server-threads).
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cores)
+        .worker_threads(cores())
         .enable_all()
         .build()
     {
