@@ -937,6 +937,28 @@ async fn add_member_conflicts_and_managed_role(store: Arc<dyn Store>) {
     );
     assert_conflict(store.add_member(joined.clone(), None).await, "member");
     assert_eq!(store.member_count(sf(100)).await.unwrap(), 2);
+    // The reads whose callers know the user may leave `user` out; the rest must match.
+    let without_user = |member: Member| Member {
+        user: None,
+        ..member
+    };
+    let record = store.member_record(sf(100), sf(2)).await.unwrap();
+    assert_eq!(record.map(without_user), Some(without_user(joined.clone())));
+    assert_eq!(store.member_record(sf(100), sf(3)).await.unwrap(), None);
+    assert_eq!(store.member_record(sf(101), sf(2)).await.unwrap(), None);
+    let (record, guild, roles) = store
+        .member_guild_roles(sf(100), sf(2))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(without_user(record), without_user(joined.clone()));
+    assert_eq!(guild.id, sf(100));
+    assert_eq!(ids(&roles, |r| r.id), vec![100, 110]);
+    assert!(store
+        .member_guild_roles(sf(100), sf(3))
+        .await
+        .unwrap()
+        .is_none());
 
     // A bot joins with its managed role, created at position 1 (pushing "mod" up).
     let robot = bot(50, "robot");

@@ -128,11 +128,12 @@ impl Service {
         caller: &Caller,
         guild_id: Snowflake,
     ) -> Result<GuildAccess, ApiError> {
-        let (member, guild, roles) = self
+        let (mut member, guild, roles) = self
             .store
             .member_guild_roles(guild_id, caller.id())
             .await?
             .ok_or_else(ApiError::unknown_guild)?;
+        member.user = Some(caller.user.user.clone());
         Ok(GuildAccess {
             guild,
             roles,

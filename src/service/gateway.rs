@@ -98,10 +98,13 @@ impl Service {
         caller: &Caller,
         guild_id: Snowflake,
     ) -> Result<Member, ApiError> {
-        self.store
-            .member(guild_id, caller.id())
+        let mut member = self
+            .store
+            .member_record(guild_id, caller.id())
             .await?
-            .ok_or_else(ApiError::unknown_guild)
+            .ok_or_else(ApiError::unknown_guild)?;
+        member.user = Some(caller.user.user.clone());
+        Ok(member)
     }
 
     /// The guild's member user ids, ascending.

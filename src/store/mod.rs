@@ -189,9 +189,19 @@ pub trait Store: Send + Sync + 'static {
     async fn add_member(&self, member: Member, managed_role: Option<Role>) -> StoreResult<()>;
     /// The member, with `user` filled in.
     async fn member(&self, guild_id: Snowflake, user_id: Snowflake) -> StoreResult<Option<Member>>;
-    /// What every guild-scoped permission check reads: the user's member object, the guild
-    /// and its roles; `None` unless both the guild and the membership exist. A store that can
-    /// answers in one round trip (the embedded one: one read on one connection).
+    /// The member where the caller already knows the user: `user` may be left unfilled (the
+    /// embedded store skips reading it; every IDENTIFY reads its own member).
+    async fn member_record(
+        &self,
+        guild_id: Snowflake,
+        user_id: Snowflake,
+    ) -> StoreResult<Option<Member>> {
+        self.member(guild_id, user_id).await
+    }
+    /// What every guild-scoped permission check reads: the user's member object (`user` may be
+    /// unfilled, as in `member_record`), the guild and its roles; `None` unless both the guild
+    /// and the membership exist. A store that can answers in one round trip (the embedded one:
+    /// one read transaction on one connection).
     async fn member_guild_roles(
         &self,
         guild_id: Snowflake,
