@@ -87,6 +87,16 @@ async fn user_ready_and_guild_create() {
         "READY",
     );
     assert_eq!(d["v"], 10);
+    assert_eq!(d["session_type"], "normal");
+    assert_eq!(d["private_channels"], json!([]), "{d}");
+    for empty_list in ["relationships", "presences", "guild_join_requests"] {
+        assert_eq!(d[empty_list], json!([]), "READY.{empty_list}: {d}");
+    }
+    assert_eq!(d["user_settings"], json!({}), "{d}");
+    assert!(
+        d.get("application").is_none() && d.get("shard").is_none(),
+        "{d}"
+    );
     assert_keys(
         &d["user"],
         &["id", "username", "discriminator", "avatar", "mfa_enabled"],

@@ -470,30 +470,23 @@ impl Connection {
             )
             .with_shard(identify.shard),
         );
-        let state = service
+        let mut ready = service
             .ready_state(&caller, &session.key, identify.shard)
             .await
             .map_err(|_| End::Close(CloseCode::UnknownError))?;
-        let guild_ids: Vec<_> = state
-            .guild_ids
-            .iter()
-            .copied()
-            .filter(|id| session.carries_guild(*id))
-            .collect();
+        ready.guilds.retain(|guild| session.carries_guild(guild.id));
+        let guild_ids: Vec<_> = ready.guilds.iter().map(|guild| guild.id).collect();
         if caller.is_bot() && guild_ids.len() > gateway.config.guilds_per_shard {
             return Err(End::Close(CloseCode::ShardingRequired));
         }
-        let mut ready = state.ready;
-        ready["guilds"] = json!(guild_ids
-            .iter()
-            .map(|id| json!({ "id": id, "unavailable": true }))
-            .collect::<Vec<_>>());
+        let ready =
+            serde_json::to_string(&ready).map_err(|_| End::Close(CloseCode::UnknownError))?;
         service.record_identify(&caller);
         let watch = gateway.registry().add(Arc::clone(&session), &guild_ids);
         gateway.watch(watch).await;
         self.session = Some(Arc::clone(&session));
 
-        session.dispatch_ready(ready.to_string());
+        session.dispatch_ready(ready);
         if intents & intents::GUILDS != 0 {
             let with_presences = intents & intents::GUILD_PRESENCES != 0;
             for guild_id in guild_ids {
@@ -808,7 +801,7 @@ fn random_session_id() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 fn next_session_number() -> u64 {

@@ -5,20 +5,59 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::visibility::GuildPermissions;
 use super::{Caller, Service};
 use crate::error::ApiError;
-use crate::model::{Member, Snowflake};
+use crate::model::{Channel, CurrentUser, Member, Snowflake};
 
 /// Gateway API versions this server speaks.
 pub const SUPPORTED_VERSIONS: [u8; 2] = [9, 10];
 
-/// READY plus the guilds the session starts in.
-pub struct ReadyState {
-    pub ready: Value,
-    pub guild_ids: Vec<Snowflake>,
+/// READY's `d`, rendered straight from this struct (no `serde_json::Value` tree built, edited
+/// and dropped per IDENTIFY). The lists a user of this server never has (relationships,
+/// presences, …) go out empty, as Discord sends them to bots.
+#[derive(Serialize)]
+pub struct Ready {
+    v: u8,
+    user: CurrentUser,
+    /// The user's guilds, all unavailable until their GUILD_CREATE; the gateway keeps those of
+    /// the session's shard.
+    pub guilds: Vec<UnavailableGuild>,
+    session_id: String,
+    session_type: &'static str,
+    resume_gateway_url: String,
+    private_channels: Vec<Channel>,
+    relationships: [(); 0],
+    presences: [(); 0],
+    user_settings: EmptyObject,
+    guild_join_requests: [(); 0],
+    geo_ordered_rtc_regions: [(); 0],
+    auth: EmptyObject,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    application: Option<ReadyApplication>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shard: Option<[u32; 2]>,
+}
+
+/// A guild in READY, before its GUILD_CREATE.
+#[derive(Serialize)]
+pub struct UnavailableGuild {
+    pub id: Snowflake,
+    unavailable: bool,
+}
+
+/// `{}`.
+#[derive(Serialize)]
+struct EmptyObject {}
+
+/// READY's `application` for a bot: its id and flags.
+#[derive(Serialize)]
+struct ReadyApplication {
+    id: Snowflake,
+    flags: u64,
 }
 
 impl Service {
@@ -55,40 +94,46 @@ impl Service {
         caller: &Caller,
         session_id: &str,
         shard: Option<[u32; 2]>,
-    ) -> Result<ReadyState, ApiError> {
-        let guild_ids = self.store.guild_ids_of_user(caller.id()).await?;
-        let private_channels = self.private_channels(caller).await?;
-        let guilds: Vec<Value> = guild_ids
-            .iter()
-            .map(|id| json!({ "id": id, "unavailable": true }))
+    ) -> Result<Ready, ApiError> {
+        let guilds = self
+            .store
+            .guild_ids_of_user(caller.id())
+            .await?
+            .into_iter()
+            .map(|id| UnavailableGuild {
+                id,
+                unavailable: true,
+            })
             .collect();
-        let mut ready = json!({
-            "v": 10,
-            "user": caller.user,
-            "guilds": guilds,
-            "session_id": session_id,
-            "session_type": "normal",
-            "resume_gateway_url": self.urls.gateway,
-            "private_channels": private_channels,
-            "relationships": [],
-            "presences": [],
-            "user_settings": {},
-            "guild_join_requests": [],
-            "geo_ordered_rtc_regions": [],
-            "auth": {},
-        });
-        if caller.is_bot() {
-            let flags = self
-                .store
-                .application(caller.id())
-                .await?
-                .map_or(0, |app| app.flags);
-            ready["application"] = json!({ "id": caller.id(), "flags": flags });
-        }
-        if let Some(shard) = shard {
-            ready["shard"] = json!(shard);
-        }
-        Ok(ReadyState { ready, guild_ids })
+        let private_channels = self.private_channels(caller).await?;
+        let application = match caller.is_bot() {
+            true => Some(ReadyApplication {
+                id: caller.id(),
+                flags: self
+                    .store
+                    .application(caller.id())
+                    .await?
+                    .map_or(0, |app| app.flags),
+            }),
+            false => None,
+        };
+        Ok(Ready {
+            v: 10,
+            user: caller.user.clone(),
+            guilds,
+            session_id: session_id.to_owned(),
+            session_type: "normal",
+            resume_gateway_url: self.urls.gateway.clone(),
+            private_channels,
+            relationships: [],
+            presences: [],
+            user_settings: EmptyObject {},
+            guild_join_requests: [],
+            geo_ordered_rtc_regions: [],
+            auth: EmptyObject {},
+            application,
+            shard,
+        })
     }
 
     /// The caller's member object in one of their guilds (10004 when not a member): the part

@@ -160,7 +160,7 @@ fn make_token(id: Snowflake) -> String {
     use rand::RngCore;
     let mut secret = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut secret);
-    let secret: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+    let secret = hex::encode(secret);
     URL_SAFE_NO_PAD.encode(format!("interaction:{id}:{secret}"))
 }
 

@@ -686,10 +686,7 @@ fn url_hash(url: &str) -> String {
 /// 32 hex digits of SHA-256: the shape of Discord's image hashes.
 fn hex16(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(bytes)[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(&Sha256::digest(bytes)[..16])
 }
 
 /// A fresh webhook token: 68 random URL-safe characters, never looking like an interaction
