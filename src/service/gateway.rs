@@ -106,16 +106,14 @@ impl Service {
             })
             .collect();
         let private_channels = self.private_channels(caller).await?;
-        let application = match caller.is_bot() {
-            true => Some(ReadyApplication {
+        let application = if caller.is_bot() {
+            let app = self.store.application(caller.id()).await?;
+            Some(ReadyApplication {
                 id: caller.id(),
-                flags: self
-                    .store
-                    .application(caller.id())
-                    .await?
-                    .map_or(0, |app| app.flags),
-            }),
-            false => None,
+                flags: app.map_or(0, |app| app.flags),
+            })
+        } else {
+            None
         };
         Ok(Ready {
             v: 10,

@@ -496,6 +496,14 @@ fn stored_member(member: &Member) -> Member {
     }
 }
 
+/// A stored member document with the ids its row keys it by (the document leaves them out).
+fn member_record(guild_id: Snowflake, user_id: Snowflake, data: &str) -> rusqlite::Result<Member> {
+    let mut member: Member = from_json(data)?;
+    member.guild_id = guild_id;
+    member.user_id = user_id;
+    Ok(member)
+}
+
 /// Fills a stored member's `user`, `user_id` and `guild_id`.
 fn hydrate_member(
     conn: &Connection,
@@ -503,9 +511,7 @@ fn hydrate_member(
     user_id: i64,
     data: &str,
 ) -> rusqlite::Result<Member> {
-    let mut member: Member = from_json(data)?;
-    member.guild_id = Snowflake(guild_id as u64);
-    member.user_id = Snowflake(user_id as u64);
+    let mut member = member_record(Snowflake(guild_id as u64), Snowflake(user_id as u64), data)?;
     member.user = read_user(conn, member.user_id)?.map(|record| record.user.user);
     Ok(member)
 }
@@ -540,13 +546,8 @@ fn read_member_record(
         .prepare_cached("SELECT data FROM members WHERE guild_id = ?1 AND user_id = ?2")?
         .query_row([id(guild_id), id(user_id)], |row| row.get(0))
         .optional()?;
-    data.map(|data| {
-        let mut member: Member = from_json(&data)?;
-        member.guild_id = guild_id;
-        member.user_id = user_id;
-        Ok(member)
-    })
-    .transpose()
+    data.map(|data| member_record(guild_id, user_id, &data))
+        .transpose()
 }
 
 /// Runs several reads in one read transaction: they see one state of the database, and the
@@ -868,10 +869,7 @@ impl Store for EmbeddedStore {
             })?;
             rows.map(|row| {
                 let (user_id, data) = row?;
-                let mut member: Member = from_json(&data)?;
-                member.guild_id = guild_id;
-                member.user_id = Snowflake(user_id as u64);
-                Ok(member)
+                member_record(guild_id, Snowflake(user_id as u64), &data)
             })
             .collect()
         })
